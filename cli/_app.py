@@ -1,0 +1,55 @@
+"""The `weldctl` typer app and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from weldctl.schema import WeldctlError
+
+app = typer.Typer(
+    name="weldctl",
+    help="Record weld-monitoring rigs into time-aligned Zarr stores and curate them into datasets.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, hint: str | None = None, code: int = 2) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    if hint:
+        err_console.print(f"  [dim]→[/] {hint}", highlight=False)
+    return typer.Exit(code)
+
+
+def user_errors(func: F) -> F:
+    """Turn WeldctlError (and a missing optional dependency) into one clear message and exit 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except WeldctlError as exc:
+            raise fail(exc.message, exc.hint) from None
+        except ModuleNotFoundError as exc:
+            raise fail(f"missing Python package {exc.name!r}",
+                       "install the matching extra, e.g. pip install 'weldctl[curation]'") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - interactive
+        sys.exit(130)

@@ -1,0 +1,45 @@
+"""`weldctl record`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.live import Live
+
+from weldctl.daq import Recorder, make_recorder, live_table, summary_table
+from weldctl.schema import default_sim_rig, load_rig
+
+from ._app import app, console, fail, user_errors
+
+
+@app.command()
+@user_errors
+def record(
+    run_id: str = typer.Option(..., "--run-id", "-r", help="run id, e.g. R0042 (letters, digits, _ - .)"),
+    rig: Path | None = typer.Option(None, "--rig", help="rig YAML; default: the simulated rig"),
+    duration: float | None = typer.Option(None, "--duration", "-d", min=0.01, help="stop after S seconds"),
+    out: str = typer.Option("runs", "--out", "-o", help="folder (or URL) that receives <run-id>.zarr"),
+    operator: str = typer.Option("unknown", "--operator", help="who is at the cell"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing run with this id"),
+    live: bool = typer.Option(True, "--live/--no-live", help="live table of rates, losses, queues and disk"),
+) -> None:
+    """Record every device of the rig into one time-aligned run store (Ctrl-C stops and finalizes)."""
+    rig_model = load_rig(rig) if rig else default_sim_rig()
+    if "://" not in out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+    rec: Recorder = make_recorder(rig_model, run_id, out, overwrite=overwrite, operator=operator)
+    kwargs = {"duration_s": duration, "stop_after_sequence": rig_model.recorder.stop_after_sequence}
+    if live and console.is_terminal:
+        with Live(console=console, refresh_per_second=4, transient=True) as view:
+            result = rec.run(**kwargs, on_tick=lambda r: view.update(live_table(r)))
+    else:
+        result = rec.run(**kwargs)
+    console.print(summary_table(result))
+    lost = sum(s.lost for s in result.stats.values())
+    if lost:
+        console.print(f"[yellow]{lost:,} samples lost; every gap is in the store's events table "
+                      f"(`weldctl inspect {result.uri}`)[/]")
+    if result.error:
+        raise fail(result.error, f"what was written before the failure is in {result.uri}", code=1)
+    console.print(f"[green]finalized[/] {result.uri}")

@@ -1,0 +1,1 @@
+"""Curation: segmentation, labels, samples, splits, datasets."""

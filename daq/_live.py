@@ -1,0 +1,50 @@
+"""The live view of a recording and its end summary (rich)."""
+
+from __future__ import annotations
+
+import shutil
+
+from rich.table import Table
+
+from weldctl.schema import is_url
+
+from ._recorder import Recorder, RecordResult, StreamStats
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1e6:,.1f}"
+
+
+def stream_table(stats: dict[str, StreamStats], elapsed_s: float, title: str) -> Table:
+    t = Table(title=title, title_justify="left", expand=False)
+    for col, just in (("stream", "left"), ("kind", "left"), ("rate Hz", "right"), ("nominal", "right"),
+                      ("samples", "right"), ("lost", "right"), ("gaps", "right"), ("queue", "right"),
+                      ("MB/s", "right"), ("state", "left")):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    total_bytes = 0
+    for s in stats.values():
+        rate = s.samples / elapsed_s if elapsed_s > 0 else 0.0
+        total_bytes += s.bytes
+        lost = f"[bold red]{s.lost:,}[/]" if s.lost else "0"
+        queue = f"{s.queue_fill:4.0%}"
+        if s.queue_fill > 0.5:
+            queue = f"[bold yellow]{queue} behind[/]"
+        state = f"[red]{s.state}: {s.error}[/]" if s.error else s.state
+        t.add_row(s.name, s.kind, f"{rate:,.0f}", f"{s.nominal_rate_hz:,.0f}", f"{s.samples:,}", lost,
+                  str(s.gaps), queue, _mb(s.bytes / elapsed_s if elapsed_s > 0 else 0), state)
+    t.caption = f"total {_mb(total_bytes)} MB, {_mb(total_bytes / elapsed_s if elapsed_s else 0)} MB/s"
+    return t
+
+
+def live_table(rec: Recorder) -> Table:
+    elapsed = rec.elapsed_s()
+    table = stream_table(rec.stats, elapsed, f"recording {rec.manifest.run_id}  {elapsed:6.1f} s")
+    if not is_url(rec.out):
+        free = shutil.disk_usage(rec.out).free
+        table.caption = f"{table.caption}   disk free {free / 1e9:,.1f} GB"
+    return table
+
+
+def summary_table(result: RecordResult) -> Table:
+    title = f"{result.uri}: {result.duration_s:.2f} s, stopped: {result.stop_reason or 'error'}"
+    return stream_table(result.stats, result.duration_s, title)

@@ -1,0 +1,46 @@
+"""One recording session: rig → devices → manifest → recorder, with sim truth when there is any."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+
+from weldctl.schema import RunManifest, Rig, validate_run_id
+
+from ._recorder import Recorder, RecordResult
+from ._registry import build_devices, sim_process
+
+
+def manifest_for(rig: Rig, run_id: str, operator: str = "unknown") -> RunManifest:
+    process = sim_process(rig)
+    welds = [w.plan for w in process.welds] if process else []
+    return RunManifest(
+        run_id=validate_run_id(run_id),
+        operator=operator,
+        rig=rig.name,
+        material=rig.sim.material if process else "unknown",
+        thickness_mm=rig.sim.thickness_mm if process else None,
+        workpiece=rig.sim.workpiece if process else None,
+        welds=welds,
+        host=platform.node() or "unknown",
+    )
+
+
+def make_recorder(rig: Rig, run_id: str, out: str, *, overwrite: bool = False,
+                  operator: str = "unknown") -> Recorder:
+    manifest = manifest_for(rig, run_id, operator)
+    devices = build_devices(rig)
+    process = sim_process(rig)
+    truth: Callable[[], dict[str, tuple[dict, dict]]] | None = None
+    if process is not None:
+        def truth() -> dict[str, tuple[dict, dict]]:
+            return {"welds": process.truth_welds(), "pores": process.truth_pores(),
+                    "signals": process.truth_signals()}
+    return Recorder(devices, manifest, out, overwrite=overwrite, queue_seconds=rig.recorder.queue_seconds,
+                    flush_interval_s=rig.recorder.flush_interval_s, truth=truth)
+
+
+def record(rig: Rig, run_id: str, out: str, *, duration_s: float | None = None, overwrite: bool = False,
+           operator: str = "unknown", on_tick: Callable[[Recorder], None] | None = None) -> RecordResult:
+    rec = make_recorder(rig, run_id, out, overwrite=overwrite, operator=operator)
+    return rec.run(duration_s=duration_s, stop_after_sequence=rig.recorder.stop_after_sequence, on_tick=on_tick)

@@ -1,0 +1,157 @@
+"""The rig: which devices a recording drives, and how. A rig file is YAML of this model."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from ._manifest import WeldPlan
+from ._stream import ClockSource
+
+
+class ClockFault(BaseModel):
+    """Known clock errors injected into a simulated device, so alignment can be measured."""
+
+    model_config = ConfigDict(extra="forbid")
+    offset_ms: float = 0.0
+    drift_ppm: float = 0.0
+    jitter_us: float = Field(default=0.0, ge=0, description="std of host receive-time jitter")
+
+
+class LossInjection(BaseModel):
+    """Drop ``count`` samples/frames at ``at_s`` seconds into the run, the way ``kind`` would."""
+
+    model_config = ConfigDict(extra="forbid")
+    at_s: float = Field(ge=0)
+    count: int = Field(gt=0)
+    kind: Literal["device_overflow", "queue_overflow", "packet_loss"] = "device_overflow"
+
+
+class _Device(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", description="stream name in the run store")
+    enabled: bool = True
+
+
+class _SimDevice(_Device):
+    driver: Literal["sim"] = "sim"
+    clock_fault: ClockFault = Field(default_factory=ClockFault)
+    losses: list[LossInjection] = Field(default_factory=list)
+
+
+class SimCameraConfig(_SimDevice):
+    kind: Literal["camera"] = "camera"
+    width: int = Field(default=256, gt=0, le=4096)
+    height: int = Field(default=256, gt=0, le=4096)
+    fps: float = Field(default=1000.0, gt=0)
+    clock: ClockSource = ClockSource.device
+    block_frames: int = Field(default=25, gt=0, description="frames handed over per read")
+
+
+class SimIRConfig(_SimDevice):
+    kind: Literal["ir"] = "ir"
+    width: int = Field(default=320, gt=0, le=4096)
+    height: int = Field(default=256, gt=0, le=4096)
+    fps: float = Field(default=100.0, gt=0)
+    clock: ClockSource = ClockSource.device
+    counts_per_kelvin: float = Field(default=20.0, gt=0)
+
+
+class SimDaqConfig(_SimDevice):
+    kind: Literal["daq"] = "daq"
+    rate_hz: float = Field(default=100_000.0, gt=0)
+    channels: list[Literal["photodiode", "acoustic", "laser_on", "camera_strobe"]] = Field(
+        default_factory=lambda: ["photodiode", "acoustic", "laser_on"]
+    )
+    clock: ClockSource = ClockSource.sample_clock
+    trigger: str | None = "start_trigger"
+
+
+class SimAudioConfig(_SimDevice):
+    kind: Literal["audio"] = "audio"
+    rate_hz: float = Field(default=48_000.0, gt=0)
+    clock: ClockSource = ClockSource.host
+
+
+class SimOctConfig(_SimDevice):
+    kind: Literal["oct"] = "oct"
+    rate_hz: float = Field(default=20_000.0, gt=0)
+    clock: ClockSource = ClockSource.device
+
+
+class SimProcess(BaseModel):
+    """The one weld-process model behind every simulated device."""
+
+    model_config = ConfigDict(extra="forbid")
+    seed: int = 7
+    material: str = "AISI 304"
+    thickness_mm: float = Field(default=2.0, gt=0)
+    workpiece: str = "WP-SIM-001"
+    lead_s: float = Field(default=0.2, ge=0, description="idle time before the first weld")
+    gap_s: float = Field(default=0.3, ge=0, description="idle time between welds")
+    welds: list[WeldPlan] | None = Field(
+        default=None, description="the weld sequence; None gives one weld per laser condition"
+    )
+
+
+def _device_tag(value: Any) -> str:
+    if isinstance(value, dict):
+        return f"{value.get('driver', 'sim')}.{value.get('kind', '?')}"
+    return f"{getattr(value, 'driver', '?')}.{getattr(value, 'kind', '?')}"
+
+
+DeviceConfig = Annotated[
+    Annotated[SimCameraConfig, Tag("sim.camera")]
+    | Annotated[SimIRConfig, Tag("sim.ir")]
+    | Annotated[SimDaqConfig, Tag("sim.daq")]
+    | Annotated[SimAudioConfig, Tag("sim.audio")]
+    | Annotated[SimOctConfig, Tag("sim.oct")],
+    Discriminator(
+        _device_tag,
+        custom_error_type="unknown_device",
+        custom_error_message="unknown driver.kind; allowed: sim.camera, sim.ir, sim.daq, sim.audio, sim.oct",
+    ),
+]
+
+
+class RecorderSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    queue_seconds: float = Field(default=4.0, gt=0, description="per-stream buffer before losses are recorded")
+    flush_interval_s: float = Field(default=0.5, gt=0, le=1.0, description="bound on data at risk in a crash")
+    stop_after_sequence: bool = Field(default=True, description="stop when the sim weld sequence ends")
+
+
+class Rig(BaseModel):
+    """A rig file. With no rig file, ``default_sim_rig()`` is recorded."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = "sim"
+    sim: SimProcess = Field(default_factory=SimProcess)
+    devices: list[DeviceConfig]
+    recorder: RecorderSettings = Field(default_factory=RecorderSettings)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Rig:
+        names = [d.name for d in self.devices]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"device names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    @property
+    def enabled_devices(self) -> list[Any]:
+        return [d for d in self.devices if d.enabled]
+
+
+def default_sim_rig() -> Rig:
+    return Rig(
+        name="sim",
+        devices=[
+            SimCameraConfig(name="camera"),
+            SimIRConfig(name="ir"),
+            SimDaqConfig(name="daq"),
+            SimAudioConfig(name="audio"),
+            SimOctConfig(name="oct"),
+        ],
+    )

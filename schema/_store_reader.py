@@ -1,0 +1,118 @@
+"""Reading a run store, validating its manifest and stream specs on the way in."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+
+import numpy as np
+import zarr
+from pydantic import ValidationError
+
+from ._errors import StoreError
+from ._location import store_exists, zarr_store
+from ._manifest import RunManifest
+from ._store_layout import CLOCK, EVENTS, ROOT_ATTR, STREAM_ATTR, STREAMS, TRUTH, is_url, local_path
+from ._stream import StreamSpec
+from ._tables import read_table
+
+
+def resolve_run(run: str | os.PathLike[str], runs_dir: str | os.PathLike[str] | None = None) -> str:
+    """Accept a store path/URL, or a bare run id looked up in ``runs_dir``."""
+    s = str(run)
+    if is_url(s) or s.endswith(".zarr") or os.sep in s or "/" in s:
+        return s
+    candidate = os.path.join(str(runs_dir or "runs"), f"{s}.zarr")
+    return candidate if os.path.exists(candidate) else s
+
+
+class RunReader:
+    """A finalized (or recovered) run store, read-only."""
+
+    def __init__(self, run: str | os.PathLike[str], runs_dir: str | os.PathLike[str] | None = None) -> None:
+        self.uri = resolve_run(run, runs_dir)
+        if not store_exists(self.uri):
+            where = self.uri if is_url(self.uri) else str(local_path(self.uri))
+            raise StoreError(f"no run store at {where}", "check the run id or path; `ls runs/` lists recordings")
+        self.group = zarr.open_group(zarr_store(self.uri, read_only=True), mode="r", zarr_format=3)
+        attrs = self.group.attrs.get(ROOT_ATTR)
+        if not isinstance(attrs, dict) or "manifest" not in attrs:
+            raise StoreError(f"{self.uri} is a zarr group but not a weldctl run store (no attrs['{ROOT_ATTR}'])")
+        try:
+            self.manifest = RunManifest.model_validate(attrs["manifest"])
+        except ValidationError as exc:
+            raise StoreError(f"{self.uri}: run manifest does not validate: {exc.errors()[0]['msg']}") from None
+        self.schema_version = str(attrs.get("schema_version", "?"))
+
+    @property
+    def run_id(self) -> str:
+        return self.manifest.run_id
+
+    @cached_property
+    def specs(self) -> dict[str, StreamSpec]:
+        out: dict[str, StreamSpec] = {}
+        if STREAMS not in self.group:
+            return out
+        for name, sg in sorted(self.group[STREAMS].groups()):
+            try:
+                out[name] = StreamSpec.model_validate(sg.attrs[STREAM_ATTR])
+            except (KeyError, ValidationError) as exc:
+                raise StoreError(f"{self.uri}: stream {name!r} has no valid stream spec ({exc})") from None
+        return out
+
+    def _stream_group(self, name: str) -> zarr.Group:
+        if name not in self.specs:
+            raise StoreError(f"run {self.run_id} has no stream {name!r}; it has {', '.join(self.specs)}")
+        return self.group[STREAMS][name]
+
+    def length(self, name: str) -> int:
+        g = self._stream_group(name)
+        return min(g["data"].shape[0], g["t_ns"].shape[0], g["seq"].shape[0])
+
+    def data(self, name: str) -> zarr.Array:
+        """The stream's data array (lazy; slice it). Use ``length`` for the committed sample count."""
+        return self._stream_group(name)["data"]
+
+    def t_ns(self, name: str) -> np.ndarray:
+        return np.asarray(self._stream_group(name)["t_ns"][: self.length(name)])
+
+    def seq(self, name: str) -> np.ndarray:
+        return np.asarray(self._stream_group(name)["seq"][: self.length(name)])
+
+    def window(self, name: str, t0_ns: int, t1_ns: int) -> tuple[np.ndarray, np.ndarray]:
+        """Samples with t0 <= t < t1: (data, t_ns)."""
+        t = self.t_ns(name)
+        i0, i1 = np.searchsorted(t, [t0_ns, t1_ns])
+        return np.asarray(self.data(name)[i0:i1]), t[i0:i1]
+
+    def events(self) -> dict[str, np.ndarray]:
+        return read_table(self.group[EVENTS])
+
+    def gaps(self, stream: str | None = None) -> dict[str, np.ndarray]:
+        ev = self.events()
+        mask = ev["kind"] == "gap"
+        if stream is not None:
+            mask &= ev["stream"] == stream
+        return {k: v[mask] for k, v in ev.items()}
+
+    def truth(self, name: str) -> dict[str, np.ndarray]:
+        if TRUTH not in self.group or name not in self.group[TRUTH]:
+            raise StoreError(f"run {self.run_id} has no truth table {name!r} (only simulated runs have truth)")
+        return read_table(self.group[TRUTH][name])
+
+    def has_truth(self) -> bool:
+        return TRUTH in self.group
+
+    def clock(self, name: str) -> dict[str, object]:
+        if CLOCK not in self.group or name not in self.group[CLOCK]:
+            return {}
+        g = self.group[CLOCK][name]
+        out: dict[str, object] = dict(g.attrs)
+        if "residual_ns" in g:
+            out["residual_ns"] = np.asarray(g["residual_ns"][:])
+        return out
+
+    def duration_s(self) -> float:
+        ends = [self.t_ns(n)[-1] for n in self.specs if self.length(n)]
+        starts = [self.t_ns(n)[0] for n in self.specs if self.length(n)]
+        return (max(ends) - min(starts)) / 1e9 if ends else 0.0

@@ -1,0 +1,248 @@
+"""Writing a run store: create, append in large blocks, record events, finalize."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import zarr
+
+from ._checksum import write_checksums
+from ._errors import RunIdError, StoreError
+from ._location import store_exists, zarr_store
+from ._manifest import RunManifest, RunStatus
+from ._store_layout import (
+    CLOCK,
+    EVENT_COLUMNS,
+    EVENTS,
+    ROOT_ATTR,
+    STREAM_ATTR,
+    STREAMS,
+    TRUTH,
+    codecs_for,
+    is_url,
+    local_path,
+    run_uri,
+)
+from ._stream import StreamSpec
+from ._tables import append_rows, create_table, read_table, write_table
+from ._version import SCHEMA_VERSION
+
+OBSERVATIONS = "observations"
+PROVISIONAL = "provisional_offset_ns"
+# Unwritten tail elements read as this, so recovery can tell them from real samples.
+UNWRITTEN = -1
+
+
+class StreamAppender:
+    """Appends samples of one stream; holds them until a chunk's worth (or a flush) is due."""
+
+    def __init__(self, group: zarr.Group, spec: StreamSpec, *, create: bool = True) -> None:
+        self.spec = spec
+        self.chunk = spec.default_chunk()
+        if create:
+            shape0 = (0, *spec.sample_shape)
+            dims = spec.dims
+            self.data = group.create_array(
+                "data",
+                shape=shape0,
+                chunks=(self.chunk, *spec.sample_shape),
+                dtype=spec.dtype,
+                compressors=codecs_for(spec.dtype, spec.sample_shape),
+                fill_value=0,
+                dimension_names=list(dims),
+                attributes={"units": spec.units, "long_name": f"{spec.kind} {spec.name}",
+                            "coordinates": "t_ns seq"},
+                config={"write_empty_chunks": True},
+            )
+            for name, dtype, units in (("t_ns", "int64", "ns"), ("seq", "int64", "1")):
+                group.create_array(
+                    name,
+                    shape=(0,),
+                    chunks=(max(self.chunk, 1 << 16),),
+                    dtype=dtype,
+                    compressors=codecs_for("int64", ()),
+                    fill_value=UNWRITTEN,
+                    dimension_names=[dims[0]],
+                    attributes={"units": units},
+                )
+            if spec.channels:
+                ch = group.create_array("channel", shape=(len(spec.channels),), dtype=str,
+                                        dimension_names=["channel"])
+                ch[:] = np.asarray(spec.channels, dtype=np.dtypes.StringDType())
+        else:
+            self.data = group["data"]
+        self.t_ns = group["t_ns"]
+        self.seq = group["seq"]
+        self.n = min(self.data.shape[0], self.t_ns.shape[0], self.seq.shape[0])
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._pending_n = 0
+        self.bytes_written = 0
+
+    @property
+    def pending(self) -> int:
+        return self._pending_n
+
+    def append(self, data: np.ndarray, t_ns: np.ndarray, seq: np.ndarray) -> None:
+        n = len(data)
+        if not (len(t_ns) == n == len(seq)):
+            raise ValueError(f"{self.spec.name}: data, t_ns and seq lengths differ ({n}, {len(t_ns)}, {len(seq)})")
+        if data.shape[1:] != self.spec.sample_shape:
+            raise ValueError(f"{self.spec.name}: sample shape {data.shape[1:]} != {self.spec.sample_shape}")
+        self._pending.append((data, t_ns, seq))
+        self._pending_n += n
+        if self._pending_n >= 8 * self.chunk:
+            self.flush()
+
+    def flush(self) -> int:
+        """Write everything pending; returns samples written."""
+        if not self._pending_n:
+            return 0
+        data = np.concatenate([p[0] for p in self._pending]).astype(self.spec.dtype, copy=False)
+        t_ns = np.concatenate([p[1] for p in self._pending]).astype(np.int64, copy=False)
+        seq = np.concatenate([p[2] for p in self._pending]).astype(np.int64, copy=False)
+        self._pending.clear()
+        self._pending_n = 0
+        n0, n1 = self.n, self.n + len(data)
+        # Order matters for crash safety: data, then time, then seq; readers trust the shortest.
+        for arr, values in ((self.data, data), (self.t_ns, t_ns), (self.seq, seq)):
+            arr.resize((n1, *arr.shape[1:]))
+            arr[n0:n1] = values
+        self.n = n1
+        self.bytes_written += data.nbytes
+        return len(data)
+
+
+class RunWriter:
+    """Owns one run store while it is being written. Not thread-safe: one writer thread calls it."""
+
+    def __init__(self, group: zarr.Group, uri: str, manifest: RunManifest, streams: dict[str, StreamAppender]):
+        self.group = group
+        self.uri = uri
+        self.manifest = manifest
+        self.streams = streams
+        self._events = group[EVENTS]
+        self._event_buffer: list[Mapping[str, object]] = []
+        self._lock = threading.Lock()
+
+    # -- creation -------------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls, out: str | os.PathLike[str], manifest: RunManifest, specs: Sequence[StreamSpec], *,
+        overwrite: bool = False,
+    ) -> RunWriter:
+        uri = run_uri(out, manifest.run_id)
+        if store_exists(uri) and not overwrite:
+            raise RunIdError(
+                f"run {manifest.run_id} already exists at {uri}",
+                "pick a new run id, or pass --overwrite to replace it (its data will be lost)",
+            )
+        if not is_url(uri):
+            local_path(uri).parent.mkdir(parents=True, exist_ok=True)
+        group = zarr.open_group(zarr_store(uri, read_only=False), mode="w", zarr_format=3)
+        group.attrs[ROOT_ATTR] = {"schema_version": SCHEMA_VERSION, "manifest": manifest.model_dump(mode="json")}
+        streams_group = group.require_group(STREAMS)
+        streams: dict[str, StreamAppender] = {}
+        for spec in specs:
+            sg = streams_group.require_group(spec.name)
+            sg.attrs[STREAM_ATTR] = spec.model_dump(mode="json")
+            streams[spec.name] = StreamAppender(sg, spec)
+        create_table(group, EVENTS, EVENT_COLUMNS, dim="event")
+        group.require_group(CLOCK)
+        return cls(group, uri, manifest, streams)
+
+    @classmethod
+    def reopen(cls, uri: str) -> RunWriter:
+        """Open an existing store for recovery: appenders resume at the committed length."""
+        from ._store_reader import RunReader
+
+        reader = RunReader(uri)
+        group = zarr.open_group(zarr_store(uri, read_only=False), mode="r+", zarr_format=3)
+        streams = {
+            name: StreamAppender(group[STREAMS][name], spec, create=False) for name, spec in reader.specs.items()
+        }
+        return cls(group, uri, reader.manifest, streams)
+
+    # -- writing ----------------------------------------------------------------------------
+    def add_events(self, rows: Sequence[Mapping[str, object]]) -> None:
+        with self._lock:
+            self._event_buffer.extend(rows)
+
+    def flush(self) -> None:
+        for appender in self.streams.values():
+            appender.flush()
+        self.flush_events()
+
+    def flush_events(self) -> None:
+        with self._lock:
+            rows, self._event_buffer = self._event_buffer, []
+        if not rows:
+            return
+        rows = sorted(rows, key=lambda r: int(r["t_ns"]))  # type: ignore[call-overload]
+        defaults = {"t_end_ns": None, "value": np.nan, "count": 0, "note": "", "stream": ""}
+        cols: dict[str, list[object]] = {c: [] for c in EVENT_COLUMNS}
+        for r in rows:
+            for c in EVENT_COLUMNS:
+                v = r.get(c, defaults.get(c))
+                if c == "t_end_ns" and v is None:
+                    v = r["t_ns"]
+                cols[c].append(v)
+        append_rows(self._events, cols)
+
+    def replace_events(self, rows: Sequence[Mapping[str, object]]) -> None:
+        """Rebuild the events table (finalize only: gap times move onto the fitted clock)."""
+        with self._lock:
+            self._event_buffer = list(rows)
+        self._events = create_table(self.group, EVENTS, EVENT_COLUMNS, dim="event")
+        self.flush_events()
+
+    def append_clock_observations(self, stream: str, device_ns: Sequence[int], host_ns: Sequence[int],
+                                  provisional_offset_ns: int) -> None:
+        """Persist clock observations as they come, so a recovered store can still be fitted."""
+        g = self.group[CLOCK].require_group(stream)
+        if OBSERVATIONS not in g:
+            create_table(g, OBSERVATIONS, {"device_ns": "int64", "host_ns": "int64"}, dim="observation")
+            g.attrs[PROVISIONAL] = int(provisional_offset_ns)
+        append_rows(g[OBSERVATIONS], {"device_ns": device_ns, "host_ns": host_ns})
+
+    def clock_observations(self, stream: str) -> tuple[np.ndarray, np.ndarray, int]:
+        g = self.group[CLOCK].get(stream)
+        if g is None or OBSERVATIONS not in g:
+            return np.empty(0, np.int64), np.empty(0, np.int64), 0
+        cols = read_table(g[OBSERVATIONS])
+        return cols["device_ns"], cols["host_ns"], int(g.attrs.get(PROVISIONAL, 0))
+
+    def events(self) -> dict[str, np.ndarray]:
+        return read_table(self._events)
+
+    def write_table(self, where: str, name: str, rows: Mapping[str, object], dtypes: Mapping[str, str],
+                    dim: str = "row") -> None:
+        parent = self.group.require_group(where)
+        write_table(parent, name, rows, dtypes, dim)
+
+    def write_truth(self, name: str, rows: Mapping[str, object], dtypes: Mapping[str, str]) -> None:
+        self.write_table(TRUTH, name, rows, dtypes, dim=name)
+
+    def write_clock(self, stream: str, fit: Mapping[str, object], residuals_ns: np.ndarray) -> None:
+        g = self.group[CLOCK].require_group(stream)
+        g.attrs.update({k: v for k, v in fit.items() if k != PROVISIONAL})
+        res = np.asarray(residuals_ns, dtype=np.int64)
+        g.create_array("residual_ns", data=res, dimension_names=["observation"], overwrite=True)
+
+    def rewrite_times(self, stream: str, t_ns: np.ndarray) -> None:
+        """Replace provisional sample times with fitted ones (finalize only, before checksums)."""
+        app = self.streams[stream]
+        if len(t_ns) != app.n:
+            raise StoreError(f"{stream}: {len(t_ns)} times for {app.n} samples")
+        app.t_ns[: app.n] = t_ns.astype(np.int64)
+
+    def set_manifest(self, manifest: RunManifest) -> None:
+        self.manifest = manifest
+        self.group.attrs[ROOT_ATTR] = {"schema_version": SCHEMA_VERSION, "manifest": manifest.model_dump(mode="json")}
+
+    def finalize(self, status: RunStatus = "finalized") -> None:
+        self.flush()
+        self.set_manifest(self.manifest.model_copy(update={"status": status}))
+        write_checksums(self.uri)
