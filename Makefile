@@ -1,0 +1,58 @@
+# One command each: `make demo` records the simulated rig, `make test` installs everything and runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+LS_VENV ?= .venv-labelstudio
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+EXTRAS ?= curation,labelstudio,hardware,aravis,scale,dvc,features,dev
+
+.PHONY: install install-dev system-deps labelstudio-install demo test test-integration lint bench clean
+
+$(VENV)/.installed-core: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e .
+	touch $@
+
+install: $(VENV)/.installed-core
+
+$(VENV)/.installed-dev: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e ".[$(EXTRAS)]"
+	touch $@
+
+install-dev: system-deps $(VENV)/.installed-dev labelstudio-install
+
+system-deps:
+	./scripts/system-deps.sh
+
+# Label Studio pins its own Django stack, so it gets a venv of its own; tests find it through LABEL_STUDIO_BIN.
+labelstudio-install: $(LS_VENV)/.installed
+$(LS_VENV)/.installed:
+	$(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/pip install -q --upgrade pip
+	$(LS_VENV)/bin/pip install -q "label-studio>=1.20,<2"
+	touch $@
+
+demo: install
+	$(VENV)/bin/weldctl record --run-id R0042 --overwrite
+	$(VENV)/bin/weldctl inspect runs/R0042.zarr
+
+test: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	LABEL_STUDIO_BIN=$(CURDIR)/$(LS_VENV)/bin/label-studio $(PY) -m pytest -q
+
+test-integration: install-dev
+	LABEL_STUDIO_BIN=$(CURDIR)/$(LS_VENV)/bin/label-studio $(PY) -m pytest -q -m integration
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+bench: install-dev
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) $(LS_VENV) runs build *.egg-info
