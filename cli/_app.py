@@ -19,8 +19,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (CI logs, files) gets a width that fits the tables instead of rich's 80 columns.
+console = Console() if Console().is_terminal else Console(width=140)
+err_console = Console(stderr=True) if Console(stderr=True).is_terminal else Console(stderr=True, width=140)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -96,6 +96,7 @@ class Recorder:
         self.pipes: list[_Pipe] = []
         self.writer: RunWriter | None = None
         self.t0_ns = 0
+        self.end_ns: int | None = None  # run-time end of a --duration recording: samples after it are not kept
 
     # -- control -------------------------------------------------------------------------
     def stop(self, reason: str) -> None:
@@ -137,6 +138,7 @@ class Recorder:
                 if on_tick:
                     on_tick(self)
                 if duration_s is not None and self.elapsed_s() >= duration_s:
+                    self.end_ns = int(duration_s * 1e9)
                     self.stop(f"duration {duration_s:g} s reached")
                 elif stop_after_sequence and all(p.finished.is_set() for p in self.pipes):
                     self.stop("weld sequence finished")
@@ -157,7 +159,7 @@ class Recorder:
             if old_handler is not None:
                 signal.signal(signal.SIGINT, old_handler)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        duration = self.elapsed_s()
+        duration = self.end_ns / 1e9 if self.end_ns is not None else self.elapsed_s()
         fits: dict[str, object] = {}
         try:
             truth = self.truth() if self.truth else None
@@ -173,7 +175,7 @@ class Recorder:
         dev, st = pipe.device, pipe.stats
         st.state = "recording"
         try:
-            while not self._stop.is_set():
+            while not self._stop.is_set() or self._short_of_end(pipe):
                 block = dev.read(READ_TIMEOUT_S)
                 if block is None:
                     if dev.done:
@@ -195,11 +197,20 @@ class Recorder:
         finally:
             pipe.finished.set()
 
+    def _short_of_end(self, pipe: _Pipe) -> bool:
+        """After a --duration stop, keep reading until this stream has covered the whole duration."""
+        if self.end_ns is None or pipe.last_dev_ns is None or pipe.device.done:
+            return False
+        grace_ns = int(1e9)  # a stalled device must not hold the stop up
+        if time.monotonic_ns() - self.t0_ns > self.end_ns + grace_ns:
+            return False
+        return pipe.last_dev_ns + (pipe.provisional or 0) < self.end_ns
+
     def _account(self, pipe: _Pipe, block: Block) -> None:
         """Sequence checks, clock observations; every missing sample becomes a gap row."""
         st = pipe.stats
         dev_ns = pipe.device_ns(block)
-        period = int(round(1e9 / pipe.spec.nominal_rate_hz))
+        period = round(1e9 / pipe.spec.nominal_rate_hz)
         if pipe.provisional is None:
             pipe.provisional = int(block.t_host_ns - dev_ns[-1])
         reported = {g.seq_start: g for g in block.gaps}
@@ -220,7 +231,7 @@ class Recorder:
     def _record_gap(self, pipe: _Pipe, seq_start: int, count: int, kind: str, t_dev_ns: int, note: str) -> None:
         period = 1e9 / pipe.spec.nominal_rate_hz
         t0 = int(t_dev_ns) + (pipe.provisional or 0)
-        row = {"t_ns": t0, "t_end_ns": t0 + int(round(count * period)), "stream": pipe.spec.name, "kind": "gap",
+        row = {"t_ns": t0, "t_end_ns": t0 + round(count * period), "stream": pipe.spec.name, "kind": "gap",
                "value": float(seq_start), "count": int(count), "note": f"{kind}: {note}".strip(": ")}
         with pipe.lock:
             pipe.gap_rows.append(row)
@@ -269,9 +280,15 @@ class Recorder:
     def _write_block(self, pipe: _Pipe, block: Block) -> None:
         assert self.writer is not None
         t_prov = pipe.device_ns(block) + (pipe.provisional or 0)
-        self.writer.streams[pipe.spec.name].append(block.data, t_prov, block.seq)
-        pipe.stats.samples += len(block)
-        pipe.stats.bytes += block.nbytes
+        data, seq = block.data, block.seq
+        if self.end_ns is not None and t_prov[-1] >= self.end_ns:
+            keep = int(np.searchsorted(t_prov, self.end_ns))
+            data, seq, t_prov = data[:keep], seq[:keep], t_prov[:keep]
+            if not keep:
+                return
+        self.writer.streams[pipe.spec.name].append(data, t_prov, seq)
+        pipe.stats.samples += len(data)
+        pipe.stats.bytes += data.nbytes
 
     def _flush(self) -> None:
         assert self.writer is not None

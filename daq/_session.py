@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from collections.abc import Callable
 
-from weldctl.schema import RunManifest, Rig, validate_run_id
+from weldctl.schema import Rig, RunManifest, validate_run_id
 
 from ._recorder import Recorder, RecordResult
 from ._registry import build_devices, sim_process
