@@ -51,7 +51,7 @@ def _map_on_dask(func: Callable[[T], R], items: Sequence[T], address: str, tick:
     except ImportError:
         raise WeldctlError("dask.distributed is not installed", "pip install 'weldctl[scale]'") from None
     try:
-        client = Client(address, timeout="10s", set_as_default=False)
+        client = Client(address, timeout="10s")
     except OSError as exc:
         raise WeldctlError(f"cannot reach the Dask scheduler at {address}: {exc}",
                            "start one (`dask scheduler`) or drop --scheduler to run in-process") from None

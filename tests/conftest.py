@@ -65,3 +65,13 @@ def s3_env(s3_server, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyp
     fsspec.filesystem("s3").clear_instance_cache()
     yield s3_server
     fsspec.filesystem("s3").clear_instance_cache()
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler():  # type: ignore[no-untyped-def]
+    """Address of a LocalCluster with 2 worker processes."""
+    need(importlib.util.find_spec("distributed") is not None, "dask.distributed: pip install -e '.[scale]'")
+    from tests.peers.dask_cluster import local_cluster
+
+    with local_cluster(2) as address:
+        yield address
