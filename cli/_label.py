@@ -39,7 +39,8 @@ def _document_root(value: Path | None) -> Path:
     root = value or os.environ.get("LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT")
     if not root:
         raise WeldctlError("no local-files document root",
-                           "set LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT (as for the server) or --document-root")
+                           "set LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT (as the server has it) "
+                           "or pass --document-root")
     return Path(root)
 
 
@@ -117,7 +118,7 @@ def _print_agreement(records: list, tax) -> None:  # type: ignore[no-untyped-def
 @user_errors
 def status(
     labels: Path = typer.Option(Path("labels.jsonl"), "--labels", "-l", help="labels file (JSONL)"),
-    segments: Path | None = typer.Option(None, "--segments", "-s", help="segments folder: find unlabelled welds"),
+    segments: Path | None = typer.Option(None, "--segments", "-s", help="segments folder: lists unlabelled"),
     taxonomy: str = TAXONOMY,
 ) -> None:
     """Welds per class (annotators' majority) and welds nobody has labelled yet."""

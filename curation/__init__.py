@@ -12,8 +12,9 @@ from ._segments_io import SEGMENT_COLUMNS, SEGMENT_SOURCES, read_segments, segme
 __all__ = [
     "DEFAULT_GATES", "PREDICTION_PREFIX", "SEGMENT_COLUMNS", "SEGMENT_SOURCES", "TIME_COLUMN", "TS_NAME",
     "Agreement", "GateChoice", "GateSegment", "GateThresholds", "LabelStatus", "LabelStudioError",
-    "LabelStudioSettings", "PushOptions", "PushReport", "SegmentParams", "SignalColumn", "agreement", "connect",
-    "find_project", "gate_segments", "gate_signal", "label_config", "label_status", "ls_errors", "merge_records",
+    "LabelStudioSettings", "PushOptions", "PushReport", "SegmentParams", "SignalColumn", "agreement",
+    "connect", "find_project", "gate_segments", "gate_signal", "label_config", "label_status", "ls_errors",
+    "merge_records",
     "pick_gate", "pull_records", "push_welds", "read_segments", "segment_run", "segments_path",
     "write_segments",
 ]

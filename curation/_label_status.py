@@ -28,7 +28,8 @@ def label_status(records: list[LabelRecord], taxonomy: Taxonomy, segments: pd.Da
         if r.source == source:
             by_weld[(r.run_id, r.weld_id)].append(r)
     if segments is not None:
-        welds = sorted({(str(a), int(b)) for a, b in zip(segments["run_id"], segments["weld_id"], strict=True)})
+        pairs = zip(segments["run_id"], segments["weld_id"], strict=True)
+        welds = sorted({(str(run), int(weld)) for run, weld in pairs})
     else:
         welds = sorted(by_weld)
     counts = {g.name: dict.fromkeys(g.classes, 0) for g in taxonomy.choices}

@@ -65,7 +65,7 @@ def ls_errors(settings: LabelStudioSettings) -> Iterator[None]:
         status = getattr(exc, "status_code", None)
         if status in (401, 403):
             raise LabelStudioError(f"Label Studio at {settings.url} refused the API key (HTTP {status})",
-                                   "check LABEL_STUDIO_API_KEY (legacy token or personal access token)") from None
+                                   "check LABEL_STUDIO_API_KEY (legacy or personal access token)") from None
         body = settings.redact(str(getattr(exc, "body", exc)))[:300]
         raise LabelStudioError(f"Label Studio at {settings.url} answered HTTP {status}: {body}") from None
 
@@ -78,9 +78,11 @@ def connect(settings: LabelStudioSettings) -> LabelStudio:
         r = httpx.get(f"{settings.url}/health", timeout=PING_TIMEOUT_S)
     except httpx.HTTPError as exc:
         reason = "connection refused" if isinstance(exc, httpx.ConnectError) else type(exc).__name__
-        raise LabelStudioError(f"Label Studio at {settings.url} is not reachable ({reason})", START_HINT) from None
+        raise LabelStudioError(f"Label Studio at {settings.url} is not reachable ({reason})",
+                               START_HINT) from None
     if r.status_code != 200:
-        raise LabelStudioError(f"Label Studio at {settings.url} is not healthy (HTTP {r.status_code})", START_HINT)
+        raise LabelStudioError(f"Label Studio at {settings.url} is not healthy (HTTP {r.status_code})",
+                               START_HINT)
     client = _sdk().LabelStudio(base_url=settings.url, api_key=settings.api_key, timeout=60.0)
     with ls_errors(settings):
         client.users.whoami()

@@ -23,7 +23,7 @@ def image_key(stream: str) -> str:
 
 
 def label_config(taxonomy: Taxonomy, columns: list[SignalColumn], image_streams: list[str]) -> str:
-    """XML for the project: keyframe images, the signals, a region label per region group, a Choices per class."""
+    """XML for the project: keyframes, the signals, a region label per region group, a Choices per group."""
     q = quoteattr
     lines = ['<View>', '  <Header value="$title"/>']
     for stream in image_streams:
@@ -33,10 +33,9 @@ def label_config(taxonomy: Taxonomy, columns: list[SignalColumn], image_streams:
         lines.append(f'  <TimeSeriesLabels name={q(region.name)} toName="{TS_NAME}">')
         lines.append(f'    <Label value={q(region.label)} hint={q(region.title or region.label)}/>')
         lines.append('  </TimeSeriesLabels>')
+    overview = f" overviewChannels={q(columns[0].column)}" if columns else ""
     lines.append(f'  <TimeSeries name="{TS_NAME}" valueType="url" value="$csv" sep="," '
-                 f'timeColumn="{TIME_COLUMN}" timeDisplayFormat=",.3f" overviewChannels={q(columns[0].column)}>'
-                 if columns else
-                 f'  <TimeSeries name="{TS_NAME}" valueType="url" value="$csv" sep="," timeColumn="{TIME_COLUMN}">')
+                 f'timeColumn="{TIME_COLUMN}" timeDisplayFormat=",.3f"{overview}>')
     for col in columns:
         legend = f"{col.legend} [{col.units}]" if col.units else col.legend
         lines.append(f'    <Channel column={q(col.column)} legend={q(legend)} units={q(col.units)}/>')
@@ -44,7 +43,8 @@ def label_config(taxonomy: Taxonomy, columns: list[SignalColumn], image_streams:
     for group in taxonomy.choices:
         lines.append(f'  <Header value={q(group.title or group.name)} size="5"/>')
         req = ' required="true"' if group.required else ""
-        lines.append(f'  <Choices name={q(group.name)} toName="{TS_NAME}" choice="single" showInline="true"{req}>')
+        lines.append(f'  <Choices name={q(group.name)} toName="{TS_NAME}" choice="single" '
+                     f'showInline="true"{req}>')
         lines.extend(f'    <Choice value={q(c)}/>' for c in group.classes)
         lines.append('  </Choices>')
     lines.append('</View>')

@@ -1,4 +1,4 @@
-"""What a labeller sees of one weld: a decimated multi-channel CSV and keyframe strips of the frame streams."""
+"""What a labeller sees of one weld: a decimated multi-channel CSV and keyframe strips of frame streams."""
 
 from __future__ import annotations
 
@@ -138,8 +138,8 @@ def render_keyframes(reader: RunReader, stream: str, win: WeldWindow, path: Path
             img = img.resize((round(img.width * KEYFRAME_HEIGHT / img.height), KEYFRAME_HEIGHT))
         tiles.append(img)
     gap = 4
-    strip = Image.new("RGB", (sum(i.width for i in tiles) + gap * (len(tiles) - 1), max(i.height for i in tiles)),
-                      (255, 255, 255))
+    width = sum(i.width for i in tiles) + gap * (len(tiles) - 1)
+    strip = Image.new("RGB", (width, max(i.height for i in tiles)), (255, 255, 255))
     x = 0
     for tile in tiles:
         strip.paste(tile, (x, 0))

@@ -38,7 +38,8 @@ def record_from_annotation(ann: Any, task: Any, taxonomy: Taxonomy, annotator: s
     return LabelRecord(run_id=str(data["run_id"]), weld_id=int(data["weld_id"]), annotator=annotator,
                        labels=labels, created_at=ann.created_at, updated_at=ann.updated_at or ann.created_at,
                        source="label_studio",
-                       ls=LabelStudioRef(task_id=int(task.id), annotation_id=int(ann.id), project_id=project_id),
+                       ls=LabelStudioRef(task_id=int(task.id), annotation_id=int(ann.id),
+                                         project_id=project_id),
                        **regions)
 
 
@@ -56,12 +57,17 @@ def pull_records(client: LabelStudio, taxonomy: Taxonomy, project: str) -> tuple
             ann = ann if hasattr(ann, "result") else _AnnotationView(ann)
             if ann.was_cancelled:
                 continue
-            who = users.get(int(ann.completed_by), f"user{ann.completed_by}") if ann.completed_by else "unknown"
+            who = users.get(int(ann.completed_by), f"user{ann.completed_by}") if ann.completed_by else "?"
             rec = record_from_annotation(ann, task, taxonomy, who, pid)
             prev = latest.get(rec.key)
-            if prev is None or (rec.updated_at, rec.ls.annotation_id) > (prev.updated_at, prev.ls.annotation_id):  # type: ignore[union-attr]
+            if prev is None or _order(rec) > _order(prev):
                 latest[rec.key] = rec
     return pid, list(latest.values())
+
+
+def _order(rec: LabelRecord) -> tuple[object, int]:
+    """Latest edit wins; the annotation id breaks ties."""
+    return (rec.updated_at, rec.ls.annotation_id if rec.ls else 0)
 
 
 class _AnnotationView:
@@ -76,12 +82,17 @@ class _AnnotationView:
         cb = d.get("completed_by")
         self.completed_by = cb.get("id") if isinstance(cb, dict) else cb
         self.created_at = datetime.fromisoformat(d["created_at"].replace("Z", "+00:00"))
-        self.updated_at = datetime.fromisoformat((d.get("updated_at") or d["created_at"]).replace("Z", "+00:00"))
+        updated = d.get("updated_at") or d["created_at"]
+        self.updated_at = datetime.fromisoformat(updated.replace("Z", "+00:00"))
 
 
-def merge_records(existing: list[LabelRecord], fresh: list[LabelRecord], project_id: int) -> list[LabelRecord]:
+def merge_records(existing: list[LabelRecord], fresh: list[LabelRecord],
+                  project_id: int) -> list[LabelRecord]:
     """This project's Label Studio records are replaced as a whole; truth and other projects' records stay."""
-    keep = [r for r in existing if not (r.source == "label_studio" and r.ls and r.ls.project_id == project_id)]
+    def ours(r: LabelRecord) -> bool:
+        return r.source == "label_studio" and r.ls is not None and r.ls.project_id == project_id
+
+    keep = [r for r in existing if not ours(r)]
     return keep + fresh
 
 

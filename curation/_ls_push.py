@@ -93,7 +93,9 @@ def manifest_prediction(reader: RunReader, taxonomy: Taxonomy, weld_id: int) -> 
             value = getattr(plan, g.from_manifest, None)
             if value in g.classes:
                 result.append(_choice(g.name, str(value)))
-    return {"model_version": f"{PREDICTION_PREFIX}manifest", "score": 1.0, "result": result} if result else None
+    if not result:
+        return None
+    return {"model_version": f"{PREDICTION_PREFIX}manifest", "score": 1.0, "result": result}
 
 
 def truth_prediction(reader: RunReader, taxonomy: Taxonomy, win: WeldWindow) -> dict[str, Any] | None:

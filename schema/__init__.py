@@ -29,15 +29,13 @@ from ._taxonomy import ChoiceGroup, RegionGroup, Taxonomy, load_taxonomy, shippe
 from ._version import SCHEMA_VERSION, weldctl_version
 
 __all__ = [
-    "CHECKSUMS", "EVENT_COLUMNS", "MAX_RUN_ID", "SCHEMA_VERSION", "UNWRITTEN",
-    "Calibration", "ClockFault", "ClockSource", "DeviceConfig", "LaserCondition", "LossInjection",
-    "Penetration", "RecorderSettings", "Rig", "RigFileError", "RunIdError", "RunManifest", "RunReader",
-    "RunStatus", "RunWriter", "SimAudioConfig", "SimCameraConfig", "SimDaqConfig", "SimIRConfig",
-    "SimOctConfig", "SimProcess", "StoreError", "StreamAppender", "StreamKind", "StreamSpec",
-    "VerifyReport", "WeldPlan", "WeldctlError", "default_sim_rig", "dump_rig", "is_url", "load_rig",
-    "parse_rig", "read_table", "resolve_run", "run_uri", "validate_run_id", "verify_checksums",
-    "weldctl_version", "write_checksums",
-    # labels and taxonomies
-    "ChoiceGroup", "LabelRecord", "LabelStudioRef", "RegionGroup", "Taxonomy", "TimeRegion", "load_taxonomy",
-    "read_labels", "shipped_taxonomies", "write_labels",
+    "CHECKSUMS", "EVENT_COLUMNS", "MAX_RUN_ID", "SCHEMA_VERSION", "UNWRITTEN", "Calibration", "ChoiceGroup",
+    "ClockFault", "ClockSource", "DeviceConfig", "LabelRecord", "LabelStudioRef", "LaserCondition",
+    "LossInjection", "Penetration", "RecorderSettings", "RegionGroup", "Rig", "RigFileError", "RunIdError",
+    "RunManifest", "RunReader", "RunStatus", "RunWriter", "SimAudioConfig", "SimCameraConfig", "SimDaqConfig",
+    "SimIRConfig", "SimOctConfig", "SimProcess", "StoreError", "StreamAppender", "StreamKind", "StreamSpec",
+    "Taxonomy", "TimeRegion", "VerifyReport", "WeldPlan", "WeldctlError", "default_sim_rig", "dump_rig",
+    "is_url", "load_rig", "load_taxonomy", "parse_rig", "read_labels", "read_table", "resolve_run", "run_uri",
+    "shipped_taxonomies", "validate_run_id", "verify_checksums", "weldctl_version", "write_checksums",
+    "write_labels",
 ]

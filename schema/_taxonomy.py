@@ -1,4 +1,4 @@
-"""Label taxonomies: which questions a labeller answers about a weld. Data, not code (schema/taxonomies/*.yaml)."""
+"""Label taxonomies: the questions a labeller answers about a weld. Data, not code (taxonomies/*.yaml)."""
 
 from __future__ import annotations
 
@@ -88,9 +88,14 @@ def load_taxonomy(name_or_path: str | os.PathLike[str]) -> Taxonomy:
     else:
         p = Path(s)
         if not p.is_file():
-            raise WeldctlError(f"no taxonomy {s!r}", f"use one of {', '.join(shipped_taxonomies())} or a YAML file")
+            raise WeldctlError(f"no taxonomy {s!r}",
+                               f"use one of {', '.join(shipped_taxonomies())} or a YAML file")
         text, where = p.read_text(), str(p)
     try:
         return Taxonomy.model_validate(yaml.safe_load(text))
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise WeldctlError(f"{where} does not validate: {exc}".splitlines()[0]) from None
+    except yaml.YAMLError as exc:
+        raise WeldctlError(f"{where} is not valid YAML: {exc}".splitlines()[0]) from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(map(str, err["loc"])) or "(top)"
+        raise WeldctlError(f"{where} does not validate: {loc}: {err['msg']}") from None

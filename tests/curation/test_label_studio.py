@@ -1,4 +1,4 @@
-"""The label loop against a real Label Studio server: push, annotate as a technician, pull, repeat, server down.
+"""The label loop against a real Label Studio server: push, annotate, pull, repeat, server down.
 
 The tests run in file order and share one project: each step starts from what the previous one left.
 """
@@ -112,6 +112,10 @@ def test_push_creates_one_task_per_weld_with_data_and_predictions(loop: Loop) ->
         assert len(pores) == truth["n_pores"][w]
 
 
+def _choice(group: str, value: str) -> dict[str, Any]:
+    return {"from_name": group, "to_name": "signals", "type": "choices", "value": {"choices": [value]}}
+
+
 def _annotate(loop: Loop) -> None:
     """Two technicians label through the API as the UI would: choices, and pores marked on the signals."""
     c = loop.client()
@@ -128,7 +132,8 @@ def _annotate(loop: Loop) -> None:
         for k, tp in enumerate(mine):
             i = int(np.argmin(np.abs(time_s - (tp - d["t0_ns"]) / 1e9)))  # the technician clicks a sample
             start, end = float(time_s[i - 2]), float(time_s[i + 2])
-            regions.append({"id": f"p{k}", "from_name": "pore", "to_name": "signals", "type": "timeserieslabels",
+            regions.append({"id": f"p{k}", "from_name": "pore", "to_name": "signals",
+                            "type": "timeserieslabels",
                             "value": {"start": start, "end": end, "instant": False,
                                       "timeserieslabels": ["pore"]}})
             marked.append((start, end, int(tp)))
@@ -137,15 +142,15 @@ def _annotate(loop: Loop) -> None:
             if user is other and d["weld_id"] == 0:
                 continue  # weld 0 has one annotator only
             result = [
-                {"from_name": "penetration", "to_name": "signals", "type": "choices", "value": {"choices": [pen]}},
-                {"from_name": "porosity", "to_name": "signals", "type": "choices",
-                 "value": {"choices": ["present" if len(mine) else "none"]}},
-                {"from_name": "condition", "to_name": "signals", "type": "choices", "value": {"choices": [cond]}},
+                _choice("penetration", pen),
+                _choice("porosity", "present" if len(mine) else "none"),
+                _choice("condition", cond),
                 *regions,
             ]
             c.annotations.create(task.id, result=result, completed_by=user.id)
             loop.entered[(d["run_id"], d["weld_id"], user.email)] = {
-                "labels": {"penetration": pen, "porosity": "present" if len(mine) else "none", "condition": cond},
+                "labels": {"penetration": pen, "porosity": "present" if len(mine) else "none",
+                           "condition": cond},
                 "marked": marked, "t0_ns": d["t0_ns"], "sample_ns": d["sample_ns"]}
 
 

@@ -86,7 +86,8 @@ class LabelStudioServer:
             env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         while time.monotonic() - t0 < START_TIMEOUT_S:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"label-studio exited with {self.proc.returncode}; see {self.base}/server.log")
+                raise RuntimeError(f"label-studio exited with {self.proc.returncode}; "
+                                   f"see {self.base}/server.log")
             try:
                 if httpx.get(f"{self.url}/health", timeout=2.0).status_code == 200:
                     return time.monotonic() - t0
@@ -94,7 +95,8 @@ class LabelStudioServer:
                 pass
             time.sleep(0.5)
         self.stop()
-        raise RuntimeError(f"label-studio did not come up in {START_TIMEOUT_S:.0f} s; see {self.base}/server.log")
+        raise RuntimeError(f"label-studio did not come up in {START_TIMEOUT_S:.0f} s; "
+                           f"see {self.base}/server.log")
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
