@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -181,6 +181,10 @@ def push_welds(client: LabelStudio, taxonomy: Taxonomy, runs: list[tuple[RunRead
             ctx = round(opts.context_s * 1e9)
             win = WeldWindow(reader.run_id, int(row.weld_id), int(row.t_start_ns), int(row.t_end_ns),
                              max(0, int(row.t_start_ns) - ctx), min(run_end + 1, int(row.t_end_ns) + ctx))
+            task = known.get((reader.run_id, win.weld_id))
+            if task is not None and task.annotations and "t0_ns" in task.data:
+                # Annotated regions are in seconds since the task's t0: moving t0 would move the pores.
+                win = replace(win, t0_ns=min(int(task.data["t0_ns"]), win.t_start_ns))
             media = render_weld(reader, win, columns, images, media_dir / opts.project / reader.run_id,
                                 opts.max_points, opts.keyframes)
             ids = {"run_id": reader.run_id, "weld_id": win.weld_id, "store_uri": _store_uri(reader.uri),
@@ -192,7 +196,6 @@ def push_welds(client: LabelStudio, taxonomy: Taxonomy, runs: list[tuple[RunRead
                 data.setdefault(image_key(s), "")
             meta = {**ids, "taxonomy": taxonomy.name, "segment_source": row.source}
             preds = _predictions(reader, taxonomy, win, opts.truth)
-            task = known.get((reader.run_id, win.weld_id))
             if task is None:
                 batch.append({"data": data, "meta": meta, "predictions": preds})
                 continue

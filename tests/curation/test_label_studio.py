@@ -194,6 +194,25 @@ def test_push_and_pull_again_change_nothing(loop: Loop) -> None:
     assert loop.labels.read_bytes() == labels_before
 
 
+def test_push_with_other_settings_updates_in_place_and_keeps_annotated_time_base(loop: Loop) -> None:
+    before = {t.id: t.data for t in loop.tasks()}
+    labels_before = loop.labels.read_bytes()
+    res = loop.cli("label", "push", loop.run, "--segments", str(loop.segments), "--project", PROJECT,
+                   "--max-points", "12000", "--context", "0.1")
+    assert res.exit_code == 0, res.output
+    assert "0 tasks created, 3 updated" in res.output
+    after = {t.id: t for t in loop.tasks()}
+    assert set(after) == set(before)
+    for tid, task in after.items():
+        assert task.data["t0_ns"] == before[tid]["t0_ns"], "annotated tasks keep their time base"
+        assert task.data["sample_ns"] > before[tid]["sample_ns"]
+        assert [p.get("model_version") if isinstance(p, dict) else p.model_version
+                for p in task.predictions] == ["weldctl-manifest"], "--truth dropped: truth prediction gone"
+    res = loop.cli("label", "pull", "--project", PROJECT, "--out", str(loop.labels))
+    assert res.exit_code == 0, res.output
+    assert loop.labels.read_bytes() == labels_before
+
+
 def test_the_key_is_never_written(loop: Loop) -> None:
     token = loop.server.token
     for path in loop.root.rglob("*"):
