@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import typer
+from rich.progress import Progress
 from rich.table import Table
 
 from weldctl.curation import (
@@ -72,8 +73,10 @@ def push(
     settings = LabelStudioSettings.from_env(url)
     client = connect(settings)  # before anything is rendered or changed
     n_welds = sum(len(s) for _, s in work)
-    with console.status(f"pushing {n_welds} welds to {settings.url}"), ls_errors(settings):
-        rep = push_welds(client, tax, work, opts)
+    bar = Progress(*Progress.get_default_columns(), console=console, transient=True)
+    with bar, ls_errors(settings):
+        job = bar.add_task(f"welds → {settings.url}", total=n_welds)
+        rep = push_welds(client, tax, work, opts, on_weld=lambda _r, _w: bar.advance(job))
     console.print(f"project {opts.project!r} (id {rep.project_id}): {rep.created} tasks created, "
                   f"{rep.updated} updated, {rep.unchanged} unchanged")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -159,7 +160,8 @@ def existing_tasks(client: LabelStudio, project_id: int) -> dict[tuple[str, int]
 
 
 def push_welds(client: LabelStudio, taxonomy: Taxonomy, runs: list[tuple[RunReader, pd.DataFrame]],
-               opts: PushOptions) -> PushReport:
+               opts: PushOptions, on_weld: Callable[[str, int], None] | None = None) -> PushReport:
+    """Render and push every weld of ``runs``; ``on_weld(run_id, weld_id)`` after each (progress)."""
     media_dir, root = opts.media_dir.resolve(), opts.document_root.resolve()
     if not media_dir.is_relative_to(root):
         raise WeldctlError(f"media folder {media_dir} is outside the local-files document root {root}",
@@ -198,6 +200,8 @@ def push_welds(client: LabelStudio, taxonomy: Taxonomy, runs: list[tuple[RunRead
             preds = _predictions(reader, taxonomy, win, opts.truth)
             if task is None:
                 batch.append({"data": data, "meta": meta, "predictions": preds})
+                if on_weld:
+                    on_weld(reader.run_id, win.weld_id)
                 continue
             changed = False
             if task.data != data or (task.meta or {}) != meta:
@@ -205,6 +209,8 @@ def push_welds(client: LabelStudio, taxonomy: Taxonomy, runs: list[tuple[RunRead
                 changed = True
             changed |= _sync_predictions(client, int(task.id), preds)
             report.tasks.append(int(task.id))
+            if on_weld:
+                on_weld(reader.run_id, win.weld_id)
             if changed:
                 report.updated += 1
             else:

@@ -224,6 +224,21 @@ def test_the_key_is_never_written(loop: Loop) -> None:
     assert token not in json.dumps([r.model_dump(mode="json") for r in read_labels(loop.labels)])
 
 
+def test_a_personal_access_token_works_too(loop: Loop, monkeypatch: pytest.MonkeyPatch) -> None:
+    c = loop.client()
+    c.jwt_settings.update(api_token_ttl_days=30, api_tokens_enabled=True, legacy_api_tokens_enabled=True)
+    pat = c.tokens.create().token
+    assert pat and pat != loop.server.token
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", pat)
+    labels_before = loop.labels.read_bytes()
+    res = loop.cli("label", "pull", "--project", PROJECT, "--out", str(loop.labels))
+    assert res.exit_code == 0, res.output
+    assert loop.labels.read_bytes() == labels_before and pat not in res.output
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "x" * 40)
+    res = loop.cli("label", "pull", "--project", PROJECT, "--out", str(loop.labels))
+    assert res.exit_code == 2 and "refused the API key" in res.output, res.output
+
+
 def test_server_down_is_one_clear_line_and_changes_nothing(loop: Loop) -> None:
     labels_before = loop.labels.read_bytes()
     media = sorted((p, p.stat().st_mtime_ns) for p in loop.server.document_root.rglob("*"))
