@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -187,7 +188,7 @@ def push_welds(client: LabelStudio, taxonomy: Taxonomy, runs: list[tuple[RunRead
             if task is not None and task.annotations and "t0_ns" in task.data:
                 # Annotated regions are in seconds since the task's t0: moving t0 would move the pores.
                 win = replace(win, t0_ns=min(int(task.data["t0_ns"]), win.t_start_ns))
-            media = render_weld(reader, win, columns, images, media_dir / opts.project / reader.run_id,
+            media = render_weld(reader, win, columns, images, media_dir / _slug(opts.project) / reader.run_id,
                                 opts.max_points, opts.keyframes)
             ids = {"run_id": reader.run_id, "weld_id": win.weld_id, "store_uri": _store_uri(reader.uri),
                    "t0_ns": win.t0_ns, "t_start_ns": win.t_start_ns, "t_end_ns": win.t_end_ns}
@@ -220,6 +221,11 @@ def push_welds(client: LabelStudio, taxonomy: Taxonomy, runs: list[tuple[RunRead
         report.created = len(batch)
         report.tasks += [int(i) for i in (res.task_ids or [])]
     return report
+
+
+def _slug(title: str) -> str:
+    """A project title as one safe folder name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", title).strip("._") or "project"
 
 
 def _store_uri(uri: str) -> str:
