@@ -9,8 +9,15 @@ from __future__ import annotations
 import numpy as np
 
 
-def arc_welds(t_ns: np.ndarray, current_a: np.ndarray, *, on_a: float = 50.0, off_a: float = 20.0,
-              bridge_s: float = 1.0, min_s: float = 1.0) -> list[tuple[int, int]]:
+def arc_welds(
+    t_ns: np.ndarray,
+    current_a: np.ndarray,
+    *,
+    on_a: float = 50.0,
+    off_a: float = 20.0,
+    bridge_s: float = 1.0,
+    min_s: float = 1.0,
+) -> list[tuple[int, int]]:
     welds: list[list[int]] = []
     burning = False
     for t, c in zip(t_ns.tolist(), current_a.tolist(), strict=True):

@@ -36,8 +36,9 @@ def test_hdf5_round_trip_equals_store(sim_run_3s: str, tmp_path: Path) -> None:
     h5 = tmp_path / "R3S.h5"
     res = CliRunner().invoke(app, ["export", sim_run_3s, "--format", "hdf5", "--out", str(h5)])
     assert res.exit_code == 0, res.output
-    proc = subprocess.run([sys.executable, "-c", READ_H5, str(h5), str(tmp_path)], capture_output=True, text=True,
-                          check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", READ_H5, str(h5), str(tmp_path)], capture_output=True, text=True, check=True
+    )
     meta = json.loads(proc.stdout)
     r = RunReader(sim_run_3s)
     assert meta["_run_id"] == "R3S"
@@ -58,7 +59,9 @@ def test_csv_export_of_one_stream(sim_run_3s: str, tmp_path: Path) -> None:
     from weldctl.schema import RunReader
 
     out = tmp_path / "daq.csv"
-    res = CliRunner().invoke(app, ["export", sim_run_3s, "--format", "csv", "--stream", "daq", "--out", str(out)])
+    res = CliRunner().invoke(
+        app, ["export", sim_run_3s, "--format", "csv", "--stream", "daq", "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     df = pd.read_csv(out)
     r = RunReader(sim_run_3s)

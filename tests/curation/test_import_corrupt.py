@@ -72,15 +72,29 @@ def _unreadable_image(run: Path) -> str:
     return img.name
 
 
-@pytest.mark.parametrize("damage", [_truncate_flac, _broken_csv_row, _truncated_csv, _garbled_number,
-                                    _missing_column, _unreadable_video, _unreadable_image])
-def test_damaged_input_is_refused_cleanly(run_copy: Path, tmp_path: Path, damage: Callable[[Path], str]) -> None:
+@pytest.mark.parametrize(
+    "damage",
+    [
+        _truncate_flac,
+        _broken_csv_row,
+        _truncated_csv,
+        _garbled_number,
+        _missing_column,
+        _unreadable_video,
+        _unreadable_image,
+    ],
+)
+def test_damaged_input_is_refused_cleanly(
+    run_copy: Path, tmp_path: Path, damage: Callable[[Path], str]
+) -> None:
     from weldctl.cli import app
 
     where = damage(run_copy)
     out = tmp_path / "runs"
     labels = tmp_path / "labels.jsonl"
-    res = CliRunner().invoke(app, ["import", str(MAPPING), str(run_copy), "--out", str(out), "--labels", str(labels)])
+    res = CliRunner().invoke(
+        app, ["import", str(MAPPING), str(run_copy), "--out", str(out), "--labels", str(labels)]
+    )
     assert res.exit_code == 2, res.output
     message = " ".join(res.output.split())
     assert "error:" in message and where in message, message
@@ -93,8 +107,9 @@ def test_undamaged_copy_imports(run_copy: Path, tmp_path: Path) -> None:
     from weldctl.cli import app
 
     out = tmp_path / "runs"
-    res = CliRunner().invoke(app, ["import", str(MAPPING), str(run_copy), "--out", str(out), "--labels",
-                                   str(tmp_path / "l.jsonl")])
+    res = CliRunner().invoke(
+        app, ["import", str(MAPPING), str(run_copy), "--out", str(out), "--labels", str(tmp_path / "l.jsonl")]
+    )
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in out.iterdir()) == [f"{RUN}.zarr"]
     again = CliRunner().invoke(app, ["import", str(MAPPING), str(run_copy), "--out", str(out)])

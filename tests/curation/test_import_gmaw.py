@@ -15,8 +15,14 @@ from tests.conftest import GMAW_SAMPLE, REPO, need
 from tests.curation._arc_gate import arc_welds
 
 MAPPING = REPO / "examples" / "import" / "gmaw-sample.yaml"
-CLASSES = {"00": "good", "02": "burn_through", "06": "overlap", "07": "lack_of_fusion",
-           "08": "excessive_convexity", "11": "crater_cracks"}
+CLASSES = {
+    "00": "good",
+    "02": "burn_through",
+    "06": "overlap",
+    "07": "lack_of_fusion",
+    "08": "excessive_convexity",
+    "11": "crater_cracks",
+}
 
 
 def _run_folders() -> list[Path]:
@@ -30,8 +36,19 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]
 
     out = tmp_path_factory.mktemp("imported")
     labels = out / "labels" / "import.jsonl"
-    res = CliRunner().invoke(app, ["import", str(MAPPING), str(GMAW_SAMPLE), "--batch", "--out", str(out / "runs"),
-                                   "--labels", str(labels)])
+    res = CliRunner().invoke(
+        app,
+        [
+            "import",
+            str(MAPPING),
+            str(GMAW_SAMPLE),
+            "--batch",
+            "--out",
+            str(out / "runs"),
+            "--labels",
+            str(labels),
+        ],
+    )
     assert res.exit_code == 0, res.output
     return out / "runs", labels, res.output
 
@@ -79,7 +96,9 @@ def test_streams_are_on_one_time_base(imported: tuple[Path, Path, str]) -> None:
         assert ta[0] == 0 and abs(ta[-1] / 1e9 - (info.frames - 1) / 16000) < 1e-6
         # Stills: spacing of the capture times in the file names, placed at the logger's start.
         names = sorted(p.name for p in (folder / "images").glob("*.jpg"))
-        stamps = [datetime.strptime(re.search(r"(\d{8}_\d{6}_\d{3})", n)[1], "%Y%m%d_%H%M%S_%f") for n in names]
+        stamps = [
+            datetime.strptime(re.search(r"(\d{8}_\d{6}_\d{3})", n)[1], "%Y%m%d_%H%M%S_%f") for n in names
+        ]
         spacing = np.array([(s - stamps[0]).total_seconds() * 1e9 for s in stamps])
         np.testing.assert_allclose(r.t_ns("stills"), spacing, atol=1e3)
         assert r.data("stills").shape == (len(names), 225, 500)
@@ -107,8 +126,16 @@ def test_labels_come_from_the_run_id(imported: tuple[Path, Path, str]) -> None:
     for rec in records:
         assert rec["source"] == "import" and rec["weld_id"] == 0 and rec["annotator"] == "import"
         assert rec["labels"]["condition"] == CLASSES[rec["run_id"][-2:]]
-        assert set(rec) >= {"run_id", "weld_id", "annotator", "labels", "pore_regions", "created_at",
-                            "updated_at", "source"}
+        assert set(rec) >= {
+            "run_id",
+            "weld_id",
+            "annotator",
+            "labels",
+            "pore_regions",
+            "created_at",
+            "updated_at",
+            "source",
+        }
     assert sum(r["labels"]["condition"] == "good" for r in records) == 6
 
 
