@@ -29,7 +29,7 @@ def view(
     height: int = typer.Option(1800, "--height", help="figure height, px"),
     runs: str = typer.Option("runs", "--runs", help="folder holding <run-id>.zarr"),
 ) -> None:
-    """One time-aligned quicklook figure: signals, spectrogram, morphology, segments, labels, gaps, keyframes."""
+    """One time-aligned quicklook figure: signals, spectrogram, morphology, segments, gaps, keyframes."""
     from weldctl.curation import laser_segments, load_segments, quicklook, read_labels_jsonl
 
     r = RunReader(run, runs)
@@ -55,9 +55,10 @@ def features(
     eemd: bool = typer.Option(
         False, "--eemd", help="also decompose the OCT depth by EEMD (slow; needs EMD-signal)"
     ),
+    eemd_samples: int = typer.Option(10000, "--eemd-samples", help="OCT samples decomposed by EEMD"),
     runs: str = typer.Option("runs", "--runs", help="folder holding <run-id>.zarr"),
 ) -> None:
-    """Derived features (morphology, sliding mean/STD, Mel spectrogram, band energies, EEMD) beside the run."""
+    """Derived features (morphology, sliding mean/STD, Mel, band energies, EEMD) beside the run."""
     from weldctl.curation import FeatureParams, write_features
 
     r = RunReader(run, runs)
@@ -66,6 +67,7 @@ def features(
             "morphology": {"threshold": threshold, "roi": [int(v) for v in roi.split(",")] if roi else None},
             "window": {"window_s": window_ms / 1e3, "step_s": step_ms / 1e3},
             "eemd": eemd,
+            "eemd_max_samples": eemd_samples,
         }
     )
     path = write_features(r, out, params)

@@ -135,9 +135,12 @@ def band_energies(
     return out
 
 
-def eemd(x: np.ndarray, trials: int = 20, max_imf: int = 6, seed: int = 0) -> np.ndarray:
-    """Ensemble EMD intrinsic mode functions (IMFs x samples) of a signal, e.g. OCT keyhole depth."""
+def eemd(x: np.ndarray, trials: int = 10, max_imf: int = 6, seed: int = 0) -> np.ndarray:
+    """Ensemble EMD of a signal (e.g. OCT keyhole depth): IMFs then the residue, (n_imf + 1) x samples."""
     pyemd = need_module("PyEMD", extra="features")
     e = pyemd.EEMD(trials=trials, parallel=False)
     e.noise_seed(seed)
-    return np.asarray(e.eemd(np.asarray(x, np.float64), max_imf=max_imf), np.float32)
+    e.eemd(np.asarray(x, np.float64), max_imf=max_imf)
+    imfs, residue = e.get_imfs_and_residue()
+    imfs = np.asarray(imfs).reshape(-1, len(x))  # none at all for a flat trace
+    return np.vstack([imfs, residue[None, :]]).astype(np.float32)
