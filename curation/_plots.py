@@ -34,6 +34,7 @@ class PanelInfo:
     title: str
     points: int  # finite values drawn
     span: float  # max - min of what was drawn (0 = flat line)
+    bbox_px: tuple[int, int, int, int] = (0, 0, 0, 0)  # x0, y0, x1, y1 in the PNG (y down), set on save
 
 
 @dataclass

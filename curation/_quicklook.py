@@ -274,5 +274,9 @@ def quicklook(
         fontsize=11,
     )
     fig.savefig(out, dpi=dpi)
+    h = size_px[1]
+    for (name, _, _), ax in zip(panels, axes, strict=True):  # where each panel landed, for checks
+        b = ax.get_window_extent()
+        result.panels[name].bbox_px = (round(b.x0), round(h - b.y1), round(b.x1), round(h - b.y0))
     plt.close(fig)
     return result
