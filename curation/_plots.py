@@ -130,7 +130,8 @@ def _spectrogram(ax, t_ns: np.ndarray, x: np.ndarray, rate: float, fig) -> Panel
         interpolation="nearest",
     )
     ax.set_ylabel("acoustic\nkHz", fontsize=8)
-    cb = fig.colorbar(im, ax=ax, pad=0.005, fraction=0.015)
+    # The colour bar sits outside the axes: a colorbar(ax=...) would narrow it and break the shared time axis.
+    cb = fig.colorbar(im, cax=ax.inset_axes((1.005, 0.0, 0.008, 1.0)))
     cb.set_label("dB", fontsize=7)
     cb.ax.tick_params(labelsize=6)
     return PanelInfo("acoustic spectrogram", int(db.size), float(np.ptp(db)))
