@@ -181,14 +181,18 @@ def _shade(
             clip_on=False,
         )
     gaps = r.gaps()
-    for t_gap, stream, lost in zip(gaps["t_ns"], gaps["stream"], gaps["count"], strict=True):
+    for t_gap, stream, lost, note in zip(
+        gaps["t_ns"], gaps["stream"], gaps["count"], gaps["note"], strict=True
+    ):
         if t0 <= t_gap <= t1:
+            # A loss says how many samples; a stream that stopped says why (first words of the note).
+            what = f"{stream}: {lost} lost" if lost else f"{stream}: {str(note).split(':')[0] or 'stopped'}"
             for ax in axes:
                 ax.axvline(t_gap / 1e6, color="red", ls="--", lw=0.8)
             top.text(
                 t_gap / 1e6,
                 0.95,
-                f"gap {stream} −{lost}",
+                what,
                 transform=top.get_xaxis_transform(),
                 color="red",
                 fontsize=6,

@@ -1,4 +1,4 @@
-"""`weldctl view` draws a readable quicklook: right size, every panel holding data, for sim and imported runs."""
+"""`weldctl view` draws a readable quicklook: right size, every panel inked, for sim and imported runs."""
 
 from __future__ import annotations
 
