@@ -1,6 +1,6 @@
 """The `weldctl` command line: thin commands over daq, curation and schema."""
 
-from . import _import, _inspect, _record, _rig, _view  # noqa: F401  (registers commands)
+from . import _import, _inspect, _record, _rig, _upload, _view  # noqa: F401  (registers commands)
 from ._app import app, main
 
 __all__ = ["app", "main"]

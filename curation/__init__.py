@@ -1,5 +1,6 @@
 """Curation: import/export, derived features, plots (segmentation, labels, datasets to come)."""
 
+from ._executor import map_items, scheduler_address
 from ._export import export_csv, export_hdf5
 from ._features import (
     BandParams,
@@ -24,6 +25,7 @@ __all__ = [
     "BandParams", "FeatureParams", "ImportResult", "MelParams", "MorphologyParams", "PanelInfo",
     "QuicklookResult", "Segment", "Signal", "SourceStream", "WindowParams", "align_streams", "band_energies",
     "compute_features", "eemd", "export_csv", "export_hdf5", "find_runs", "find_signal", "frame_morphology",
-    "import_label_record", "import_run", "laser_segments", "load_segments", "mel_spectrogram",
-    "merge_labels_jsonl", "quicklook", "read_labels_jsonl", "read_signal", "sliding_stats", "write_features",
+    "import_label_record", "import_run", "laser_segments", "load_segments", "map_items", "mel_spectrogram",
+    "merge_labels_jsonl", "quicklook", "read_labels_jsonl", "read_signal", "scheduler_address", "sliding_stats",
+    "write_features",
 ]

@@ -36,6 +36,7 @@ from ._store_reader import RunReader, resolve_run
 from ._store_writer import UNWRITTEN, RunWriter, StreamAppender
 from ._stream import Calibration, ClockSource, StreamKind, StreamSpec
 from ._tables import read_table
+from ._transfer import check_destination, upload_run
 from ._version import SCHEMA_VERSION, weldctl_version
 
 __all__ = [
@@ -80,6 +81,7 @@ __all__ = [
     "VerifyReport",
     "WeldPlan",
     "WeldctlError",
+    "check_destination",
     "default_sim_rig",
     "dump_rig",
     "is_url",
@@ -90,6 +92,7 @@ __all__ = [
     "render",
     "resolve_run",
     "run_uri",
+    "upload_run",
     "validate_run_id",
     "verify_checksums",
     "weldctl_version",
