@@ -126,10 +126,8 @@ def _keyframe_rows(
             i0, i1 = (int(v) for v in np.searchsorted(t, [t0, t1]))
             if i1 <= i0:
                 continue
-            if i1 - i0 <= k:
-                idx = np.arange(i0, i1)  # a few stills: show them all
-            else:
-                idx = np.unique(np.clip(np.searchsorted(t, want), i0, i1 - 1))
+            # A few stills: show them all; else the frames nearest the wanted times.
+            idx = np.arange(i0, i1) if i1 - i0 <= k else np.unique(np.clip(np.searchsorted(t, want), i0, i1 - 1))
             rows.append((name, np.stack([np.asarray(r.data(name)[i]) for i in idx]), t[idx]))
     return rows
 

@@ -96,7 +96,7 @@ def test_damaged_input_is_refused_cleanly(
         app, ["import", str(MAPPING), str(run_copy), "--out", str(out), "--labels", str(labels)]
     )
     assert res.exit_code == 2, res.output
-    message = " ".join(res.output.split())
+    message = "".join(res.output.splitlines())  # rich wraps long paths mid-name
     assert "error:" in message and where in message, message
     assert not out.exists() or not any(out.iterdir()), list(out.iterdir())  # no store, no temp folder
     assert not labels.exists()
