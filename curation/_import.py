@@ -72,25 +72,19 @@ def _read_stream(folder: Path, m: StreamMapping, groups: dict[str, str]) -> Sour
     try:
         rel = m.file.format(**groups)
     except KeyError as exc:
-        raise ImportSourceError(
-            f"stream {m.name!r}: file {m.file!r} uses {exc}, not captured by run.pattern"
-        ) from None
+        raise ImportSourceError(f"stream {m.name!r}: file {m.file!r} uses {exc}, not captured by run.pattern") from None
     if m.reader == "images":
         paths = sorted(folder.glob(rel))
         if not paths:
             if m.optional:
                 return None
-            raise ImportSourceError(
-                f"{folder / rel}: no image files", "check the folder or mark the stream optional"
-            )
+            raise ImportSourceError(f"{folder / rel}: no image files", "check the folder or mark the stream optional")
         return read_images(paths, m)
     path = folder / rel
     if not path.exists():
         if m.optional:
             return None
-        raise ImportSourceError(
-            f"{path}: missing file for stream {m.name!r}", "check the folder or the mapping"
-        )
+        raise ImportSourceError(f"{path}: missing file for stream {m.name!r}", "check the folder or the mapping")
     reader = {"csv": read_csv, "audio": read_audio, "video": read_video, "tdms": read_tdms, "hdf5": read_hdf5}
     return reader[m.reader](path, m)
 
@@ -122,6 +116,11 @@ def align_streams(
             if a.to not in rel:
                 continue
             ref = rel[a.to]
+            if a.anchor == "end" and read[a.to].more is not None:
+                raise ImportSourceError(
+                    f"stream {n!r} aligns to the end of {a.to!r}, which is read in blocks (its end is unknown)",
+                    "anchor it at the start instead",
+                )
             anchor = int(ref[0] if a.anchor == "start" else ref[-1]) + round(a.offset_s * 1e9)
             own = read[n].t_ns
             rel[n] = own - own[0] + anchor
@@ -180,6 +179,48 @@ def _spec(m: StreamMapping, s: SourceStream) -> StreamSpec:
     )
 
 
+def _write_atomically(
+    mapping: ImportMapping,
+    read: dict[str, SourceStream],
+    rel: dict[str, np.ndarray],
+    clock_notes: dict[str, dict[str, object]],
+    manifest: RunManifest,
+    out: Path,
+    final: Path,
+) -> dict[str, int]:
+    """Write under a temporary folder next to the destination, then rename: all or nothing."""
+    by_name = {m.name: m for m in mapping.streams}
+    specs = [_spec(by_name[n], s) for n, s in read.items()]
+    tmp = out / f".importing-{manifest.run_id}-{uuid.uuid4().hex[:8]}"
+    samples: dict[str, int] = {}
+    try:
+        writer = RunWriter.create(tmp, manifest, specs)
+        for n, s in read.items():
+            app = writer.streams[n]
+            shift = int(rel[n][0] - s.t_ns[0])  # file time -> run time
+            app.append(s.data, rel[n].astype(np.int64), np.arange(len(s.data), dtype=np.int64))
+            count = len(s.data)
+            for frames, t_ns in s.more() if s.more is not None else ():
+                app.append(frames, t_ns + shift, np.arange(count, count + len(frames), dtype=np.int64))
+                count += len(frames)
+            samples[n] = count
+            fit = {
+                "source": f"import:{by_name[n].time.source}",
+                "file": Path(s.origin).name,
+                "residual_rms_ns": 0.0,
+                **clock_notes[n],
+            }
+            writer.write_clock(n, fit, np.zeros(0, np.int64))
+        writer.finalize("imported")
+        staged = Path(run_uri(tmp, manifest.run_id))
+        if final.exists():
+            final.rename(tmp / "replaced.zarr")
+        staged.rename(final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return samples
+
+
 def import_run(
     mapping: ImportMapping,
     folder: str | Path,
@@ -207,50 +248,32 @@ def import_run(
     out = Path(out)
     final = Path(run_uri(out, rid))
     if final.exists() and not overwrite:
-        raise RunIdError(
-            f"run {rid} already exists at {final}", "pass --overwrite to replace it, or pick a run id"
-        )
+        raise RunIdError(f"run {rid} already exists at {final}", "pass --overwrite to replace it, or pick a run id")
 
-    read = {m.name: s for m in mapping.streams if (s := _read_stream(folder, m, groups)) is not None}
-    t0, rel, clock_notes = align_streams(mapping, read)
-    labels = {
-        k: v for k, v in ((k, render(v, groups)) for k, v in mapping.run.labels.items()) if v is not None
-    }
-    notes = "; ".join(
-        [f"imported from {folder.name} with mapping {mapping.name}"]
-        + [f"{n}: {s.note}" for n, s in read.items() if s.note]
-    )
-    manifest = _manifest(mapping, rid, groups, t0, notes, labels)
-    by_name = {m.name: m for m in mapping.streams}
-    specs = [_spec(by_name[n], s) for n, s in read.items()]
-
-    # Write under a temporary folder next to the destination, then rename: all or nothing.
-    tmp = out / f".importing-{rid}-{uuid.uuid4().hex[:8]}"
+    read: dict[str, SourceStream] = {}
     try:
-        writer = RunWriter.create(tmp, manifest, specs)
-        for n, s in read.items():
-            writer.streams[n].append(s.data, rel[n].astype(np.int64), np.arange(len(s.data), dtype=np.int64))
-            fit = {
-                "source": f"import:{by_name[n].time.source}",
-                "file": Path(s.origin).name,
-                "residual_rms_ns": 0.0,
-                **clock_notes[n],
-            }
-            writer.write_clock(n, fit, np.zeros(0, np.int64))
-        writer.finalize("imported")
-        staged = Path(run_uri(tmp, rid))
-        if final.exists():
-            final.rename(tmp / "replaced.zarr")
-        staged.rename(final)
+        for m in mapping.streams:
+            if (s := _read_stream(folder, m, groups)) is not None:
+                read[m.name] = s
+        t0, rel, clock_notes = align_streams(mapping, read)
+        labels = {k: v for k, v in ((k, render(v, groups)) for k, v in mapping.run.labels.items()) if v is not None}
+        notes = "; ".join(
+            [f"imported from {folder.name} with mapping {mapping.name}"]
+            + [f"{n}: {s.note}" for n, s in read.items() if s.note]
+        )
+        manifest = _manifest(mapping, rid, groups, t0, notes, labels)
+        samples = _write_atomically(mapping, read, rel, clock_notes, manifest, out, final)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        for s in read.values():
+            if s.close is not None:
+                s.close()
 
     if labels and labels_path is not None:
         merge_labels_jsonl(labels_path, [import_label_record(rid, 0, labels)])
     return ImportResult(
         run_id=rid,
         uri=str(final),
-        samples={n: len(s.data) for n, s in read.items()},
+        samples=samples,
         labels=labels,
         seconds=time.perf_counter() - started,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,8 @@ class SourceStream:
     """One stream as read from a foreign file, before it is placed on the run time base.
 
     ``t_ns`` is epoch ns when ``absolute`` (wall-clock stamps), else ns from the file's own start.
+    A reader of big files (video) gives only the first block in ``data``/``t_ns`` and the rest through
+    ``more()``, decoded while the importer writes; ``close()`` releases the file if the import stops early.
     """
 
     data: np.ndarray
@@ -26,6 +29,8 @@ class SourceStream:
     units: str = "1"
     calibration: dict[str, Calibration] = field(default_factory=dict)
     note: str = ""
+    more: Callable[[], Iterator[tuple[np.ndarray, np.ndarray]]] | None = None
+    close: Callable[[], None] | None = None
 
 
 def need_module(name: str, extra: str = "curation"):  # type: ignore[no-untyped-def]

@@ -66,6 +66,13 @@ def _unreadable_video(run: Path) -> str:
     return f"{RUN}.avi"
 
 
+def _truncated_video(run: Path) -> str:
+    video = next(GMAW_SAMPLE.glob("*/*/*/*.avi"))
+    data = video.read_bytes()
+    (run / f"{RUN}.avi").write_bytes(data[: len(data) // 2])  # the index claims 669 frames; half decode
+    return "truncated video: decoding stopped at frame"
+
+
 def _unreadable_image(run: Path) -> str:
     img = sorted((run / "images").glob("*.jpg"))[2]
     img.write_bytes(b"\xff\xd8 not really a jpeg")
@@ -81,6 +88,7 @@ def _unreadable_image(run: Path) -> str:
         _garbled_number,
         _missing_column,
         _unreadable_video,
+        _truncated_video,
         _unreadable_image,
     ],
 )
