@@ -92,6 +92,8 @@ def test_streams_are_on_one_time_base(imported: tuple[Path, Path, str]) -> None:
         info = sf.info(folder / f"{folder.name}.flac")
         assert r.specs["audio"].nominal_rate_hz == 16000
         assert r.length("audio") == info.frames
+        pcm, _ = sf.read(folder / f"{folder.name}.flac", dtype="int16")
+        np.testing.assert_array_equal(np.asarray(r.data("audio")[:, 0]), pcm)  # lossless
         ta = r.t_ns("audio")
         assert ta[0] == 0 and abs(ta[-1] / 1e9 - (info.frames - 1) / 16000) < 1e-6
         # Stills: spacing of the capture times in the file names, placed at the logger's start.
