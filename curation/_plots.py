@@ -60,9 +60,10 @@ def laser_segments(r: RunReader) -> list[Segment]:
 
 
 def load_segments(path: str | os.PathLike[str], run_id: str) -> list[Segment]:
-    """Minimal reader of the shared segments table (run_id, weld_id, t_start_ns, t_end_ns, source)."""
-    pd = need_module("pandas")
-    df = pd.read_parquet(path)
+    """The welds of ``run_id`` from a segments table, as plot segments."""
+    from ._segments_io import read_segments
+
+    df = read_segments(path)
     df = df[df["run_id"].astype(str) == run_id]
     return [
         Segment(int(w), int(a), int(b), str(s))

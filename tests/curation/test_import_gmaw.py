@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import GMAW_SAMPLE, REPO, need
-from tests.curation._arc_gate import arc_welds
+from weldctl.curation import SegmentParams, segment_run
 
 MAPPING = REPO / "examples" / "import" / "gmaw-sample.yaml"
 CLASSES = {
@@ -147,8 +147,7 @@ def test_segmentation_finds_one_weld_per_run(imported: tuple[Path, Path, str]) -
     runs, _, _ = imported
     for store in sorted(runs.glob("*.zarr")):
         r = RunReader(store)
-        current = np.asarray(r.data("process")[:, r.specs["process"].channel_index("current")])
-        welds = arc_welds(r.t_ns("process"), current)
-        assert len(welds) == 1, (r.run_id, welds)
-        start, end = welds[0]
+        seg = segment_run(r, SegmentParams())
+        assert seg["source"].tolist() == ["arc_current"], (r.run_id, seg)
+        start, end = int(seg["t_start_ns"].iloc[0]), int(seg["t_end_ns"].iloc[0])
         assert 3e9 < start < 10e9 and end - start > 8e9, (r.run_id, start, end)
