@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 import time
 from collections.abc import Iterator
 
@@ -113,6 +114,41 @@ def test_recording_is_sample_exact_and_overflow_is_a_gap(daq_server, tmp_path) -
     # The task was restarted and the recording went on after it.
     names = srv.names()
     assert names.count("StartTask") >= 2 and int(seq[-1]) > lost_at + lost
+    # On the run time base the gap spans the lost samples plus the restart dead time (host-measured).
+    t = reader.t_ns("daq")
+    i = int(np.flatnonzero(seq == lost_at - 1)[0])
+    step_s = (t[i + 1] - t[i]) / 1e9
+    assert (lost + 1) / RATE * 0.99 <= step_s < (lost + 1) / RATE + 0.2
+    print(f"nidaq: {len(seq)} samples x 3 channels compared sample-exact, gap {lost} samples "
+          f"at seq {lost_at}, time step across it {step_s * 1e3:.1f} ms")
+
+
+def test_analog_oct_depth_is_a_calibrated_channel(daq_server) -> None:  # type: ignore[no-untyped-def]
+    from weldctl.daq._nidaq import NidaqDaq
+    from weldctl.schema import Calibration
+
+    cfg = daq_config(daq_server.address, channels=[
+        {"name": "photodiode", "physical": "Dev1/ai0"},
+        {"name": "oct_depth", "physical": "Dev1/ai3", "min_val": 0, "max_val": 10,
+         "calibration": {"scale": 500.0, "units": "um"}}])
+    dev = NidaqDaq(cfg)
+    try:
+        spec = dev.configure()
+    finally:
+        dev.close()
+    assert spec.units == "V"
+    assert spec.calibration == {"oct_depth": Calibration(scale=500.0, units="um")}
+    assert spec.calibration["oct_depth"].apply(np.array([2.0]))[0] == 1000.0
+
+
+def test_missing_nidaqmx_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from weldctl.daq import MissingDriverError
+    from weldctl.daq._nidaq import NidaqDaq
+
+    monkeypatch.setitem(sys.modules, "nidaqmx", None)  # as if it were not installed
+    with pytest.raises(MissingDriverError, match="nidaqmx") as exc:
+        NidaqDaq(daq_config("127.0.0.1:1")).open()
+    assert "pip install" in (exc.value.hint or "")
 
 
 def test_unreachable_server_is_a_device_error() -> None:

@@ -140,3 +140,15 @@ def _drain(dev) -> list:  # type: ignore[no-untyped-def]
     while (b := dev._do_read(0.0)) is not None:
         blocks.append(b)
     return blocks
+
+
+def test_missing_sounddevice_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from weldctl.daq import MissingDriverError
+    from weldctl.daq._sounddevice_audio import SounddeviceAudio
+
+    monkeypatch.setitem(sys.modules, "sounddevice", None)  # as if it were not installed
+    with pytest.raises(MissingDriverError, match="sounddevice") as exc:
+        SounddeviceAudio(mic_config()).open()
+    assert "pip install" in (exc.value.hint or "")

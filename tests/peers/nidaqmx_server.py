@@ -7,9 +7,9 @@ UNIMPLEMENTED, as an old device server would) and plays one fake analog-input de
 - channel ``c`` sample ``i`` (``i`` counted from the first StartTask, across restarts) is
   ``waveform(c, i)``, so a recording can be compared sample-exactly with what was served;
 - ``inject_overflow(at_read, samples)``: the ``at_read``-th ReadAnalogF64 (1-based) answers
-  DAQmx error -200279 instead of data, the device's acquired count jumps ``samples`` past what was
-  read and acquisition stalls there until the task is restarted (as DAQmx does after
-  -200283), so exactly ``samples`` are lost.
+  DAQmx error -200279 instead of data, once the device has acquired ``samples`` past what was
+  read; acquisition stalls there until the task is restarted (as DAQmx does after -200283), so
+  exactly ``samples`` are lost and the device clock stays true to real time.
 
 Every request is logged in ``calls`` (RPC name, selected fields) for tests to check what the
 real nidaqmx package sent.
@@ -189,6 +189,10 @@ class FakeDaqServicer(pb_grpc.NiDAQmxServicer):
         self.reads += 1
         if self._inject and self.reads == self._inject[0]:
             lost = self._inject[1]
+            # The host "stalled" while the device went on: the error comes once the lost samples
+            # have really been acquired, so the device's sample clock stays true to real time.
+            while t.running and t.acquired() < t.read_pos + lost:
+                time.sleep(0.002)
             t.stalled_at = t.read_pos + lost
             self.overflows.append((t.base + t.read_pos, lost))
             t.read_pos += lost
