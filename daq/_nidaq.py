@@ -211,8 +211,12 @@ class NidaqDaq(DaqDevice):
             acquired = self._read_in_task + round((t_err - self._t0_host_ns) / self._period_ns
                                                   - (self._seq - self._seg_seq0))
         lost = max(0, acquired - self._read_in_task)
-        self._task.stop()
-        self._task.start()
+        try:
+            self._task.stop()
+            self._task.start()
+        except self._nidaqmx.errors.Error as restart_exc:
+            raise DeviceError(f"{self.name}: DAQmx overflow ({exc.error_code}) and the task did not restart: "
+                              f"{restart_exc}", "check the device; the recording keeps what was read") from None
         dead_ns = time.monotonic_ns() - t_err
         first_lost = self._seq
         t_first_lost = self._seg_t0_ns + (first_lost - self._seg_seq0) * self._period_ns
