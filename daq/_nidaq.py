@@ -63,6 +63,7 @@ class NidaqDaq(DaqDevice):
         self._buf = np.empty((len(config.channels), self.block_samples), dtype=np.float64)
         self._period_ns = 1e9 / config.rate_hz
         self._t0_host_ns = 0
+        self._seg_host_ns = 0
         self._reset_counters()
 
     def _reset_counters(self) -> None:
@@ -156,6 +157,7 @@ class NidaqDaq(DaqDevice):
         self._t0_host_ns = t0_host_ns
         self._reset_counters()
         self._task.start()
+        self._seg_host_ns = time.monotonic_ns()  # host time the current task run started
 
     def _do_stop(self) -> None:
         if self._task is not None:
@@ -208,8 +210,7 @@ class NidaqDaq(DaqDevice):
         try:
             acquired = int(self._task.in_stream.total_samp_per_chan_acquired)
         except self._nidaqmx.errors.Error:  # some devices refuse after an overflow: estimate from the host clock
-            acquired = self._read_in_task + round((t_err - self._t0_host_ns) / self._period_ns
-                                                  - (self._seq - self._seg_seq0))
+            acquired = round((t_err - self._seg_host_ns) / self._period_ns)
         lost = max(0, acquired - self._read_in_task)
         try:
             self._task.stop()
@@ -217,7 +218,8 @@ class NidaqDaq(DaqDevice):
         except self._nidaqmx.errors.Error as restart_exc:
             raise DeviceError(f"{self.name}: DAQmx overflow ({exc.error_code}) and the task did not restart: "
                               f"{restart_exc}", "check the device; the recording keeps what was read") from None
-        dead_ns = time.monotonic_ns() - t_err
+        self._seg_host_ns = time.monotonic_ns()
+        dead_ns = self._seg_host_ns - t_err
         first_lost = self._seq
         t_first_lost = self._seg_t0_ns + (first_lost - self._seg_seq0) * self._period_ns
         self._seq += lost
