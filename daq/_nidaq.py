@@ -209,7 +209,9 @@ class NidaqDaq(DaqDevice):
         t_err = time.monotonic_ns()
         try:
             acquired = int(self._task.in_stream.total_samp_per_chan_acquired)
-        except self._nidaqmx.errors.Error:  # some devices refuse after an overflow: estimate from the host clock
+        except self._nidaqmx.errors.Error:
+            acquired = -1
+        if acquired < self._read_in_task:  # refused or implausible: estimate from the host clock
             acquired = round((t_err - self._seg_host_ns) / self._period_ns)
         lost = max(0, acquired - self._read_in_task)
         try:

@@ -123,6 +123,30 @@ def test_recording_is_sample_exact_and_overflow_is_a_gap(daq_server, tmp_path) -
           f"at seq {lost_at}, time step across it {step_s * 1e3:.1f} ms")
 
 
+def test_overflow_count_falls_back_to_the_host_clock(daq_server) -> None:  # type: ignore[no-untyped-def]
+    """A device that will not say how much it acquired: the gap is sized from the host clock."""
+    from weldctl.daq._nidaq import NidaqDaq
+
+    srv = daq_server.servicer
+    srv.reads, srv.overflows, srv.refuse_total_acquired = 0, [], True
+    srv.inject_overflow(at_read=3, samples=3000)
+    dev = NidaqDaq(daq_config(daq_server.address))
+    try:
+        dev.start(time.monotonic_ns())
+        blocks = []
+        while len(blocks) < 4:
+            if (b := dev.read(0.5)) is not None:
+                blocks.append(b)
+    finally:
+        dev.close()
+        srv.refuse_total_acquired = False
+    (gap,) = [g for b in blocks for g in b.gaps]
+    (lost_at, lost) = srv.overflows[0]
+    print(f"nidaq host-clock estimate: {gap.count} samples for {lost} lost")
+    assert gap.seq_start == lost_at and gap.kind == "device_overflow"
+    assert abs(gap.count - lost) <= 0.05 * RATE  # within 50 ms of acquisition (host scheduling)
+
+
 def test_analog_oct_depth_is_a_calibrated_channel(daq_server) -> None:  # type: ignore[no-untyped-def]
     from weldctl.daq._nidaq import NidaqDaq
     from weldctl.schema import Calibration

@@ -77,6 +77,7 @@ class FakeDaqServicer(pb_grpc.NiDAQmxServicer):
         self.served: list[tuple[int, int]] = []  # (first device index, count) per successful read
         self.overflows: list[tuple[int, int]] = []  # (first lost device index, count)
         self._inject: tuple[int, int] | None = None
+        self.refuse_total_acquired = False  # as some devices do after an overflow
         self._lock = threading.Lock()
 
     def inject_overflow(self, at_read: int, samples: int) -> None:
@@ -180,6 +181,9 @@ class FakeDaqServicer(pb_grpc.NiDAQmxServicer):
         t = self._task(request.task)
         if request.attribute_raw != ATTR_TOTAL_SAMP_PER_CHAN_ACQUIRED:
             context.abort(grpc.StatusCode.UNIMPLEMENTED, f"read attribute {request.attribute_raw:#x}")
+        if self.refuse_total_acquired:  # errors travel as the device server sends them: trailing metadata
+            context.set_trailing_metadata((("ni-error", str(SAMPLES_NO_LONGER_AVAILABLE)),))
+            context.abort(grpc.StatusCode.UNKNOWN, ERROR_STRINGS[SAMPLES_NO_LONGER_AVAILABLE])
         self._log("GetReadAttributeUInt64", attribute=request.attribute_raw, value=t.acquired())
         return pb.GetReadAttributeUInt64Response(status=0, value=t.acquired())
 
