@@ -200,7 +200,10 @@ class FakeDaqServicer(pb_grpc.NiDAQmxServicer):
             t.stalled_at = t.read_pos + lost
             self.overflows.append((t.base + t.read_pos, lost))
             t.read_pos += lost
-            return pb.ReadAnalogF64Response(status=SAMPLES_NO_LONGER_AVAILABLE, samps_per_chan_read=0)
+            # As the NI gRPC Device Server reports a failed read: error code and samples read as trailing metadata.
+            context.set_trailing_metadata((("ni-error", str(SAMPLES_NO_LONGER_AVAILABLE)),
+                                           ("ni-samps-per-chan-read", "0")))
+            context.abort(grpc.StatusCode.UNKNOWN, ERROR_STRINGS[SAMPLES_NO_LONGER_AVAILABLE])
         deadline = time.monotonic() + (request.timeout if request.timeout >= 0 else 1e9)
         while t.acquired() - t.read_pos < n:
             if time.monotonic() > deadline or not t.running:
