@@ -67,6 +67,7 @@ def test_recorded_depths_equal_sent_and_a_drop_is_a_gap(tmp_path) -> None:  # ty
     assert gaps["count"].tolist() == [lost] and gaps["value"].tolist() == [float(first_lost)]
     assert str(gaps["note"][0]).startswith("disconnect")
     assert server.connections == 2 and seq[-1] > first_lost + lost  # reconnected and went on
+    print(f"oct: {len(seq)} records compared exactly, disconnect gap {lost} records at seq {first_lost}")
 
 
 def test_ascans_are_skipped_not_misparsed() -> None:

@@ -101,7 +101,7 @@ def test_recorded_tone_has_its_frequency_and_level(pulse, tmp_path) -> None:  # 
     level_db = 20 * np.log10(np.sqrt(np.mean(seg**2)))
     expected_db = 20 * np.log10(TONE_PEAK / np.sqrt(2))  # RMS of a sine of that peak
     print(f"tone: peak {peak_hz:.2f} Hz, level {level_db:.3f} dBFS, expected {expected_db:.3f} dBFS, "
-          f"error {level_db - expected_db:+.3f} dB, {len(x)} frames, gaps {len(reader.gaps('mic')['count'])}")
+          f"error {level_db - expected_db:+.5f} dB, {len(x)} frames, gaps {len(reader.gaps('mic')['count'])}")
     assert abs(peak_hz - TONE_HZ) <= 1.0
     assert abs(level_db - expected_db) < 1.0
 
