@@ -1,6 +1,7 @@
 """Data at the edges: rig files, run manifests, stream specs, and the run-store layout."""
 
 from ._checksum import VerifyReport, verify_checksums, write_checksums
+from ._device_base import DeviceBase
 from ._errors import RigFileError, RunIdError, StoreError, WeldctlError
 from ._import_mapping import (
     Align,
@@ -31,6 +32,7 @@ from ._rig import (
     default_sim_rig,
 )
 from ._rig_file import dump_rig, load_rig, parse_rig
+from ._rig_io import NidaqChannel, NidaqConfig, NidaqGrpc, OctTcpConfig, SounddeviceConfig
 from ._run_id import MAX_RUN_ID, validate_run_id
 from ._store_layout import CHECKSUMS, EVENT_COLUMNS, is_url, run_uri
 from ._store_reader import RunReader, resolve_run
@@ -53,6 +55,7 @@ __all__ = [
     "ChoiceGroup",
     "ClockFault",
     "ClockSource",
+    "DeviceBase",
     "DeviceConfig",
     "FieldRule",
     "ImportMapping",
@@ -61,6 +64,10 @@ __all__ = [
     "LabelStudioRef",
     "LaserCondition",
     "LossInjection",
+    "NidaqChannel",
+    "NidaqConfig",
+    "NidaqGrpc",
+    "OctTcpConfig",
     "Penetration",
     "RecorderSettings",
     "RegionGroup",
@@ -78,6 +85,7 @@ __all__ = [
     "SimIRConfig",
     "SimOctConfig",
     "SimProcess",
+    "SounddeviceConfig",
     "StoreError",
     "StreamAppender",
     "StreamKind",
