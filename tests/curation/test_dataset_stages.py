@@ -1,4 +1,4 @@
-"""Dataset stages through the Python API on real sim runs: samples, grouped split, balance, augment, replay."""
+"""Dataset stages through the Python API on sim runs: samples, grouped split, balance, augment, replay."""
 
 from __future__ import annotations
 
@@ -33,9 +33,11 @@ from weldctl.schema import RunReader
 
 
 def _params(**over: dict) -> DatasetParams:
-    base = {"split": {"fractions": {"train": 0.34, "val": 0.33, "test": 0.33}},
-            "balance": {"by": "penetration", "targets": {"lack": 5, "partial": 5, "full": 4}},
-            "augment": {"copies": 1, "image": {"vflip": 0.5}}}
+    base = {
+        "split": {"fractions": {"train": 0.34, "val": 0.33, "test": 0.33}},
+        "balance": {"by": "penetration", "targets": {"lack": 5, "partial": 5, "full": 4}},
+        "augment": {"copies": 1, "image": {"vflip": 0.5}},
+    }
     base.update(over)
     return DatasetParams.model_validate(base)
 
@@ -49,15 +51,32 @@ def stages(tmp_path_factory: pytest.TempPathFactory, sim_runs_dir: Path, sim_lab
         r = RunReader(str(run))
         write_segments(seg / f"{r.run_id}.segments.parquet", segments_from_truth(r))
     p = _params()
-    paths = {k: d / v for k, v in {"samples": "samples", "split": "split.parquet", "balance": "balance.parquet",
-                                    "weights": "weights.json", "augment": "augment", "dataset": "dataset",
-                                    "metrics": "metrics.json"}.items()}
+    paths = {
+        k: d / v
+        for k, v in {
+            "samples": "samples",
+            "split": "split.parquet",
+            "balance": "balance.parquet",
+            "weights": "weights.json",
+            "augment": "augment",
+            "dataset": "dataset",
+            "metrics": "metrics.json",
+        }.items()
+    }
     build_samples(sim_runs_dir, seg, sim_labels, p.samples, paths["samples"])
     run_split(paths["samples"], p, paths["split"])
     run_balance(paths["samples"], paths["split"], p, paths["balance"], paths["weights"])
     run_augment(paths["samples"], paths["balance"], p, paths["augment"])
-    run_build(paths["samples"], paths["split"], paths["balance"], paths["augment"], paths["weights"], p,
-              paths["dataset"], paths["metrics"])
+    run_build(
+        paths["samples"],
+        paths["split"],
+        paths["balance"],
+        paths["augment"],
+        paths["weights"],
+        p,
+        paths["dataset"],
+        paths["metrics"],
+    )
     return paths
 
 
@@ -68,7 +87,9 @@ def test_samples_carry_context_and_aligned_arrays(stages: dict[str, Path], sim_r
     truth = RunReader(str(sim_runs_dir / "R0000.zarr")).truth("welds")
     assert (row["t_start_ns"], row["t_end_ns"]) == (int(truth["t_start_ns"][0]), int(truth["t_end_ns"][0]))
     assert row["workpiece"] == "WP-000" and row["rig"] == "sim-small" and len(row["day"]) == 10
-    assert row["condition"] == str(truth["condition"][0]) and row["penetration"] == str(truth["penetration"][0])
+    assert row["condition"] == str(truth["condition"][0]) and row["penetration"] == str(
+        truth["penetration"][0]
+    )
     a = s.arrays("R0000-w000")
     dur_s = (row["t_end_ns"] - row["t_start_ns"]) / 1e9
     assert a.signals.shape == (int(dur_s * 1000), len(s.layout.channels))
@@ -108,15 +129,21 @@ def test_balance_hits_targets_and_replay_rebuilds_every_synthetic_sample(stages:
         counts[cls] = counts.get(cls, 0) + 1
     assert counts == {"lack": 5, "partial": 5, "full": 4}
     weights = json.loads(stages["weights"].read_text())
-    assert weights["balance"]["after"] == counts and set(weights["class_weights"]["penetration"]) == set(counts)
+    assert weights["balance"]["after"] == counts and set(weights["class_weights"]["penetration"]) == set(
+        counts
+    )
     manifest = read_table(stages["dataset"] / "manifest.parquet")
     synthetic = [r for r in manifest if r["origin"] != "original"]
     assert {r["origin"] for r in synthetic} == {"oversample", "augment"}
     for r in synthetic:
         parent = next(m for m in manifest if m["sample_id"] == r["parent_id"])
         # A synthetic sample inherits its parent's groups and labels, and says how it was made.
-        assert (r["workpiece"], r["run_id"], r["split"], r["penetration"]) == \
-            (parent["workpiece"], parent["run_id"], parent["split"], parent["penetration"])
+        assert (r["workpiece"], r["run_id"], r["split"], r["penetration"]) == (
+            parent["workpiece"],
+            parent["run_id"],
+            parent["split"],
+            parent["penetration"],
+        )
         assert r["transform"] and r["seed"] >= 0 and "numpy=" in r["lib_version"]
         same, note = replay(stages["dataset"], r["sample_id"])
         assert same, note
@@ -142,22 +169,34 @@ def test_planted_leak_fails_the_build(stages: dict[str, Path], tmp_path: Path) -
     by_id = {r["sample_id"]: r for r in rows}
     train_wp = next(by_id[s["sample_id"]]["workpiece"] for s in split if s["split"] == "train")
     # Move one weld of a train workpiece into test: the same workpiece is now on both sides.
-    victim = next(s for s in split if s["split"] == "train" and by_id[s["sample_id"]]["workpiece"] == train_wp)
+    victim = next(
+        s for s in split if s["split"] == "train" and by_id[s["sample_id"]]["workpiece"] == train_wp
+    )
     victim["split"] = "test"
     leaky = tmp_path / "split.parquet"
     write_table(split, leaky)
     p = _params()
     with pytest.raises(LeakError, match=f"workpiece '{train_wp}' in test\\+train"):
-        run_build(stages["samples"], leaky, stages["balance"], stages["augment"], stages["weights"], p,
-                  tmp_path / "dataset", tmp_path / "metrics.json")
+        run_build(
+            stages["samples"],
+            leaky,
+            stages["balance"],
+            stages["augment"],
+            stages["weights"],
+            p,
+            tmp_path / "dataset",
+            tmp_path / "metrics.json",
+        )
     assert not (tmp_path / "dataset" / "manifest.parquet").exists()
 
 
 def test_audit_finds_overlapping_windows_and_duplicate_content() -> None:
     base = {"workpiece": "A", "run_id": "R1", "content_hash": "h1"}
-    rows = [dict(base, sample_id="a", split="train", t_start_ns=0, t_end_ns=100),
-            dict(base, sample_id="b", split="test", t_start_ns=50, t_end_ns=150, workpiece="B", run_id="R1"),
-            dict(base, sample_id="c", split="val", t_start_ns=0, t_end_ns=10, workpiece="C", run_id="R2")]
+    rows = [
+        dict(base, sample_id="a", split="train", t_start_ns=0, t_end_ns=100),
+        dict(base, sample_id="b", split="test", t_start_ns=50, t_end_ns=150, workpiece="B", run_id="R1"),
+        dict(base, sample_id="c", split="val", t_start_ns=0, t_end_ns=10, workpiece="C", run_id="R2"),
+    ]
     rep = leak_audit(rows, ["workpiece"])
     assert not rep["ok"]
     assert rep["time_overlaps"] == [["R1", "a", "train", "b", "test"]]
