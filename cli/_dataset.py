@@ -145,20 +145,3 @@ def replay(
             f"replay differs: {note}", "library versions or the parent changed; rebuild the dataset", code=1
         )
     console.print(f"[green]identical[/] {escape(note)}")
-
-
-@dataset_app.command("truth-segments")
-@user_errors
-def truth_segments(
-    runs: Path = typer.Argument(Path("runs"), help="folder of sim <run-id>.zarr recordings"),
-    out: Path = typer.Option(Path("segments"), "--out", "-o"),
-) -> None:
-    """Segments of sim runs from their truth (a stand-in for `weldctl segment` on simulated data)."""
-    from weldctl.curation import list_runs, segments_from_truth, write_segments
-    from weldctl.schema import RunReader
-
-    out.mkdir(parents=True, exist_ok=True)
-    for run in list_runs(runs):
-        r = RunReader(str(run))
-        write_segments(out / f"{r.run_id}.segments.parquet", segments_from_truth(r))
-    console.print(f"segments -> {out}")

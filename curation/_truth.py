@@ -1,4 +1,4 @@
-"""Sim truth standing in for segmentation and labelling: exact weld times and labels of simulated runs."""
+"""Sim truth standing in for labelling: the exact labels of simulated runs, in the labels JSONL format."""
 
 from __future__ import annotations
 
@@ -14,24 +14,6 @@ def _welds(reader: RunReader) -> dict[str, Any]:
             "segment it with `weldctl segment` and label it in Label Studio instead",
         )
     return reader.truth("welds")
-
-
-def segments_from_truth(reader: RunReader) -> Any:
-    """The segments table (agreed columns) of a sim run, from its truth welds."""
-    import pandas as pd
-
-    w = _welds(reader)
-    n = len(w["weld_id"])
-    return pd.DataFrame(
-        {
-            "run_id": [reader.run_id] * n,
-            "weld_id": w["weld_id"].astype("int64"),
-            "t_start_ns": w["t_start_ns"].astype("int64"),
-            "t_end_ns": w["t_end_ns"].astype("int64"),
-            "source": ["truth"] * n,
-            "confidence": [1.0] * n,
-        }
-    )
 
 
 def labels_from_truth(reader: RunReader) -> list[dict[str, Any]]:

@@ -1,0 +1,5 @@
+"""`python -m weldctl.cli`."""
+
+from . import main
+
+main()
