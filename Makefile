@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 EXTRAS ?= curation,labelstudio,hardware,aravis,scale,dvc,features,dev
 
-.PHONY: install install-dev system-deps labelstudio-install demo test test-integration lint bench clean
+.PHONY: install install-dev system-deps labelstudio-install demo sim-runs dataset test test-integration lint bench clean
 
 $(VENV)/.installed-core: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,18 @@ $(LS_VENV)/.installed:
 demo: install
 	$(VENV)/bin/weldctl record --run-id R0042 --overwrite
 	$(VENV)/bin/weldctl inspect runs/R0042.zarr
+
+# Simulated recordings + their truth labels: the inputs of the dataset pipeline (dvc.yaml).
+SIM_RUNS ?= 12
+sim-runs: install
+	$(PY) scripts/sim_runs.py --out runs --n $(SIM_RUNS)
+	$(VENV)/bin/weldctl label from-truth runs --out labels.jsonl
+
+# Segments -> samples -> split -> balance -> augment -> build -> card, under DVC.
+dataset: install-dev
+	test -d runs || $(MAKE) sim-runs
+	test -d .dvc || $(VENV)/bin/dvc init -q
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/dvc repro
 
 test: install-dev
 	$(VENV)/bin/ruff check .
