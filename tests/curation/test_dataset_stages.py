@@ -227,3 +227,26 @@ def test_torch_dataset(stages: dict[str, Path]) -> None:
     ds = torch_dataset(stages["dataset"], "train", label="penetration")
     item = ds[0]
     assert item["signals"].ndim == 2 and item["label"] in range(len(ds.classes))
+
+
+def test_window_mode_cuts_fixed_windows_with_local_porosity(
+    stages: dict[str, Path], sim_runs_dir: Path, sim_labels: Path, tmp_path: Path
+) -> None:
+    p = _params(samples={"mode": "window", "window_s": 0.05, "step_s": 0.025, "signal_rate_hz": 2000})
+    build_samples(
+        sim_runs_dir, stages["samples"].parent / "segments", sim_labels, p.samples, tmp_path / "win"
+    )
+    s = SampleSet(tmp_path / "win")
+    weld = SampleSet(stages["samples"]).by_id["R0000-w000"]
+    wins = [r for r in s.rows if r["weld_key"] == "R0000/0"]
+    assert [r["sample_id"] for r in wins[:2]] == ["R0000-w000-0000", "R0000-w000-0001"]
+    assert len(wins) == int(((weld["t_end_ns"] - weld["t_start_ns"]) / 1e9 - 0.05) / 0.025 + 1e-9) + 1
+    assert all(r["t_end_ns"] - r["t_start_ns"] == 50_000_000 for r in wins)
+    assert all(s.arrays_of(r).signals.shape[0] == 100 for r in wins)
+    # A porous weld has windows with and without a pore; a pore-free weld has none with.
+    porous = {r["weld_key"] for r in SampleSet(stages["samples"]).rows if r["porosity"] == "present"}
+    assert porous, "the sim runs should contain porous welds"
+    per_weld = {k: {r["porosity"] for r in s.rows if r["weld_key"] == k} for k in porous}
+    assert any(v == {"none", "present"} for v in per_weld.values()), per_weld
+    clean = [r for r in s.rows if r["weld_key"] not in porous]
+    assert clean and all(r["porosity"] == "none" for r in clean)
