@@ -123,8 +123,10 @@ def run_build(
             per_split[s].append((r, src))
     for r in aug.rows:
         per_split["train"].append((r, aug))
-    all_rows = [dict(r, split=s) for s, items in per_split.items() for r, _ in items]
-    report = leak_audit(all_rows, params.split.audit)
+    # Audit the split as assigned (train samples dropped by under-sampling included) plus every synthetic row.
+    audited = [dict(r, split=assignment[r["sample_id"]]) for r in src.rows]
+    audited += [dict(r, split="train") for r in aug.rows]
+    report = leak_audit(audited, params.split.audit)
     raise_on_leak(report)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

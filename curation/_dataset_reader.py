@@ -28,7 +28,7 @@ class DatasetSplit:
             raise DatasetError(
                 f"no split {split!r} in {dataset}", f"splits here: {have or 'none (run dvc pull)'}"
             )
-        self.set = SampleSet(path)
+        self.set = SampleSet(path, eager=False)
         self.split = split
         self.channels = self.set.layout.channels
         wfile = Path(dataset) / WEIGHTS

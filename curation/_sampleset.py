@@ -218,10 +218,11 @@ def read_table(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 class SampleSet:
     """A sample set opened for reading: rows, layout, and each sample's arrays on demand."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], eager: bool = True) -> None:
         import zarr
 
         self.path = Path(path)
+        self.eager = eager
         if not (self.path / TABLE).exists():
             raise DatasetError(
                 f"{self.path} is not a sample set (no {TABLE})",
@@ -253,6 +254,8 @@ class SampleSet:
     def arrays_of(self, row: Mapping[str, Any]) -> SampleArrays:
         def cut(name: str, arr_name: str | None = None) -> np.ndarray:
             o, n = int(row[f"{name}_offset"]), int(row[f"{name}_len"])
+            if not self.eager:  # a reader touching a few samples of a big split reads only their shards
+                return np.asarray(self.group[arr_name or name][o : o + n])
             return self._array(arr_name or name)[o : o + n]
 
         frames = {k: cut(k) for k in self.layout.images}
