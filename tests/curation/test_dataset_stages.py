@@ -221,12 +221,18 @@ def test_iterator_reads_a_split(stages: dict[str, Path]) -> None:
 
 def test_torch_dataset(stages: dict[str, Path]) -> None:
     try:
-        import torch  # noqa: F401
+        import torch
     except ModuleNotFoundError:
         need(False, "torch is not installed (pip install 'weldctl[torch]')")
     ds = torch_dataset(stages["dataset"], "train", label="penetration")
     item = ds[0]
     assert item["signals"].ndim == 2 and item["label"] in range(len(ds.classes))
+    assert ds.classes == ["full", "lack", "partial"]
+    from torch.utils.data import DataLoader
+
+    # Welds differ in length, so batches of whole welds are of one sample each (windows batch normally).
+    batch = next(iter(DataLoader(ds, batch_size=None, shuffle=False)))
+    assert batch["frames"]["camera"].dtype == torch.uint8 and batch["sample_id"] == item["sample_id"]
 
 
 def test_window_mode_cuts_fixed_windows_with_local_porosity(
