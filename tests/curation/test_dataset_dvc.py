@@ -17,7 +17,7 @@ import yaml
 from tests.conftest import REPO, need
 from weldctl.curation import tree_hash
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 BIN = Path(sys.executable).parent
 OUTPUTS = ("segments", "work", "dataset", "card", "metrics.json")
@@ -142,9 +142,9 @@ def moto(tmp_path: Path) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def _pull_elsewhere(built: Path, dest: Path, remote: str, env: dict[str, str]) -> Path:
+def _pull_elsewhere(built: Path, dest: Path, remote: str, env: dict[str, str], *targets: str) -> Path:
     sh(dest.parent, "git", "clone", "-q", str(built), dest.name, env=env)
-    sh(dest, "dvc", "pull", "-q", "-r", remote, env=env)
+    sh(dest, "dvc", "pull", "-q", "-r", remote, *targets, env=env)
     return dest
 
 
@@ -166,11 +166,18 @@ def test_push_pull_local_and_s3(built: Path, tmp_path: Path, moto: str) -> None:
     sh(built, "dvc", "remote", "modify", "s3", "endpointurl", moto, env=env)
     sh(built, "git", "commit", "-qam", "remotes", env=env)
     want = output_hashes(built)
-    for remote in ("local", "s3"):
-        sh(built, "dvc", "push", "-q", "-r", remote, env=env)
-        clone = _pull_elsewhere(built, tmp_path / f"clone-{remote}", remote, env)
-        assert output_hashes(clone) == want
-        assert tree_hash(clone / "runs") == tree_hash(built / "runs")
+    # Local remote: everything, raw runs included. S3: what an ML engineer pulls, the built splits.
+    for remote, targets in (("local", ()), ("s3", ("dataset",))):
+        sh(built, "dvc", "push", "-q", "-r", remote, *targets, env=env)
+        clone = _pull_elsewhere(built, tmp_path / f"clone-{remote}", remote, env, *targets)
+        got = output_hashes(clone) if not targets else {"dataset": tree_hash(clone / "dataset")}
+        assert got == {k: want[k] for k in got}
+        assert (
+            tree_hash(clone / "card") == want["card"]
+            and tree_hash(clone / "metrics.json") == want["metrics.json"]
+        )
+        if not targets:
+            assert tree_hash(clone / "runs") == tree_hash(built / "runs")
         for split in ("train", "val", "test"):
             files = sum(len(f) for _, _, f in os.walk(clone / "dataset" / split))
             assert files <= 300, (split, files)
