@@ -45,7 +45,8 @@ def class_matrix(
                 m[ys.index(str(r.get(row_col))), xs.index(str(r.get(col_col)))] += 1
         ax.imshow(m, cmap="Blues", aspect="auto")
         for (i, j), v in np.ndenumerate(m):
-            ax.text(j, i, str(v), ha="center", va="center", fontsize=7)
+            dark = v > m.max() / 2
+            ax.text(j, i, str(v), ha="center", va="center", fontsize=7, color="white" if dark else "black")
         ax.set_xticks(range(len(xs)), xs, rotation=60, ha="right", fontsize=7)
         ax.set_yticks(range(len(ys)), ys, fontsize=7)
         ax.set_title(f"{s} (n={int(m.sum())})", fontsize=9)
