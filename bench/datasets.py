@@ -52,8 +52,8 @@ def run(quick: bool = False) -> str:
     assert spec and spec.loader
     sim = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(sim)
-    from weldctl.curation import labels_from_truth, list_runs, write_labels
-    from weldctl.schema import RunReader
+    from weldctl.curation import labels_from_truth, list_runs
+    from weldctl.schema import RunReader, write_labels
 
     n_runs, cam = (8, 64) if quick else (50, 128)
     with tempfile.TemporaryDirectory(prefix="bench-datasets-") as tmp:
@@ -63,8 +63,8 @@ def run(quick: bool = False) -> str:
         sim.record_sim_runs(repo / "runs", n_runs, camera_px=cam, camera_fps=1000.0)
         t_record = time.perf_counter() - t0
         write_labels(
-            [rec for r in list_runs(repo / "runs") for rec in labels_from_truth(RunReader(str(r)))],
             repo / "labels.jsonl",
+            [rec for r in list_runs(repo / "runs") for rec in labels_from_truth(RunReader(str(r)))],
         )
         for f in ("dvc.yaml", "params.yaml"):
             shutil.copy(REPO / f, repo / f)

@@ -1,6 +1,6 @@
 """The `weldctl` command line: thin commands over daq, curation and schema."""
 
-from . import _dataset, _inspect, _label_truth, _record, _rig, _segment  # noqa: F401  (registers commands)
+from . import _dataset, _inspect, _label, _label_truth, _record, _rig, _segment  # noqa: F401  (registers commands)
 from ._app import app, main
 
 __all__ = ["app", "main"]

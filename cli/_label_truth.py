@@ -6,10 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ._app import app, console, user_errors
-
-label_app = typer.Typer(help="Labels: Label Studio push/pull, or sim truth.", no_args_is_help=True)
-app.add_typer(label_app, name="label")
+from ._app import console, user_errors
+from ._label import label_app
 
 
 @label_app.command("from-truth")
@@ -20,8 +18,8 @@ def from_truth(
     runs_dir: str = typer.Option("runs", "--runs", help="where bare run ids are looked up"),
 ) -> None:
     """One label record per weld of each sim run (annotator "sim-truth", source "truth")."""
-    from weldctl.curation import labels_from_truth, list_runs, write_labels
-    from weldctl.schema import RunReader
+    from weldctl.curation import labels_from_truth, list_runs
+    from weldctl.schema import RunReader, write_labels
 
     records = []
     for run in runs:
@@ -29,5 +27,5 @@ def from_truth(
         stores = list_runs(p) if p.is_dir() and not run.rstrip("/").endswith(".zarr") else [run]
         for s in stores:
             records += labels_from_truth(RunReader(str(s), runs_dir))
-    n = write_labels(records, out)
-    console.print(f"{n} label records -> {out}")
+    write_labels(out, records)
+    console.print(f"{len(records)} label records -> {out}")

@@ -13,7 +13,7 @@ import numpy as np
 from weldctl.schema import RunReader
 
 from ._dataset_params import SamplesParams
-from ._label_file import read_labels
+from ._label_choice import chosen_labels
 from ._sampleset import DatasetError, Layout, SampleArrays, SampleSetWriter
 from ._segments_io import read_segments, segments_path
 
@@ -100,7 +100,7 @@ def build_samples(
     out: str | os.PathLike[str],
     on_run: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
-    labels = read_labels(labels_path)
+    labels = chosen_labels(labels_path)
     writer: SampleSetWriter | None = None
     unlabelled = 0
     for run_path in list_runs(runs_dir):

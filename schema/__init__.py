@@ -2,6 +2,7 @@
 
 from ._checksum import VerifyReport, verify_checksums, write_checksums
 from ._errors import RigFileError, RunIdError, StoreError, WeldctlError
+from ._labels import LabelRecord, LabelStudioRef, TimeRegion, read_labels, write_labels
 from ._manifest import LaserCondition, Penetration, RunManifest, RunStatus, WeldPlan
 from ._rig import (
     ClockFault,
@@ -24,15 +25,17 @@ from ._store_reader import RunReader, resolve_run
 from ._store_writer import UNWRITTEN, RunWriter, StreamAppender
 from ._stream import Calibration, ClockSource, StreamKind, StreamSpec
 from ._tables import read_table
+from ._taxonomy import ChoiceGroup, RegionGroup, Taxonomy, load_taxonomy, shipped_taxonomies
 from ._version import SCHEMA_VERSION, weldctl_version
 
 __all__ = [
-    "CHECKSUMS", "EVENT_COLUMNS", "MAX_RUN_ID", "SCHEMA_VERSION", "UNWRITTEN",
-    "Calibration", "ClockFault", "ClockSource", "DeviceConfig", "LaserCondition", "LossInjection",
-    "Penetration", "RecorderSettings", "Rig", "RigFileError", "RunIdError", "RunManifest", "RunReader",
-    "RunStatus", "RunWriter", "SimAudioConfig", "SimCameraConfig", "SimDaqConfig", "SimIRConfig",
-    "SimOctConfig", "SimProcess", "StoreError", "StreamAppender", "StreamKind", "StreamSpec",
-    "VerifyReport", "WeldPlan", "WeldctlError", "default_sim_rig", "dump_rig", "is_url", "load_rig",
-    "parse_rig", "read_table", "resolve_run", "run_uri", "validate_run_id", "verify_checksums",
-    "weldctl_version", "write_checksums",
+    "CHECKSUMS", "EVENT_COLUMNS", "MAX_RUN_ID", "SCHEMA_VERSION", "UNWRITTEN", "Calibration", "ChoiceGroup",
+    "ClockFault", "ClockSource", "DeviceConfig", "LabelRecord", "LabelStudioRef", "LaserCondition",
+    "LossInjection", "Penetration", "RecorderSettings", "RegionGroup", "Rig", "RigFileError", "RunIdError",
+    "RunManifest", "RunReader", "RunStatus", "RunWriter", "SimAudioConfig", "SimCameraConfig", "SimDaqConfig",
+    "SimIRConfig", "SimOctConfig", "SimProcess", "StoreError", "StreamAppender", "StreamKind", "StreamSpec",
+    "Taxonomy", "TimeRegion", "VerifyReport", "WeldPlan", "WeldctlError", "default_sim_rig", "dump_rig",
+    "is_url", "load_rig", "load_taxonomy", "parse_rig", "read_labels", "read_table", "resolve_run", "run_uri",
+    "shipped_taxonomies", "validate_run_id", "verify_checksums", "weldctl_version", "write_checksums",
+    "write_labels",
 ]

@@ -21,8 +21,9 @@ def sim_welds_run(tmp_path_factory: pytest.TempPathFactory) -> str:
     # A cold (conduction) weld is the faint case for the photodiode; oil gives plume flicker and pores.
     rig.sim.welds = [
         WeldPlan(weld_id=i, condition=c, laser_power_w=p, speed_mm_s=60.0, length_mm=length, gap_mm=0.2)
-        for i, (c, p, length) in enumerate([("baseline", 2000.0, 18.0), ("cold_weld", 600.0, 12.0),
-                                            ("oil_treatment", 2000.0, 24.0)])
+        for i, (c, p, length) in enumerate(
+            [("baseline", 2000.0, 18.0), ("cold_weld", 600.0, 12.0), ("oil_treatment", 2000.0, 24.0)]
+        )
     ]
     rig.sim.gap_s = 0.25
     out = tmp_path_factory.mktemp("seg_runs")
@@ -53,11 +54,11 @@ def sim_runs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def sim_labels(sim_runs_dir: Path) -> Path:
-    from weldctl.curation import labels_from_truth, list_runs, write_labels
-    from weldctl.schema import RunReader
+    from weldctl.curation import labels_from_truth, list_runs
+    from weldctl.schema import RunReader, write_labels
 
     path = sim_runs_dir.parent / "labels.jsonl"
-    write_labels([rec for r in list_runs(sim_runs_dir) for rec in labels_from_truth(RunReader(str(r)))], path)
+    write_labels(path, [rec for r in list_runs(sim_runs_dir) for rec in labels_from_truth(RunReader(str(r)))])
     return path
 
 
