@@ -4,7 +4,7 @@ VENV ?= .venv
 LS_VENV ?= .venv-labelstudio
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-EXTRAS ?= curation,labelstudio,hardware,aravis,scale,dvc,features,dev
+EXTRAS ?= curation,labelstudio,hardware,aravis,scale,dvc,features,torch,dev
 
 .PHONY: install install-dev system-deps labelstudio-install labelstudio demo sim-runs dataset test test-integration lint bench clean
 
