@@ -4,9 +4,9 @@ VENV ?= .venv
 LS_VENV ?= .venv-labelstudio
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-EXTRAS ?= curation,labelstudio,hardware,aravis,scale,dvc,features,dev
+EXTRAS ?= curation,labelstudio,hardware,aravis,scale,dvc,features,torch,dev
 
-.PHONY: install install-dev system-deps labelstudio-install labelstudio demo test test-integration lint bench clean
+.PHONY: install install-dev system-deps labelstudio-install labelstudio demo sim-runs dataset test test-integration lint bench clean
 
 $(VENV)/.installed-core: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,18 @@ labelstudio: labelstudio-install
 demo: install
 	$(VENV)/bin/weldctl record --run-id R0042 --overwrite
 	$(VENV)/bin/weldctl inspect runs/R0042.zarr
+
+# Simulated recordings + their truth labels: the inputs of the dataset pipeline (dvc.yaml).
+SIM_RUNS ?= 12
+sim-runs: install
+	$(PY) scripts/sim_runs.py --out runs --n $(SIM_RUNS)
+	$(VENV)/bin/weldctl label from-truth runs --out labels.jsonl
+
+# Segments -> samples -> split -> balance -> augment -> build -> card, under DVC.
+dataset: install-dev
+	test -d runs || $(MAKE) sim-runs
+	test -d .dvc || $(VENV)/bin/dvc init -q
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/dvc repro
 
 test: install-dev
 	$(VENV)/bin/ruff check .

@@ -1,5 +1,11 @@
 """Curation: segmentation, labels, samples, splits, datasets."""
 
+from ._augment import apply as apply_augment
+from ._augment import draw as draw_augment
+from ._card import tree_hash, write_card
+from ._dataset_build import replay, run_augment, run_balance, run_build, run_split
+from ._dataset_params import DatasetParams, load_params
+from ._dataset_reader import DatasetSplit, iter_dataset, torch_dataset
 from ._executor import map_items, scheduler_address
 from ._export import export_csv, export_hdf5
 from ._features import (
@@ -18,16 +24,22 @@ from ._gate import GateSegment, GateThresholds, gate_segments
 from ._import import ImportResult, align_streams, find_runs, import_run
 from ._import_labels import import_label_record, merge_labels_jsonl, read_labels_jsonl
 from ._import_source import SourceStream
+from ._label_choice import chosen_labels
 from ._label_status import LabelStatus, label_status
+from ._leak_audit import LeakError, leak_audit
 from ._ls_client import LabelStudioError, LabelStudioSettings, connect, ls_errors
 from ._ls_config import TIME_COLUMN, TS_NAME, SignalColumn, label_config
 from ._ls_pull import Agreement, agreement, merge_records, pull_records
 from ._ls_push import PREDICTION_PREFIX, PushOptions, PushReport, find_project, push_welds
 from ._plots import PanelInfo, QuicklookResult, Segment, laser_segments, load_segments
 from ._quicklook import quicklook
+from ._samples import build_samples, list_runs
+from ._sampleset import DatasetError, SampleArrays, SampleSet
 from ._segment_run import DEFAULT_GATES, GateChoice, SegmentParams, gate_signal, pick_gate, segment_run
 from ._segments_io import SEGMENT_COLUMNS, SEGMENT_SOURCES, read_segments, segments_path, write_segments
 from ._signals import Signal, find_signal, read_signal
+from ._split import SplitError, assign_splits
+from ._truth import labels_from_truth
 
 __all__ = [
     "DEFAULT_GATES",
@@ -38,6 +50,9 @@ __all__ = [
     "TS_NAME",
     "Agreement",
     "BandParams",
+    "DatasetError",
+    "DatasetParams",
+    "DatasetSplit",
     "FeatureParams",
     "GateChoice",
     "GateSegment",
@@ -46,23 +61,32 @@ __all__ = [
     "LabelStatus",
     "LabelStudioError",
     "LabelStudioSettings",
+    "LeakError",
     "MelParams",
     "MorphologyParams",
     "PanelInfo",
     "PushOptions",
     "PushReport",
     "QuicklookResult",
+    "SampleArrays",
+    "SampleSet",
     "Segment",
     "SegmentParams",
     "Signal",
     "SignalColumn",
     "SourceStream",
+    "SplitError",
     "WindowParams",
     "agreement",
     "align_streams",
+    "apply_augment",
+    "assign_splits",
     "band_energies",
+    "build_samples",
+    "chosen_labels",
     "compute_features",
     "connect",
+    "draw_augment",
     "eemd",
     "export_csv",
     "export_hdf5",
@@ -74,9 +98,14 @@ __all__ = [
     "gate_signal",
     "import_label_record",
     "import_run",
+    "iter_dataset",
     "label_config",
     "label_status",
+    "labels_from_truth",
     "laser_segments",
+    "leak_audit",
+    "list_runs",
+    "load_params",
     "load_segments",
     "ls_errors",
     "map_items",
@@ -90,10 +119,18 @@ __all__ = [
     "read_labels_jsonl",
     "read_segments",
     "read_signal",
+    "replay",
+    "run_augment",
+    "run_balance",
+    "run_build",
+    "run_split",
     "scheduler_address",
     "segment_run",
     "segments_path",
     "sliding_stats",
+    "torch_dataset",
+    "tree_hash",
+    "write_card",
     "write_features",
     "write_segments",
 ]

@@ -1,3 +1,3 @@
 """Fixtures the CLI tests share with the curation tests."""
 
-from tests.curation.conftest import sim_welds_run  # noqa: F401
+from tests.curation.conftest import sim_labels, sim_runs_dir, sim_welds_run  # noqa: F401

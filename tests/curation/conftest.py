@@ -1,6 +1,11 @@
-"""A short sim recording with welds of contrasting conditions, shared by the curation tests."""
+"""Sim recordings shared by the curation tests (segmentation and datasets)."""
 
 from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -16,11 +21,47 @@ def sim_welds_run(tmp_path_factory: pytest.TempPathFactory) -> str:
     # A cold (conduction) weld is the faint case for the photodiode; oil gives plume flicker and pores.
     rig.sim.welds = [
         WeldPlan(weld_id=i, condition=c, laser_power_w=p, speed_mm_s=60.0, length_mm=length, gap_mm=0.2)
-        for i, (c, p, length) in enumerate([("baseline", 2000.0, 18.0), ("cold_weld", 600.0, 12.0),
-                                            ("oil_treatment", 2000.0, 24.0)])
+        for i, (c, p, length) in enumerate(
+            [("baseline", 2000.0, 18.0), ("cold_weld", 600.0, 12.0), ("oil_treatment", 2000.0, 24.0)]
+        )
     ]
     rig.sim.gap_s = 0.25
     out = tmp_path_factory.mktemp("seg_runs")
     result = record(rig, "RSEG", str(out))
     assert result.ok, result.error
     return result.uri
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+N_RUNS = 6  # three workpieces, two runs each: enough groups for a three-way split
+
+
+def sim_runs_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("sim_runs", REPO / "scripts" / "sim_runs.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="session")
+def sim_runs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sim-runs") / "runs"
+    sim_runs_module().record_sim_runs(out, N_RUNS)
+    return out
+
+
+@pytest.fixture(scope="session")
+def sim_labels(sim_runs_dir: Path) -> Path:
+    from weldctl.curation import labels_from_truth, list_runs
+    from weldctl.schema import RunReader, write_labels
+
+    path = sim_runs_dir.parent / "labels.jsonl"
+    write_labels(path, [rec for r in list_runs(sim_runs_dir) for rec in labels_from_truth(RunReader(str(r)))])
+    return path
+
+
+def copy_runs(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst

@@ -1,0 +1,121 @@
+"""Dataset pipeline benchmark: `dvc repro` and `dvc pull` wall time against copying the same bytes.
+
+Records >= 50 short sim runs (quick: 8), builds the dataset with the repository's dvc.yaml/params.yaml in a
+scratch git+DVC repository, pushes it to a local remote, clones and pulls it elsewhere, and copies the remote
+with plain file copies for the baseline.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _sh(cwd: Path, *args: str) -> float:
+    env = dict(
+        os.environ,
+        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        DVC_NO_ANALYTICS="1",
+        GIT_AUTHOR_NAME="bench",
+        GIT_AUTHOR_EMAIL="bench@example.org",
+        GIT_COMMITTER_NAME="bench",
+        GIT_COMMITTER_EMAIL="bench@example.org",
+    )
+    exe = shutil.which(args[0], path=env["PATH"]) or args[0]
+    t0 = time.perf_counter()
+    res = subprocess.run([exe, *args[1:]], cwd=cwd, env=env, capture_output=True, text=True)
+    if res.returncode:
+        raise RuntimeError(f"{' '.join(args)} failed: {res.stderr[-2000:]}")
+    return time.perf_counter() - t0
+
+
+def _tree(path: Path) -> tuple[int, int]:
+    files = [p for p in path.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / max(b, 1e-9):.0f}x"
+
+
+def run(quick: bool = False) -> str:
+    spec = importlib.util.spec_from_file_location("sim_runs", REPO / "scripts" / "sim_runs.py")
+    assert spec and spec.loader
+    sim = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sim)
+    from weldctl.curation import labels_from_truth, list_runs
+    from weldctl.schema import RunReader, write_labels
+
+    n_runs, cam = (8, 64) if quick else (50, 128)
+    with tempfile.TemporaryDirectory(prefix="bench-datasets-") as tmp:
+        root = Path(tmp)
+        repo = root / "repo"
+        t0 = time.perf_counter()
+        sim.record_sim_runs(repo / "runs", n_runs, camera_px=cam, camera_fps=1000.0)
+        t_record = time.perf_counter() - t0
+        write_labels(
+            repo / "labels.jsonl",
+            [rec for r in list_runs(repo / "runs") for rec in labels_from_truth(RunReader(str(r)))],
+        )
+        for f in ("dvc.yaml", "params.yaml"):
+            shutil.copy(REPO / f, repo / f)
+        _sh(repo, "git", "init", "-q", "-b", "main")
+        _sh(repo, "dvc", "init", "-q")
+        _sh(repo, "dvc", "add", "-q", "runs")
+        t_repro = _sh(repo, "dvc", "repro", "-q")
+        t_noop = _sh(repo, "dvc", "repro", "-q")
+        _sh(repo, "dvc", "remote", "add", "-d", "local", str(root / "remote"))
+        _sh(repo, "git", "add", "-A")
+        _sh(repo, "git", "commit", "-qm", "dataset")
+        t_push = _sh(repo, "dvc", "push", "-q")
+        _sh(root, "git", "clone", "-q", str(repo), "clone")
+        t_pull = _sh(root / "clone", "dvc", "pull", "-q")
+        _sh(root, "git", "clone", "-q", str(repo), "clone2")
+        t_pull_ds = _sh(root / "clone2", "dvc", "pull", "-q", "dataset")
+        t0 = time.perf_counter()
+        shutil.copytree(root / "remote", root / "copy")
+        t_copy = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        shutil.copytree(repo / "dataset", root / "copy-dataset")
+        t_copy_ds = time.perf_counter() - t0
+        ds_files, ds_bytes = _tree(repo / "dataset")
+        r_files, r_bytes = _tree(root / "remote")
+        runs_files, runs_bytes = _tree(repo / "runs")
+        splits = {s.name: _tree(s) for s in sorted((repo / "dataset").iterdir()) if s.is_dir()}
+        samples = sum(1 for _ in (repo / "dataset").glob("*/samples.parquet"))
+    lines = [
+        "## Dataset pipeline (DVC)",
+        "",
+        f"{n_runs} sim runs (3 welds each, camera {cam}x{cam} @ 1 kfps, IR, DAQ, OCT), recorded in "
+        f"{t_record:.1f} s: {runs_files} files, {runs_bytes / 1e6:.1f} MB.",
+        "",
+        "| step | s | note |",
+        "|---|---|---|",
+        f"| `dvc repro` (7 stages) | {t_repro:.1f} | segment → card, from scratch |",
+        f"| `dvc repro` again | {t_noop:.1f} | nothing to do |",
+        f"| `dvc push`, local remote | {t_push:.1f} | {r_files} files, {r_bytes / 1e6:.1f} MB |",
+        f"| `git clone` + `dvc pull` | {t_pull:.1f} | everything |",
+        f"| plain copy of the remote | {t_copy:.2f} | pull / copy = {_ratio(t_pull, t_copy)} |",
+        f"| `dvc pull dataset` | {t_pull_ds:.1f} | splits: {ds_files} files, {ds_bytes / 1e6:.1f} MB |",
+        f"| plain copy of `dataset/` | {t_copy_ds:.2f} | pull / copy = {_ratio(t_pull_ds, t_copy_ds)} |",
+        "",
+        "| split | files | MB |",
+        "|---|---|---|",
+        *[f"| {s} | {f} | {b / 1e6:.1f} |" for s, (f, b) in splits.items()],
+        "",
+        f"({samples} split stores; a split stays a handful of shard files however many samples it holds.)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(run(quick="--quick" in sys.argv))

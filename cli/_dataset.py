@@ -1,0 +1,147 @@
+"""`weldctl dataset …`: the curation stages that turn runs + labels into versioned training splits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.progress import Progress
+
+from ._app import app, console, fail, user_errors
+
+dataset_app = typer.Typer(
+    help="Samples, grouped split, balance, augment, build, card, replay (DVC stages).", no_args_is_help=True
+)
+app.add_typer(dataset_app, name="dataset")
+
+PARAMS = typer.Option(Path("params.yaml"), "--params", help="params.yaml of the dataset pipeline")
+
+
+def _params(path: Path):  # type: ignore[no-untyped-def]
+    from weldctl.curation import load_params
+
+    return load_params(path)
+
+
+@dataset_app.command("samples")
+@user_errors
+def samples(
+    runs: Path = typer.Argument(Path("runs"), help="folder of <run-id>.zarr recordings"),
+    segments: Path = typer.Option(Path("segments"), "--segments", help="folder of <run-id>.segments.parquet"),
+    labels: Path = typer.Option(Path("labels.jsonl"), "--labels", help="labels JSONL"),
+    out: Path = typer.Option(Path("work/samples"), "--out", "-o"),
+    params: Path = PARAMS,
+) -> None:
+    """Per-weld or windowed multimodal samples on one time axis, with their frames and labels."""
+    from weldctl.curation import build_samples
+
+    p = _params(params)
+    with Progress(console=console, transient=True) as prog:
+        task = prog.add_task("samples", total=len(list(runs.glob("*.zarr"))))
+        res = build_samples(
+            runs,
+            segments,
+            labels,
+            p.samples,
+            out,
+            on_run=lambda r: prog.update(task, advance=1, description=r),
+        )
+    console.print(f"{res['samples']} samples -> {out} ({res['unlabelled_welds']} unlabelled welds skipped)")
+
+
+@dataset_app.command("split")
+@user_errors
+def split(
+    samples: Path = typer.Option(Path("work/samples"), "--samples"),
+    out: Path = typer.Option(Path("work/split.parquet"), "--out", "-o"),
+    params: Path = PARAMS,
+) -> None:
+    """Stratified and grouped split: no workpiece, run or day in two splits."""
+    from weldctl.curation import run_split
+
+    counts = run_split(samples, _params(params), out)
+    console.print("split: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" -> {out}")
+
+
+@dataset_app.command("balance")
+@user_errors
+def balance(
+    samples: Path = typer.Option(Path("work/samples"), "--samples"),
+    split_file: Path = typer.Option(Path("work/split.parquet"), "--split"),
+    out: Path = typer.Option(Path("work/balance.parquet"), "--out", "-o"),
+    weights: Path = typer.Option(Path("work/class_weights.json"), "--weights"),
+    params: Path = PARAMS,
+) -> None:
+    """Over-/under-sample the train split to the targets in params; export class weights."""
+    from weldctl.curation import run_balance
+
+    rep = run_balance(samples, split_file, _params(params), out, weights)
+    console.print(f"balance {rep['by']}: {rep['before']} -> {rep['after']}")
+
+
+@dataset_app.command("augment")
+@user_errors
+def augment(
+    samples: Path = typer.Option(Path("work/samples"), "--samples"),
+    balance_file: Path = typer.Option(Path("work/balance.parquet"), "--balance"),
+    out: Path = typer.Option(Path("work/augment"), "--out", "-o"),
+    params: Path = PARAMS,
+) -> None:
+    """Synthetic train samples with recorded parent, transform, parameters, seed and library versions."""
+    from weldctl.curation import run_augment
+
+    n = run_augment(samples, balance_file, _params(params), out)
+    console.print(f"{n} synthetic samples -> {out}")
+
+
+@dataset_app.command("build")
+@user_errors
+def build(
+    samples: Path = typer.Option(Path("work/samples"), "--samples"),
+    split_file: Path = typer.Option(Path("work/split.parquet"), "--split"),
+    balance_file: Path = typer.Option(Path("work/balance.parquet"), "--balance"),
+    augmented: Path = typer.Option(Path("work/augment"), "--augmented"),
+    weights: Path = typer.Option(Path("work/class_weights.json"), "--weights"),
+    out: Path = typer.Option(Path("dataset"), "--out", "-o"),
+    metrics: Path = typer.Option(Path("metrics.json"), "--metrics"),
+    params: Path = PARAMS,
+) -> None:
+    """Packed split stores, manifest and metrics; fails if the leak audit finds a leak."""
+    from weldctl.curation import run_build
+
+    m = run_build(samples, split_file, balance_file, augmented, weights, _params(params), out, metrics)
+    console.print(
+        ", ".join(f"{s}: {v['samples']} samples in {v['files']} files" for s, v in m["splits"].items())
+    )
+
+
+@dataset_app.command("card")
+@user_errors
+def card(
+    dataset: Path = typer.Option(Path("dataset"), "--dataset"),
+    out: Path = typer.Option(Path("card"), "--out", "-o"),
+    params: Path = PARAMS,
+) -> None:
+    """DATASET.md with plots: class x condition per split, groups, label provenance, leak audit, hashes."""
+    from weldctl.curation import write_card
+
+    path = write_card(dataset, out, params)
+    console.print(f"card -> {path}")
+
+
+@dataset_app.command("replay")
+@user_errors
+def replay(
+    sample_id: str = typer.Argument(..., help="id of an augmented or over-sampled sample"),
+    dataset: Path = typer.Option(Path("dataset"), "--dataset"),
+) -> None:
+    """Rebuild a synthetic sample from its parent and check it is bit-identical to the stored one."""
+    from weldctl.curation import replay as do_replay
+
+    same, note = do_replay(dataset, sample_id)
+    if not same:
+        raise fail(
+            f"replay differs: {note}", "library versions or the parent changed; rebuild the dataset", code=1
+        )
+    console.print(f"[green]identical[/] {escape(note)}")

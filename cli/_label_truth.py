@@ -1,0 +1,31 @@
+"""`weldctl label from-truth`: labels of simulated runs from their truth, in the labels JSONL format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ._app import console, user_errors
+from ._label import label_app
+
+
+@label_app.command("from-truth")
+@user_errors
+def from_truth(
+    runs: list[str] = typer.Argument(..., help="run stores, run ids, or folders of runs"),
+    out: Path = typer.Option(Path("labels.jsonl"), "--out", "-o"),
+    runs_dir: str = typer.Option("runs", "--runs", help="where bare run ids are looked up"),
+) -> None:
+    """One label record per weld of each sim run (annotator "sim-truth", source "truth")."""
+    from weldctl.curation import labels_from_truth, list_runs
+    from weldctl.schema import RunReader, write_labels
+
+    records = []
+    for run in runs:
+        p = Path(run)
+        stores = list_runs(p) if p.is_dir() and not run.rstrip("/").endswith(".zarr") else [run]
+        for s in stores:
+            records += labels_from_truth(RunReader(str(s), runs_dir))
+    write_labels(out, records)
+    console.print(f"{len(records)} label records -> {out}")

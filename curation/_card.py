@@ -1,0 +1,132 @@
+"""DATASET.md: what is in each split, where it came from, the leak audit, params and content hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ._card_plots import class_matrix, group_counts, provenance
+from ._dataset_build import AUDIT, MANIFEST, WEIGHTS
+from ._dataset_params import load_params
+from ._sampleset import read_table
+
+
+def tree_hash(path: str | os.PathLike[str]) -> str:
+    """sha256 over (relative path, file sha256) of every file under ``path``, in sorted order."""
+    root = Path(path)
+    h = hashlib.sha256()
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    for f in files:
+        h.update(f.relative_to(root).as_posix().encode() if f != root else b".")
+        h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def write_card(
+    dataset: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    params_path: str | os.PathLike[str] = "params.yaml",
+) -> Path:
+    dataset, out = Path(dataset), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    params = load_params(params_path)
+    rows = read_table(dataset / MANIFEST)
+    audit = json.loads((dataset / AUDIT).read_text())
+    weights = json.loads((dataset / WEIGHTS).read_text())
+    splits = sorted({r["split"] for r in rows})
+    labels = sorted(set(params.split.strata) | {params.balance.by})
+    strata_x = "penetration" if "penetration" in labels else labels[0]
+    plots = [class_matrix(rows, strata_x, "condition", out / "class_by_condition.png")]
+    plots += [group_counts(rows, c, out / f"per_{c}.png") for c in ("workpiece", "run_id")]
+    plots.append(provenance(rows, out / "provenance.png"))
+    md = [
+        "# Dataset card",
+        "",
+        f"{len(rows)} samples in {len(splits)} splits, built by `dvc repro` from raw runs and a labels file. "
+        "Synthetic train samples (over-sampled, augmented) name their parent, transform, parameters, "
+        "seed and library versions; `weldctl dataset replay ID` rebuilds any of them bit-identical.",
+        "",
+        "## Samples per split",
+        "",
+    ]
+    origin = Counter((r["split"], r["origin"]) for r in rows)
+    md.append(
+        _table(
+            ["split", "samples", "original", "oversample", "augment", "runs", "workpieces"],
+            [
+                [
+                    s,
+                    sum(r["split"] == s for r in rows),
+                    origin[(s, "original")],
+                    origin[(s, "oversample")],
+                    origin[(s, "augment")],
+                    len({r["run_id"] for r in rows if r["split"] == s}),
+                    len({r["workpiece"] for r in rows if r["split"] == s}),
+                ]
+                for s in splits
+            ],
+        )
+    )
+    for lab in labels:
+        classes = sorted({str(r.get(lab)) for r in rows})
+        c = Counter((r["split"], str(r.get(lab))) for r in rows)
+        md += [
+            "",
+            f"### {lab}",
+            "",
+            _table(["split", *classes], [[s, *(c[(s, k)] for k in classes)] for s in splits]),
+        ]
+    md += ["", "## Plots", ""] + [f"![{p.stem}]({p.name})" for p in plots]
+    md += ["", "## Label provenance", ""]
+    prov = Counter((r["label_source"], r["annotators"]) for r in rows if r["origin"] == "original")
+    md.append(_table(["source", "annotators", "samples"], [[s, a, n] for (s, a), n in sorted(prov.items())]))
+    md += ["", "## Leak audit", "", f"**{'passed' if audit['ok'] else 'FAILED'}**", ""]
+    md.append(
+        _table(
+            ["group", "distinct values", "in several splits"],
+            [[g, d["distinct"], len(d["in_several_splits"])] for g, d in audit["groups"].items()],
+        )
+    )
+    md += [
+        "",
+        f"Overlapping time windows across splits: {len(audit['time_overlaps'])}; identical content in "
+        f"several splits: {len(audit['duplicate_content'])}.",
+    ]
+    md += [
+        "",
+        "## Balance and class weights",
+        "",
+        "```json",
+        json.dumps(weights, indent=2, sort_keys=True),
+        "```",
+    ]
+    md += [
+        "",
+        "## Params",
+        "",
+        "```yaml",
+        yaml.safe_dump(params.model_dump(), sort_keys=True).rstrip(),
+        "```",
+    ]
+    md += ["", "## Content hashes (sha256)", ""]
+    md.append(
+        _table(
+            ["part", "sha256"],
+            [[s, tree_hash(dataset / s)] for s in splits] + [[MANIFEST, tree_hash(dataset / MANIFEST)]],
+        )
+    )
+    path = out / "DATASET.md"
+    path.write_text("\n".join(md) + "\n")
+    return path

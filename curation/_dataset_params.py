@@ -1,0 +1,105 @@
+"""params.yaml of the dataset pipeline: one pydantic model per stage, so a typo fails loudly."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ._sampleset import DatasetError
+
+# Group names in params -> sample columns; "run" and "weld" read better in params than column names.
+GROUP_COLUMNS = {"run": "run_id", "workpiece": "workpiece", "day": "day", "rig": "rig", "weld": "weld_key"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SamplesParams(_Strict):
+    mode: Literal["weld", "window"] = "weld"
+    window_s: float = Field(default=0.1, gt=0, description="window length (mode: window)")
+    step_s: float = Field(default=0.05, gt=0, description="window step (mode: window)")
+    signal_rate_hz: float = Field(default=1000.0, gt=0, description="common time axis of a sample's signals")
+    channels: list[str] = Field(default_factory=list, description="stream.channel names; empty: all 1-D")
+    images: list[str] | None = Field(default=None, description="image streams to keep; None: all")
+
+
+class SplitParams(_Strict):
+    seed: int = 0
+    fractions: dict[str, float] = Field(default_factory=lambda: {"train": 0.6, "val": 0.2, "test": 0.2})
+    strata: list[str] = Field(default_factory=lambda: ["penetration", "condition", "porosity"])
+    groups: list[str] = Field(default_factory=lambda: ["workpiece", "run"])
+    audit: list[str] = Field(default_factory=lambda: ["workpiece", "run"])
+
+    @model_validator(mode="after")
+    def _known(self) -> SplitParams:
+        unknown = sorted(set(self.groups + self.audit) - set(GROUP_COLUMNS))
+        if unknown:
+            raise ValueError(f"unknown group(s) {unknown}; allowed: {sorted(GROUP_COLUMNS)}")
+        if "train" not in self.fractions or any(v < 0 for v in self.fractions.values()):
+            raise ValueError("fractions need a 'train' split and no negative values")
+        return self
+
+
+class BalanceParams(_Strict):
+    seed: int = 0
+    by: str = Field(default="penetration", description="label that is balanced in the train split")
+    targets: dict[str, int] | None = Field(default=None, description="class -> count after balancing")
+    target: Literal["max", "min", "none"] | int = Field(default="max", description="used when no targets")
+
+
+class ImageAugment(_Strict):
+    hflip: float = Field(default=0.5, ge=0, le=1, description="probability")
+    vflip: float = Field(default=0.0, ge=0, le=1, description="probability")
+    rotate_deg: float = Field(default=5.0, ge=0, description="max |angle|")
+    brightness: float = Field(default=0.1, ge=0, description="max shift, share of full scale")
+    contrast: float = Field(default=0.1, ge=0, description="max relative gain change")
+    noise: float = Field(default=0.01, ge=0, description="gaussian sigma, share of full scale")
+
+
+class SignalAugment(_Strict):
+    jitter: float = Field(default=0.02, ge=0, description="gaussian sigma, share of channel std")
+    scale: float = Field(default=0.05, ge=0, description="sigma of a per-channel gain around 1")
+    shift_s: float = Field(default=0.005, ge=0, description="max |time shift|")
+    warp: float = Field(default=0.05, ge=0, description="max local speed change of a smooth time warp")
+
+
+class AugmentParams(_Strict):
+    seed: int = 0
+    copies: int = Field(default=0, ge=0, description="extra augmented copies of every original train sample")
+    image: ImageAugment = Field(default_factory=ImageAugment)
+    signal: SignalAugment = Field(default_factory=SignalAugment)
+
+
+class BuildParams(_Strict):
+    max_files_per_split: int = Field(default=300, gt=0)
+
+
+class DatasetParams(_Strict):
+    samples: SamplesParams = Field(default_factory=SamplesParams)
+    split: SplitParams = Field(default_factory=SplitParams)
+    balance: BalanceParams = Field(default_factory=BalanceParams)
+    augment: AugmentParams = Field(default_factory=AugmentParams)
+    build: BuildParams = Field(default_factory=BuildParams)
+
+
+def load_params(path: str | os.PathLike[str] = "params.yaml") -> DatasetParams:
+    p = Path(path)
+    if not p.exists():
+        raise DatasetError(
+            f"no params file {p}", "create params.yaml (see docs/datasets.md) or pass --params"
+        )
+    raw = yaml.safe_load(p.read_text()) or {}
+    known = {k: v for k, v in raw.items() if k in DatasetParams.model_fields}
+    try:
+        return DatasetParams.model_validate(known)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        raise DatasetError(
+            f"{p}: {'.'.join(map(str, e['loc']))}: {e['msg']}",
+            "fix params.yaml; see docs/datasets.md for every key",
+        ) from None

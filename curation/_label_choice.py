@@ -1,0 +1,40 @@
+"""One label per weld for the dataset, chosen from the labels file (a weld may have several annotators)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from weldctl.schema import LabelRecord, read_labels
+
+from ._sampleset import DatasetError
+
+# A human label beats sim truth; among humans the latest edit wins (then the annotator name, for stability).
+_SOURCE_RANK = {"label_studio": 2, "truth": 1}
+
+
+def _rank(r: LabelRecord) -> tuple[int, str, str]:
+    return (_SOURCE_RANK.get(r.source, 0), r.updated_at.isoformat(), r.annotator)
+
+
+def chosen_labels(path: str | os.PathLike[str]) -> dict[tuple[str, int], dict[str, Any]]:
+    """(run_id, weld_id) -> {labels, pore_regions, source, annotators} of the chosen record."""
+    if not Path(path).exists():
+        raise DatasetError(
+            f"no labels file {path}",
+            "pull labels with `weldctl label pull`, or for sim runs `weldctl label from-truth`",
+        )
+    groups: dict[tuple[str, int], list[LabelRecord]] = {}
+    for rec in read_labels(path):
+        groups.setdefault((rec.run_id, rec.weld_id), []).append(rec)
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    for key, recs in groups.items():
+        best = max(recs, key=_rank)
+        out[key] = {
+            "labels": dict(best.labels),
+            "source": best.source,
+            "pore_regions": [r.model_dump() for r in best.pore_regions],
+            "annotators": sorted({r.annotator for r in recs}),
+        }
+    return out

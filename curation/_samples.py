@@ -1,0 +1,160 @@
+"""Per-weld (or windowed) multimodal samples: signals resampled onto one time axis, plus the frames in it."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from weldctl.schema import RunReader
+
+from ._dataset_params import SamplesParams
+from ._label_choice import chosen_labels
+from ._sampleset import DatasetError, Layout, SampleArrays, SampleSetWriter
+from ._segments_io import read_segments, segments_path
+
+
+def list_runs(runs_dir: str | os.PathLike[str]) -> list[Path]:
+    runs = sorted(p for p in Path(runs_dir).glob("*.zarr") if p.is_dir())
+    if not runs:
+        raise DatasetError(
+            f"no runs (*.zarr) in {runs_dir}", "record some: `make sim-runs` or `weldctl record`"
+        )
+    return runs
+
+
+class _RunSignals:
+    """One run's streams loaded once: 1-D channels for resampling, image streams for frame cuts."""
+
+    def __init__(self, reader: RunReader, params: SamplesParams) -> None:
+        self.reader = reader
+        self.channels: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (t_ns, values)
+        self.images: dict[str, tuple[np.ndarray, Any]] = {}  # name -> (t_ns, lazy data)
+        for name, spec in reader.specs.items():
+            t = reader.t_ns(name)
+            if len(spec.sample_shape) == 2:
+                if params.images is None or name in params.images:
+                    self.images[name] = (t, reader.data(name))
+                continue
+            data = np.asarray(reader.data(name)[: len(t)], dtype=np.float64)
+            names = spec.channels or ([name] if data.ndim == 1 else [f"{i}" for i in range(data.shape[1])])
+            cols = data.reshape(len(t), -1)
+            for i, ch in enumerate(names):
+                full = f"{name}.{ch}" if spec.channels else name
+                if not params.channels or full in params.channels:
+                    self.channels[full] = (t, cols[:, i])
+        missing = sorted(set(params.channels) - set(self.channels))
+        if missing:
+            raise DatasetError(
+                f"run {reader.run_id} has no channel(s) {missing}; it has {sorted(self.channels)}",
+                "fix samples.channels in params.yaml",
+            )
+
+    def layout(self, rate: float) -> Layout:
+        imgs = {k: ((int(d.shape[1]), int(d.shape[2])), str(d.dtype)) for k, (_t, d) in self.images.items()}
+        return Layout(sorted(self.channels), rate, imgs)
+
+    def cut(self, t0: int, t1: int, rate: float) -> SampleArrays:
+        n = max(1, int(np.floor((t1 - t0) * rate / 1e9)))
+        axis = t0 + np.round(np.arange(n) * (1e9 / rate)).astype(np.int64)
+        sig = np.zeros((n, len(self.channels)), np.float32)
+        for j, name in enumerate(sorted(self.channels)):
+            t, v = self.channels[name]
+            if len(t):
+                sig[:, j] = np.interp(axis, t, v)
+        frames, frames_t = {}, {}
+        for name, (t, data) in self.images.items():
+            i0, i1 = np.searchsorted(t, [t0, t1])
+            frames[name] = np.asarray(data[i0:i1])
+            frames_t[name] = (t[i0:i1] - t0).astype(np.int64)
+        return SampleArrays(sig, frames, frames_t)
+
+
+def _windows(t0: int, t1: int, params: SamplesParams) -> list[tuple[int, int]]:
+    if params.mode == "weld":
+        return [(t0, t1)]
+    w, s = round(params.window_s * 1e9), round(params.step_s * 1e9)
+    return [(a, a + w) for a in range(t0, t1 - w + 1, s)]
+
+
+def _window_labels(
+    labels: dict[str, Any], regions: list[dict[str, int]], t0: int, t1: int, whole: bool
+) -> dict[str, Any]:
+    out = dict(labels)
+    # A window shows porosity only if a labelled pore region reaches into it.
+    if not whole and regions and "porosity" in out:
+        hit = any(r["t_start_ns"] < t1 and r["t_end_ns"] > t0 for r in regions)
+        out["porosity"] = "present" if hit else "none"
+    return out
+
+
+def build_samples(
+    runs_dir: str | os.PathLike[str],
+    segments_dir: str | os.PathLike[str],
+    labels_path: str | os.PathLike[str],
+    params: SamplesParams,
+    out: str | os.PathLike[str],
+    on_run: Callable[[str], None] | None = None,
+) -> dict[str, int]:
+    labels = chosen_labels(labels_path)
+    writer: SampleSetWriter | None = None
+    unlabelled = 0
+    for run_path in list_runs(runs_dir):
+        reader = RunReader(str(run_path))
+        if on_run:
+            on_run(reader.run_id)
+        seg_file = segments_path(segments_dir, reader.run_id)
+        if not seg_file.exists():
+            raise DatasetError(
+                f"no segments for run {reader.run_id} ({seg_file})", "run `weldctl segment` first"
+            )
+        segs = read_segments(seg_file).sort_values(["t_start_ns", "weld_id"])
+        sig = _RunSignals(reader, params)
+        layout = sig.layout(params.signal_rate_hz)
+        if writer is None:
+            writer = SampleSetWriter(layout)
+        elif layout != writer.layout:
+            raise DatasetError(
+                f"run {reader.run_id} records {layout.channels} / {layout.images}, unlike earlier runs "
+                f"({writer.layout.channels} / {writer.layout.images})",
+                "build one dataset per rig layout, or pick common channels in params.yaml",
+            )
+        m = reader.manifest
+        plans = {w.weld_id: w for w in m.welds}
+        for seg in segs.itertuples(index=False):
+            weld_id = int(seg.weld_id)
+            rec = labels.get((reader.run_id, weld_id))
+            if rec is None:
+                unlabelled += 1
+                continue
+            plan = plans.get(weld_id)
+            wins = _windows(int(seg.t_start_ns), int(seg.t_end_ns), params)
+            for k, (t0, t1) in enumerate(wins):
+                sid = f"{reader.run_id}-w{weld_id:03d}" + ("" if params.mode == "weld" else f"-{k:04d}")
+                row = {
+                    "sample_id": sid,
+                    "run_id": reader.run_id,
+                    "weld_id": weld_id,
+                    "weld_key": f"{reader.run_id}/{weld_id}",
+                    "rig": m.rig,
+                    "day": m.start_utc.date().isoformat(),
+                    "workpiece": (plan.workpiece if plan and plan.workpiece else m.workpiece) or "unknown",
+                    "t_start_ns": t0,
+                    "t_end_ns": t1,
+                    "origin": "original",
+                    "parent_id": "",
+                    "label_source": str(rec.get("source", "")),
+                    "annotators": json.dumps(rec["annotators"]),
+                    **_window_labels(
+                        rec["labels"], rec.get("pore_regions") or [], t0, t1, params.mode == "weld"
+                    ),
+                }
+                writer.add(row, sig.cut(t0, t1, params.signal_rate_hz))
+    if writer is None or not writer.rows:
+        raise DatasetError("no labelled welds in these runs", "check that labels.jsonl names these run ids")
+    writer.write(out, {"params": params.model_dump()})
+    return {"samples": len(writer.rows), "unlabelled_welds": unlabelled}

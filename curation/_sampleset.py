@@ -1,0 +1,263 @@
+"""A sample set on disk: one Parquet table (a row per sample) plus one Zarr group of packed arrays.
+
+Every curation stage after ``samples`` reads and writes this form, and ``build`` writes one per split.
+Arrays are concatenated along time; each row's ``<array>_offset``/``<array>_len`` locate its slice, so a
+split is a handful of large files (fast to push and pull) rather than a file per sample. Fixed codecs,
+sorted rows and no timestamps make the bytes a function of the inputs only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from weldctl.schema import WeldctlError
+
+TABLE = "samples.parquet"
+ARRAYS = "arrays.zarr"
+SIGNALS = "signals"
+SHARD_BYTES = 64 * 2**20  # a shard file holds ~64 MiB: few files per split, still streamable
+CHUNK_BYTES = 2 * 2**20
+
+
+class DatasetError(WeldctlError):
+    """A dataset stage that cannot do what was asked (with a hint at what to change)."""
+
+
+@dataclass
+class SampleArrays:
+    """The arrays of one sample: signals (T, C) on one time axis, and frames per image stream."""
+
+    signals: np.ndarray
+    frames: dict[str, np.ndarray] = field(default_factory=dict)  # stream -> (F, H, W)
+    frames_t: dict[str, np.ndarray] = field(default_factory=dict)  # stream -> (F,) ns from sample start
+
+    def content_hash(self) -> str:
+        h = hashlib.sha256()
+        for name, arr in [(SIGNALS, self.signals), *sorted(self.frames.items())]:
+            a = np.ascontiguousarray(arr)
+            h.update(f"{name}:{a.dtype.str}:{a.shape};".encode())
+            h.update(a.tobytes())
+        return h.hexdigest()
+
+
+@dataclass
+class Layout:
+    """What every sample of a set has in common: signal channels and rate, image streams and shapes."""
+
+    channels: list[str]
+    signal_rate_hz: float
+    images: dict[str, tuple[tuple[int, int], str]]  # stream -> ((H, W), dtype)
+
+    def to_attrs(self) -> dict[str, Any]:
+        return {
+            "channels": self.channels,
+            "signal_rate_hz": self.signal_rate_hz,
+            "images": {k: {"shape": list(s), "dtype": d} for k, (s, d) in sorted(self.images.items())},
+        }
+
+    @classmethod
+    def from_attrs(cls, a: Mapping[str, Any]) -> Layout:
+        return cls(
+            list(a["channels"]),
+            float(a["signal_rate_hz"]),
+            {k: ((int(v["shape"][0]), int(v["shape"][1])), str(v["dtype"])) for k, v in a["images"].items()},
+        )
+
+
+def _codecs(dtype: np.dtype) -> list[Any]:
+    from zarr.codecs import BloscCodec
+
+    shuffle = "bitshuffle" if dtype.itemsize == 1 else "shuffle"
+    return [BloscCodec(cname="lz4", clevel=5, shuffle=shuffle, typesize=dtype.itemsize)]
+
+
+def _chunking(row_shape: tuple[int, ...], dtype: np.dtype, n: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    row_bytes = max(1, int(np.prod(row_shape, dtype=np.int64)) * dtype.itemsize)
+    chunk = max(1, CHUNK_BYTES // row_bytes)
+    per_shard = max(1, SHARD_BYTES // row_bytes // chunk) * chunk
+    shard = min(per_shard, max(chunk, -(-max(n, 1) // chunk) * chunk))
+    return (chunk, *row_shape), (shard, *row_shape)
+
+
+def _write_array(group: Any, name: str, data: np.ndarray, dims: list[str]) -> None:
+    chunks, shards = _chunking(tuple(data.shape[1:]), data.dtype, data.shape[0])
+    arr = group.create_array(
+        name,
+        shape=data.shape,
+        dtype=data.dtype,
+        chunks=chunks,
+        shards=shards,
+        compressors=_codecs(data.dtype),
+        dimension_names=dims,
+        fill_value=0,
+        overwrite=True,
+    )
+    if data.shape[0]:
+        arr[...] = data
+
+
+class SampleSetWriter:
+    """Collect rows and arrays, then write the set in one go (sorted by sample_id)."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.rows: list[dict[str, Any]] = []
+        self.arrays: list[SampleArrays] = []
+
+    def add(self, row: dict[str, Any], arrays: SampleArrays) -> None:
+        self._check(row["sample_id"], arrays)
+        row = dict(row, content_hash=arrays.content_hash())
+        self.rows.append(row)
+        self.arrays.append(arrays)
+
+    def _check(self, sample_id: str, a: SampleArrays) -> None:
+        if a.signals.ndim != 2 or a.signals.shape[1] != len(self.layout.channels):
+            raise DatasetError(
+                f"sample {sample_id}: signals {a.signals.shape} do not match channels {self.layout.channels}",
+                "all runs of a dataset must record the same streams",
+            )
+        for name, ((h, w), dt) in self.layout.images.items():
+            f = a.frames.get(name)
+            if f is None or f.shape[1:] != (h, w) or str(f.dtype) != dt:
+                got = None if f is None else (f.shape[1:], str(f.dtype))
+                raise DatasetError(
+                    f"sample {sample_id}: image stream {name!r} is {got}, expected {(h, w)} {dt}",
+                    "all runs of a dataset must use the same camera sizes; split them by rig",
+                )
+
+    def write(self, out: str | os.PathLike[str], extra_attrs: Mapping[str, Any] | None = None) -> Path:
+        import zarr
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        order = sorted(range(len(self.rows)), key=lambda i: self.rows[i]["sample_id"])
+        rows = [dict(self.rows[i]) for i in order]
+        arrays = [self.arrays[i] for i in order]
+        ids = [r["sample_id"] for r in rows]
+        if len(set(ids)) != len(ids):
+            raise DatasetError("duplicate sample ids in a sample set", "report this as a bug")
+        group = zarr.open_group(str(out / ARRAYS), mode="w", zarr_format=3)
+        group.attrs.update({"layout": self.layout.to_attrs(), **(extra_attrs or {})})
+        self._pack(
+            group,
+            SIGNALS,
+            rows,
+            [a.signals for a in arrays],
+            np.float32,
+            ["time", "channel"],
+            (len(self.layout.channels),),
+        )
+        for name, ((h, w), dt) in sorted(self.layout.images.items()):
+            self._pack(
+                group, name, rows, [a.frames[name] for a in arrays], np.dtype(dt), ["frame", "y", "x"], (h, w)
+            )
+            t = [a.frames_t[name] for a in arrays]
+            _write_array(
+                group,
+                f"{name}_t_ns",
+                np.concatenate(t).astype(np.int64) if t else np.zeros(0, np.int64),
+                ["frame"],
+            )
+        write_table(rows, out / TABLE)
+        return out
+
+    @staticmethod
+    def _pack(
+        group: Any,
+        name: str,
+        rows: list[dict[str, Any]],
+        parts: list[np.ndarray],
+        dtype: Any,
+        dims: list[str],
+        row_shape: tuple[int, ...],
+    ) -> None:
+        offset = 0
+        for row, p in zip(rows, parts, strict=True):
+            row[f"{name}_offset"], row[f"{name}_len"] = offset, int(p.shape[0])
+            offset += int(p.shape[0])
+        data = np.concatenate(parts).astype(dtype) if parts else np.zeros((0, *row_shape), dtype)
+        _write_array(group, name, data, dims)
+
+
+def write_table(rows: Iterable[Mapping[str, Any]], path: str | os.PathLike[str]) -> None:
+    """Rows -> Parquet with a fixed column order and no pandas/time metadata (stable bytes)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = list(rows)
+    cols = sorted({k for r in rows for k in r})
+    data = {c: [_plain(r.get(c)) for r in rows] for c in cols}
+    table = pa.table(data) if rows else pa.table({})
+    pq.write_table(table.replace_schema_metadata(None), str(path), compression="zstd", compression_level=3)
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, dict | list):
+        return json.dumps(v, sort_keys=True)
+    return v
+
+
+def read_table(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    if not Path(path).exists():
+        raise DatasetError(f"no table at {path}", "run the stage that writes it first (`dvc repro`)")
+    return pq.read_table(str(path)).to_pylist()
+
+
+class SampleSet:
+    """A sample set opened for reading: rows, layout, and each sample's arrays on demand."""
+
+    def __init__(self, path: str | os.PathLike[str], eager: bool = True) -> None:
+        import zarr
+
+        self.path = Path(path)
+        self.eager = eager
+        if not (self.path / TABLE).exists():
+            raise DatasetError(
+                f"{self.path} is not a sample set (no {TABLE})",
+                "point at the output of `weldctl dataset samples` or a built split",
+            )
+        self.rows = read_table(self.path / TABLE)
+        self.by_id = {r["sample_id"]: r for r in self.rows}
+        self.group = zarr.open_group(str(self.path / ARRAYS), mode="r", zarr_format=3)
+        self.layout = Layout.from_attrs(self.group.attrs["layout"])
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def _array(self, name: str) -> np.ndarray:
+        # Sets are read whole by the stages; loading each packed array once beats thousands of slice reads.
+        if name not in self._cache:
+            self._cache[name] = np.asarray(self.group[name][...])
+        return self._cache[name]
+
+    def arrays(self, sample_id: str) -> SampleArrays:
+        row = self.by_id.get(sample_id)
+        if row is None:
+            raise DatasetError(
+                f"no sample {sample_id!r} in {self.path}", "list ids with the manifest parquet"
+            )
+        return self.arrays_of(row)
+
+    def arrays_of(self, row: Mapping[str, Any]) -> SampleArrays:
+        def cut(name: str, arr_name: str | None = None) -> np.ndarray:
+            o, n = int(row[f"{name}_offset"]), int(row[f"{name}_len"])
+            if not self.eager:  # a reader touching a few samples of a big split reads only their shards
+                return np.asarray(self.group[arr_name or name][o : o + n])
+            return self._array(arr_name or name)[o : o + n]
+
+        frames = {k: cut(k) for k in self.layout.images}
+        frames_t = {k: cut(k, f"{k}_t_ns") for k in self.layout.images}
+        return SampleArrays(cut(SIGNALS), frames, frames_t)
