@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import queue
+import shutil
 import signal
 import threading
 import time
@@ -12,15 +13,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from weldctl.schema import RunManifest, RunWriter, StreamSpec
+from weldctl.schema import RunManifest, RunWriter, StreamSpec, is_url
 
-from ._block import Block
+from ._block import Block, Gap
 from ._device import Device
 from ._errors import RecordingError
 from ._finalize import finalize_run
 
 IDLE_SLEEP_S = 0.002
 READ_TIMEOUT_S = 0.2
+RESERVE_MAX_BYTES = 16 << 20
+RESERVE_SHARE = 0.05
+
+
+def _is_disk_full(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 @dataclass
@@ -35,6 +46,8 @@ class StreamStats:
     gaps: int = 0
     bytes: int = 0
     queue_fill: float = 0.0
+    behind: bool = False  # the writer fell behind at least once (a block was dropped)
+    at_risk_s: float = 0.0  # worst time a received sample waited before a flush put it on disk
     state: str = "starting"
     error: str = ""
 
@@ -64,6 +77,10 @@ class _Pipe:
         self.queue: queue.Queue[Block] = queue.Queue(maxsize=blocks)
         self.stats = StreamStats(spec.name, spec.kind.value, spec.nominal_rate_hz, spec.bytes_per_sample)
         self.expected_seq: int | None = None
+        self.reported: dict[int, Gap] = {}  # losses the device reported, until the sequence confirms them
+        self.oldest_unflushed_ns: int | None = None  # when the oldest sample not yet on disk was taken
+        self.first_seq: int | None = None
+        self.gap_spans: list[tuple[int, int]] = []  # (first seq, count) of every loss recorded
         self.provisional: int | None = None
         self.last_dev_ns: int | None = None
         self.finished = threading.Event()
@@ -96,6 +113,14 @@ class Recorder:
         self.pipes: list[_Pipe] = []
         self.writer: RunWriter | None = None
         self.t0_ns = 0
+        self._write_failed = False
+
+    def _reserve_bytes(self) -> int:
+        """Disk held back for finalizing (sample times, events, checksums) when the disk fills up."""
+        if is_url(self.out):
+            return 0
+        free = shutil.disk_usage(self.out).free
+        return int(min(RESERVE_MAX_BYTES, RESERVE_SHARE * free))
 
     # -- control -------------------------------------------------------------------------
     def stop(self, reason: str) -> None:
@@ -119,6 +144,10 @@ class Recorder:
         specs = [d.configure() for d in self.devices]
         self.pipes = [_Pipe(d, s, self.queue_seconds) for d, s in zip(self.devices, specs, strict=True)]
         self.writer = RunWriter.create(self.out, self.manifest, specs, overwrite=self.overwrite)
+        # Sim truth is known before the run (and on the run time base), so a recovered store has it too.
+        for name, (tbl, dtypes) in (self.truth() if self.truth else {}).items():
+            self.writer.write_truth(name, tbl, dtypes)
+        self.writer.reserve_space(self._reserve_bytes())
         old_handler = None
         if threading.current_thread() is threading.main_thread():
             old_handler = signal.signal(signal.SIGINT, lambda *_: self.stop("interrupted (Ctrl-C)"))
@@ -160,10 +189,16 @@ class Recorder:
         duration = self.elapsed_s()
         fits: dict[str, object] = {}
         try:
-            truth = self.truth() if self.truth else None
-            fits = dict(finalize_run(self.writer, status="finalized", truth=truth))
+            if self._write_failed:
+                # Give back the reserved space, cut every array to what really reached the disk.
+                self.writer.release_space()
+                self.writer = RunWriter.reopen(self.writer.uri)
+                self._account_unwritten()
+                self._flush_tables()
+            fits = dict(finalize_run(self.writer, status="finalized"))
         except OSError as exc:
             self._error = self._error or f"could not finalize the store: {exc}"
+            self._error += " — free space, then `weldctl recover` finalizes it"
         if on_tick:
             on_tick(self)
         return RecordResult(self.writer.uri, self.stats, duration, self._stop_reason, self._error, fits)
@@ -179,12 +214,12 @@ class Recorder:
                     if dev.done:
                         break
                     continue
+                block.recv_mono_ns = time.monotonic_ns()
                 self._account(pipe, block)
-                try:
-                    pipe.queue.put_nowait(block)
-                except queue.Full:
-                    self._record_gap(pipe, int(block.seq[0]), len(block), "queue_overflow",
-                                     pipe.device_ns(block)[0], "writer behind: block dropped")
+                if not block.queue_faults:
+                    self._enqueue(pipe, block)
+                else:
+                    self._enqueue_with_faults(pipe, block)
                 st.queue_fill = pipe.queue.qsize() / pipe.queue.maxsize
             st.state = "done" if dev.done else "stopped"
         except Exception as exc:
@@ -193,29 +228,75 @@ class Recorder:
             t_dev = (pipe.last_dev_ns or 0) + int(1e9 / pipe.spec.nominal_rate_hz)
             self._record_gap(pipe, pipe.expected_seq or 0, 0, "disconnect", t_dev, st.error)
         finally:
+            # Losses the device reported with no sample after them (at the very end) still count.
+            for g in sorted(pipe.reported.values(), key=lambda g: g.seq_start):
+                self._record_gap(pipe, g.seq_start, g.count, g.kind, pipe.last_dev_ns or 0, g.note)
+            pipe.reported.clear()
             pipe.finished.set()
+
+    def _enqueue(self, pipe: _Pipe, block: Block, *, overflow: bool = False) -> None:
+        """Hand a block to the writer; a full queue drops it and records the loss, never blocks."""
+        if not len(block):
+            return
+        try:
+            if overflow:  # injected fault: behave exactly as a full queue does
+                raise queue.Full
+            pipe.queue.put_nowait(block)
+        except queue.Full:
+            pipe.stats.behind = True
+            self._record_gap(pipe, int(block.seq[0]), len(block), "queue_overflow",
+                             int(pipe.device_ns(block)[0]), "writer behind: block dropped")
+
+    def _enqueue_with_faults(self, pipe: _Pipe, block: Block) -> None:
+        faulty = np.zeros(len(block), dtype=bool)
+        for g in block.queue_faults:
+            faulty |= (block.seq >= g.seq_start) & (block.seq < g.seq_start + g.count)
+        # Consecutive runs of faulty / healthy samples, in order.
+        cuts = np.flatnonzero(np.diff(faulty.astype(np.int8))) + 1
+        for part in np.split(np.arange(len(block)), cuts):
+            if len(part):
+                self._enqueue(pipe, block.take(part), overflow=bool(faulty[part[0]]))
 
     def _account(self, pipe: _Pipe, block: Block) -> None:
         """Sequence checks, clock observations; every missing sample becomes a gap row."""
         st = pipe.stats
+        for g in block.gaps:
+            pipe.reported[g.seq_start] = g
+        if not len(block):
+            return
         dev_ns = pipe.device_ns(block)
-        period = int(round(1e9 / pipe.spec.nominal_rate_hz))
+        period = 1e9 / pipe.spec.nominal_rate_hz
         if pipe.provisional is None:
             pipe.provisional = int(block.t_host_ns - dev_ns[-1])
-        reported = {g.seq_start: g for g in block.gaps}
+            pipe.first_seq = int(block.seq[0])
         seq = block.seq
         prev = np.concatenate([[pipe.expected_seq if pipe.expected_seq is not None else seq[0]], seq[:-1] + 1])
         for i in np.flatnonzero(seq != prev):
-            start, count = int(prev[i]), int(seq[i] - prev[i])
-            g = reported.get(start)
-            kind, note = (g.kind, g.note) if g else ("seq_gap", "sequence number jumped")
-            self._record_gap(pipe, start, count, kind, int(dev_ns[i]) - count * period, note)
+            self._account_jump(pipe, int(prev[i]), int(seq[i]), int(dev_ns[i]), period)
         pipe.expected_seq = int(seq[-1]) + 1
         pipe.last_dev_ns = int(dev_ns[-1])
         st.received += len(block)
         with pipe.lock:
             pipe.obs_dev.append(int(dev_ns[-1]))
             pipe.obs_host.append(int(block.t_host_ns))
+
+    def _account_jump(self, pipe: _Pipe, start: int, stop: int, t_next_ns: int, period: float) -> None:
+        """Samples [start, stop) are missing: the losses the device reported, the rest as seq_gap."""
+        if stop < start:
+            self._record_gap(pipe, start, 0, "seq_reset", t_next_ns, f"sequence went back from {start} to {stop}")
+            return
+        at = start
+        for s0 in sorted(k for k in pipe.reported if start <= k < stop):
+            g = pipe.reported.pop(s0)
+            if s0 > at:
+                self._record_gap(pipe, at, s0 - at, "seq_gap", t_next_ns - int((stop - at) * period),
+                                 "sequence number jumped")
+            count = min(g.count, stop - s0)
+            self._record_gap(pipe, s0, count, g.kind, t_next_ns - int((stop - s0) * period), g.note)
+            at = s0 + count
+        if at < stop:
+            self._record_gap(pipe, at, stop - at, "seq_gap", t_next_ns - int((stop - at) * period),
+                             "sequence number jumped")
 
     def _record_gap(self, pipe: _Pipe, seq_start: int, count: int, kind: str, t_dev_ns: int, note: str) -> None:
         period = 1e9 / pipe.spec.nominal_rate_hz
@@ -224,6 +305,7 @@ class Recorder:
                "value": float(seq_start), "count": int(count), "note": f"{kind}: {note}".strip(": ")}
         with pipe.lock:
             pipe.gap_rows.append(row)
+            pipe.gap_spans.append((int(seq_start), int(count)))
         pipe.stats.lost += count
         pipe.stats.gaps += 1
 
@@ -251,29 +333,51 @@ class Recorder:
                         break
                     time.sleep(IDLE_SLEEP_S)
             self._flush()
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                self.fail(f"disk full while writing {self.writer.uri}: recording stopped; "
-                          "data up to the last flush is kept — free space, then `weldctl recover`")
+        except Exception as exc:
+            self._write_failed = True
+            if _is_disk_full(exc):
+                self.fail(f"disk full while writing {self.writer.uri}: recording stopped cleanly; everything "
+                          "flushed before it is kept and finalized")
             else:
-                self.fail(f"write failed: {exc}")
+                self.fail(f"write failed ({type(exc).__name__}: {exc}): recording stopped")
             self._drain_after_failure()
 
     def _drain_after_failure(self) -> None:
+        """Keep taking blocks off the queues until acquisition has stopped, so nothing blocks."""
         for pipe in self.pipes:
-            pipe.finished.wait(timeout=5)
+            while not pipe.finished.wait(timeout=0.05):
+                while not pipe.queue.empty():
+                    pipe.queue.get_nowait()
             while not pipe.queue.empty():
-                b = pipe.queue.get_nowait()
-                self._record_gap(pipe, int(b.seq[0]), len(b), "write_failed", pipe.device_ns(b)[0], "not written")
+                pipe.queue.get_nowait()
+
+    def _account_unwritten(self) -> None:
+        """After a failed write: every received sample past what reached the disk becomes a gap."""
+        assert self.writer is not None
+        for pipe in self.pipes:
+            app = self.writer.streams[pipe.spec.name]
+            if pipe.expected_seq is None or pipe.first_seq is None:
+                continue
+            disk_end = int(app.seq[app.n - 1]) + 1 if app.n else pipe.first_seq
+            span = pipe.expected_seq - disk_end
+            known = sum(max(0, min(s0 + c, pipe.expected_seq) - max(s0, disk_end)) for s0, c in pipe.gap_spans)
+            if span - known > 0:
+                period = 1e9 / pipe.spec.nominal_rate_hz
+                t_dev = (pipe.last_dev_ns or 0) - int(span * period)
+                self._record_gap(pipe, disk_end, span - known, "write_failed", t_dev,
+                                 "received but not written: the write failed")
 
     def _write_block(self, pipe: _Pipe, block: Block) -> None:
         assert self.writer is not None
-        t_prov = pipe.device_ns(block) + (pipe.provisional or 0)
-        self.writer.streams[pipe.spec.name].append(block.data, t_prov, block.seq)
+        dev_ns = pipe.device_ns(block)
+        self.writer.streams[pipe.spec.name].append(block.data, dev_ns + (pipe.provisional or 0), block.seq)
+        if pipe.oldest_unflushed_ns is None:
+            # The block's first sample waited in the device for one block before it was read.
+            pipe.oldest_unflushed_ns = block.recv_mono_ns - int(len(block) * 1e9 / pipe.spec.nominal_rate_hz)
         pipe.stats.samples += len(block)
         pipe.stats.bytes += block.nbytes
 
-    def _flush(self) -> None:
+    def _flush_tables(self) -> None:
         assert self.writer is not None
         for pipe in self.pipes:
             with pipe.lock:
@@ -283,7 +387,16 @@ class Recorder:
                 self.writer.append_clock_observations(pipe.spec.name, dev, host, pipe.provisional or 0)
             if gaps:
                 self.writer.add_events(gaps)
+
+    def _flush(self) -> None:
+        assert self.writer is not None
+        self._flush_tables()
         self.writer.flush()
+        now = time.monotonic_ns()
+        for pipe in self.pipes:
+            if pipe.oldest_unflushed_ns is not None:
+                pipe.stats.at_risk_s = max(pipe.stats.at_risk_s, (now - pipe.oldest_unflushed_ns) / 1e9)
+            pipe.oldest_unflushed_ns = None
 
 
 def raise_on_failure(result: RecordResult) -> None:

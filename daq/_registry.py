@@ -21,6 +21,11 @@ def build_devices(rig: Rig) -> list[Device]:
             devices.append(sim_classes[cfg.kind](cfg, process))
         else:  # pragma: no cover - real drivers register here
             raise NotImplementedError(f"driver {cfg.driver!r} is not available")
+    by_name = {d.name: d for d in devices}
+    for cam in devices:
+        strobe = getattr(cam.config, "strobe", None)
+        if strobe and cam.config.driver == "sim" and strobe.split(".")[0] in by_name:
+            by_name[strobe.split(".")[0]].wire_strobe(cam)  # type: ignore[attr-defined]
     return devices
 
 
