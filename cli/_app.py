@@ -19,10 +19,26 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (CI logs, files) gets a width that fits the tables instead of rich's 80 columns.
+console = Console() if Console().is_terminal else Console(width=140)
+err_console = Console(stderr=True) if Console(stderr=True).is_terminal else Console(stderr=True, width=140)
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _version(value: bool) -> None:
+    if value:
+        from weldctl.schema import SCHEMA_VERSION, weldctl_version
+
+        console.print(f"weldctl {weldctl_version()} (run-store schema {SCHEMA_VERSION})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version"),
+) -> None:
+    """Record weld-monitoring rigs into time-aligned Zarr stores and curate them into datasets."""
 
 
 def fail(message: str, hint: str | None = None, code: int = 2) -> typer.Exit:

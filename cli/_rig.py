@@ -33,7 +33,9 @@ def rig_show() -> None:
 
 
 @schema_app.command("export")
-def schema_export(out: Path = typer.Option(Path("schema-json"), "--out", "-o", help="folder for *.schema.json")) -> None:
+def schema_export(
+    out: Path = typer.Option(Path("schema-json"), "--out", "-o", help="folder for *.schema.json"),
+) -> None:
     """Write JSON Schema for the rig file, the run manifest and the stream spec."""
     out.mkdir(parents=True, exist_ok=True)
     for name, model in (("rig", Rig), ("run_manifest", RunManifest), ("stream_spec", StreamSpec)):

@@ -113,6 +113,7 @@ class Recorder:
         self.pipes: list[_Pipe] = []
         self.writer: RunWriter | None = None
         self.t0_ns = 0
+        self.end_ns: int | None = None  # run-time end of a --duration recording: samples after it are not kept
         self._write_failed = False
 
     def _reserve_bytes(self) -> int:
@@ -152,6 +153,8 @@ class Recorder:
         if threading.current_thread() is threading.main_thread():
             old_handler = signal.signal(signal.SIGINT, lambda *_: self.stop("interrupted (Ctrl-C)"))
             signal.signal(signal.SIGTERM, lambda *_: self.stop("terminated"))
+        # Known up front, so no sample past the end is written while the stop is still being noticed.
+        self.end_ns = int(duration_s * 1e9) if duration_s is not None else None
         self.t0_ns = time.monotonic_ns()
         threads = [threading.Thread(target=self._acquire, args=(p,), name=f"acq-{p.spec.name}", daemon=True)
                    for p in self.pipes]
@@ -162,7 +165,8 @@ class Recorder:
             for t in threads:
                 t.start()
             writer_thread.start()
-            while not self._stop.wait(tick_s):
+            while not self._stop.wait(tick_s if duration_s is None else
+                                      max(0.001, min(tick_s, duration_s - self.elapsed_s()))):
                 if on_tick:
                     on_tick(self)
                 if duration_s is not None and self.elapsed_s() >= duration_s:
@@ -186,7 +190,8 @@ class Recorder:
             if old_handler is not None:
                 signal.signal(signal.SIGINT, old_handler)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        duration = self.elapsed_s()
+        by_duration = self.end_ns is not None and self._stop_reason.startswith("duration")
+        duration = self.end_ns / 1e9 if by_duration and self.end_ns is not None else self.elapsed_s()
         fits: dict[str, object] = {}
         try:
             if self._write_failed:
@@ -208,7 +213,7 @@ class Recorder:
         dev, st = pipe.device, pipe.stats
         st.state = "recording"
         try:
-            while not self._stop.is_set():
+            while not self._stop.is_set() or self._short_of_end(pipe):
                 block = dev.read(READ_TIMEOUT_S)
                 if block is None:
                     if dev.done:
@@ -257,6 +262,17 @@ class Recorder:
             if len(part):
                 self._enqueue(pipe, block.take(part), overflow=bool(faulty[part[0]]))
 
+    def _short_of_end(self, pipe: _Pipe) -> bool:
+        """After a --duration stop, keep reading until this stream has covered the whole duration."""
+        if self.end_ns is None or not self._stop_reason.startswith("duration"):
+            return False
+        if pipe.last_dev_ns is None or pipe.device.done:
+            return False
+        grace_ns = int(1e9)  # a stalled device must not hold the stop up
+        if time.monotonic_ns() - self.t0_ns > self.end_ns + grace_ns:
+            return False
+        return pipe.last_dev_ns + (pipe.provisional or 0) < self.end_ns
+
     def _account(self, pipe: _Pipe, block: Block) -> None:
         """Sequence checks, clock observations; every missing sample becomes a gap row."""
         st = pipe.stats
@@ -301,7 +317,7 @@ class Recorder:
     def _record_gap(self, pipe: _Pipe, seq_start: int, count: int, kind: str, t_dev_ns: int, note: str) -> None:
         period = 1e9 / pipe.spec.nominal_rate_hz
         t0 = int(t_dev_ns) + (pipe.provisional or 0)
-        row = {"t_ns": t0, "t_end_ns": t0 + int(round(count * period)), "stream": pipe.spec.name, "kind": "gap",
+        row = {"t_ns": t0, "t_end_ns": t0 + round(count * period), "stream": pipe.spec.name, "kind": "gap",
                "value": float(seq_start), "count": int(count), "note": f"{kind}: {note}".strip(": ")}
         with pipe.lock:
             pipe.gap_rows.append(row)
@@ -370,12 +386,19 @@ class Recorder:
     def _write_block(self, pipe: _Pipe, block: Block) -> None:
         assert self.writer is not None
         dev_ns = pipe.device_ns(block)
-        self.writer.streams[pipe.spec.name].append(block.data, dev_ns + (pipe.provisional or 0), block.seq)
+        t_prov = dev_ns + (pipe.provisional or 0)
+        data, seq = block.data, block.seq
+        if self.end_ns is not None and t_prov[-1] >= self.end_ns:
+            keep = int(np.searchsorted(t_prov, self.end_ns))
+            data, seq, t_prov = data[:keep], seq[:keep], t_prov[:keep]
+            if not keep:
+                return
+        self.writer.streams[pipe.spec.name].append(data, t_prov, seq)
         if pipe.oldest_unflushed_ns is None:
             # The block's first sample waited in the device for one block before it was read.
             pipe.oldest_unflushed_ns = block.recv_mono_ns - int(len(block) * 1e9 / pipe.spec.nominal_rate_hz)
-        pipe.stats.samples += len(block)
-        pipe.stats.bytes += block.nbytes
+        pipe.stats.samples += len(data)
+        pipe.stats.bytes += data.nbytes
 
     def _flush_tables(self) -> None:
         assert self.writer is not None

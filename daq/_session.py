@@ -5,15 +5,15 @@ from __future__ import annotations
 import platform
 from collections.abc import Callable
 
-from weldctl.schema import RunManifest, Rig, validate_run_id
+from weldctl.schema import Rig, RunManifest, validate_run_id
 
 from ._clock import reference_stream
 from ._recorder import Recorder, RecordResult
 from ._registry import build_devices, sim_process
 
 
-def manifest_for(rig: Rig, run_id: str, operator: str = "unknown") -> RunManifest:
-    process = sim_process(rig)
+def manifest_for(rig: Rig, run_id: str, operator: str = "unknown", process=None) -> RunManifest:  # type: ignore[no-untyped-def]
+    process = process or sim_process(rig)
     welds = [w.plan for w in process.welds] if process else []
     return RunManifest(
         run_id=validate_run_id(run_id),
@@ -28,10 +28,10 @@ def manifest_for(rig: Rig, run_id: str, operator: str = "unknown") -> RunManifes
 
 
 def make_recorder(rig: Rig, run_id: str, out: str, *, overwrite: bool = False,
-                  operator: str = "unknown") -> Recorder:
-    manifest = manifest_for(rig, run_id, operator)
-    devices = build_devices(rig)
-    process = sim_process(rig)
+                  operator: str = "unknown", duration_s: float | None = None) -> Recorder:
+    process = sim_process(rig, duration_s)
+    manifest = manifest_for(rig, run_id, operator, process)
+    devices = build_devices(rig, process)
     truth: Callable[[], dict[str, tuple[dict, dict]]] | None = None
     if process is not None:
         # Truth goes on the run time base: the reference device's sample clock when the rig has one.
@@ -48,5 +48,5 @@ def make_recorder(rig: Rig, run_id: str, out: str, *, overwrite: bool = False,
 
 def record(rig: Rig, run_id: str, out: str, *, duration_s: float | None = None, overwrite: bool = False,
            operator: str = "unknown", on_tick: Callable[[Recorder], None] | None = None) -> RecordResult:
-    rec = make_recorder(rig, run_id, out, overwrite=overwrite, operator=operator)
+    rec = make_recorder(rig, run_id, out, overwrite=overwrite, operator=operator, duration_s=duration_s)
     return rec.run(duration_s=duration_s, stop_after_sequence=rig.recorder.stop_after_sequence, on_tick=on_tick)

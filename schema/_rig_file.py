@@ -15,18 +15,15 @@ def _format_loc(loc: tuple[int | str, ...], data: object) -> str:
     parts: list[str] = []
     node = data
     for item in loc:
-        # Tagged unions add the tag to the location; it is noise to a rig author.
-        if isinstance(item, str) and "." in item and not isinstance(node, dict | list):
+        # Tagged unions add their tag ("sim.camera") to the location; field names never hold a dot.
+        if isinstance(item, str) and "." in item:
             continue
         if isinstance(item, int) and isinstance(node, list) and item < len(node):
             node = node[item]
             name = node.get("name") if isinstance(node, dict) else None
             parts.append(f"[{item}]" + (f"({name})" if name else ""))
             continue
-        if isinstance(node, dict):
-            node = node.get(item) if isinstance(item, str) else None
-        elif isinstance(item, str) and "." in item:
-            continue
+        node = node.get(item) if isinstance(node, dict) and isinstance(item, str) else None
         parts.append(f".{item}" if parts else str(item))
     return "".join(parts) or "(top level)"
 

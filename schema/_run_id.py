@@ -17,6 +17,6 @@ def validate_run_id(run_id: str) -> str:
         raise RunIdError("run id is empty", hint)
     if len(run_id) > MAX_RUN_ID:
         raise RunIdError(f"run id is {len(run_id)} characters long; the limit is {MAX_RUN_ID}", hint)
-    if ".." in run_id or not _RUN_ID.match(run_id):
+    if ".." in run_id or not _RUN_ID.fullmatch(run_id):
         raise RunIdError(f"run id {run_id!r} is not allowed (no '/', '..', spaces or symbols)", hint)
     return run_id

@@ -70,7 +70,7 @@ class SimSource:
         idx = np.arange(self._next, self._next + self.block_samples)
         t_true = self.true_time(idx.astype(np.float64))
         jitter = abs(self._rng.normal(0.0, self.fault.jitter_us * 1e3)) if self.fault.jitter_us else 0.0
-        t_host_ns = int(round(t_true[-1] * 1e9)) + HOST_LATENCY_NS + int(jitter)
+        t_host_ns = round(t_true[-1] * 1e9) + HOST_LATENCY_NS + int(jitter)
         wait_s = (self._t0_host_ns + t_host_ns - time.monotonic_ns()) / 1e9
         if wait_s > timeout_s:
             time.sleep(timeout_s)

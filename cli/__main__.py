@@ -1,0 +1,3 @@
+from weldctl.cli import main
+
+main()

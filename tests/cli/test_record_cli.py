@@ -1,0 +1,89 @@
+"""`weldctl record` as a user runs it: a subprocess, Ctrl-C, refusals, clear errors."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from weldctl.schema import RunReader, default_sim_rig, dump_rig, verify_checksums
+
+WELDCTL = [sys.executable, "-m", "weldctl.cli"]
+
+
+def _run(*args: str, **kw) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*WELDCTL, *args], capture_output=True, text=True, check=False, timeout=120, **kw)
+
+
+def test_ctrl_c_leaves_a_finalized_store_with_data_up_to_the_signal(tmp_path: Path) -> None:
+    proc = subprocess.Popen([*WELDCTL, "record", "--run-id", "RINT", "--out", str(tmp_path), "--no-live"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4.0)  # interpreter start-up + ~2 s of recording
+    t_signal = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "interrupted" in out
+    r = RunReader(tmp_path / "RINT.zarr")
+    assert r.manifest.status == "finalized"
+    assert verify_checksums(r.uri).ok
+    for name, spec in r.specs.items():
+        t = r.t_ns(name)
+        assert len(t) > 0.5 * spec.nominal_rate_hz, name  # at least ~0.5 s of data made it
+        assert np.all(np.diff(t) > 0), name
+    assert time.monotonic() - t_signal < 30
+
+
+def test_existing_run_refused_unless_overwrite(tmp_path: Path) -> None:
+    args = ("record", "--run-id", "RDUP", "--out", str(tmp_path), "--duration", "0.3", "--no-live")
+    assert _run(*args).returncode == 0
+    again = _run(*args)
+    assert again.returncode == 2
+    assert "already exists" in again.stderr and "--overwrite" in again.stderr
+    assert _run(*args, "--overwrite").returncode == 0
+
+
+def test_bad_run_ids_refused(tmp_path: Path) -> None:
+    for bad in ("../escape", "a/b", "has space", "x" * 65):
+        res = _run("record", "--run-id", bad, "--out", str(tmp_path), "--duration", "0.2", "--no-live")
+        assert res.returncode == 2, bad
+        assert "run id" in res.stderr
+    assert not any(tmp_path.iterdir())
+    assert not (tmp_path.parent / "escape.zarr").exists()
+
+
+def test_bad_rig_file_gives_one_clear_error(tmp_path: Path) -> None:
+    data = yaml.safe_load(dump_rig(default_sim_rig()))
+    data["devices"][3]["rate_hz"] = "fast"
+    rig = tmp_path / "rig.yaml"
+    rig.write_text(yaml.safe_dump(data))
+    record = ("record", "--run-id", "R1", "--rig", str(rig), "--out", str(tmp_path))
+    for args in (("rig", "validate", str(rig)), record):
+        res = _run(*args)
+        assert res.returncode == 2
+        assert f"{rig}: devices[3](audio).rate_hz: Input should be a valid number" in res.stderr
+        assert "Traceback" not in res.stderr
+
+
+def test_rig_show_validates_and_schema_export(tmp_path: Path) -> None:
+    shown = _run("rig", "show")
+    assert shown.returncode == 0
+    (tmp_path / "rig.yaml").write_text(shown.stdout)
+    assert _run("rig", "validate", str(tmp_path / "rig.yaml")).returncode == 0
+    res = _run("schema", "export", "--out", str(tmp_path / "js"))
+    assert res.returncode == 0
+    assert {p.name for p in (tmp_path / "js").iterdir()} == {
+        "rig.schema.json", "run_manifest.schema.json", "stream_spec.schema.json"}
+
+
+def test_inspect_shows_streams_and_truth(sim_run_3s: str) -> None:
+    res = _run("inspect", sim_run_3s, env={**os.environ, "COLUMNS": "200"})
+    assert res.returncode == 0, res.stderr
+    for word in ("camera", "ir", "daq", "audio", "oct", "truth: welds", "ratio", "lost"):
+        assert word in res.stdout
+    missing = _run("inspect", "R9999", "--runs", str(Path(sim_run_3s).parent))
+    assert missing.returncode == 2 and "no run store" in missing.stderr
