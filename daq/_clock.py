@@ -11,10 +11,9 @@ The run time base
 
 Streams that are not hardware-timed are fitted: observations are pairs (device time of a
 block's last sample, host receive time). Transport latency only ever adds delay, so the fit
-follows the lower envelope of host − device rather than its mean: the minimum per time bin is
-the best estimate of the true offset there. With a reference, a stream's device→host fit is
-composed with the inverse of the reference's own device→host fit, so constant transport
-latency common to both cancels.
+follows the lower envelope of host − device rather than its mean (see ``fit_clock``). With a
+reference, a stream's device→host fit is composed with the inverse of the reference's own
+device→host fit, so constant transport latency common to both cancels.
 """
 
 from __future__ import annotations
@@ -87,7 +86,8 @@ class ClockFit:
     def as_attrs(self) -> dict[str, object]:
         return {"offset_ns": self.offset_ns, "drift_ppm": self.drift_ppm, "source": self.source,
                 "n_observations": self.n_observations, "residual_rms_ns": self.residual_rms_ns,
-                "residual_max_ns": self.residual_max_ns, "envelope_rms_ns": self.envelope_rms_ns, "model": "t_run = offset_ns + (1 + drift_ppm*1e-6) * t_dev"}
+                "residual_max_ns": self.residual_max_ns, "envelope_rms_ns": self.envelope_rms_ns,
+                "model": "t_run = offset_ns + (1 + drift_ppm*1e-6) * t_dev"}
 
     @classmethod
     def from_attrs(cls, attrs: dict[str, object]) -> ClockFit:
@@ -97,8 +97,28 @@ class ClockFit:
                    float(attrs.get("envelope_rms_ns", 0.0)))  # type: ignore[arg-type]
 
 
+def _lower_hull(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Indices (into x sorted ascending) of the lower convex hull of the points."""
+    hull: list[int] = []
+    for i in range(len(x)):
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            # b is not below the segment a→i: drop it.
+            if (y[b] - y[a]) * (x[i] - x[a]) >= (y[i] - y[a]) * (x[b] - x[a]):
+                hull.pop()
+            else:
+                break
+        hull.append(i)
+    return np.asarray(hull)
+
+
 def fit_clock(obs: ClockObservations, source: str) -> tuple[ClockFit, np.ndarray]:
-    """Fit offset and drift of device → host; returns the fit and per-observation residuals (ns)."""
+    """Fit offset and drift of device → host; returns the fit and per-observation residuals (ns).
+
+    The line is the one under every observation that stays closest to them on average (the
+    linear-programming skew estimator of one-way delay measurements): it lies on the lower
+    convex hull, on the hull edge above the mean device time.
+    """
     d = np.asarray(obs.device_ns, dtype=np.float64)
     h = np.asarray(obs.host_ns, dtype=np.float64)
     if len(d) == 0:
@@ -108,27 +128,22 @@ def fit_clock(obs: ClockObservations, source: str) -> tuple[ClockFit, np.ndarray
         off = float(lag.min())
         fit = ClockFit(off, 0.0, source, len(d), 0.0, 0.0)
         return fit, np.round(lag - off).astype(np.int64)
-    edges = np.linspace(d.min(), d.max(), min(ENVELOPE_BINS, len(d) // 2) + 1)
-    which = np.clip(np.searchsorted(edges, d, side="right") - 1, 0, len(edges) - 2)
-    xs, ys = [], []
-    for b in range(len(edges) - 1):
-        m = which == b
-        if m.any():
-            i = np.argmin(np.where(m, lag, np.inf))
-            xs.append(d[i])
-            ys.append(lag[i])
-    env_rms = 0.0
-    if len(xs) >= 2:
-        slope, off = np.polyfit(np.asarray(xs) - d[0], np.asarray(ys), 1)
-        env_rms = float(np.std(np.asarray(ys) - (off + slope * (np.asarray(xs) - d[0]))))
-        off -= slope * d[0]
-    else:
-        slope, off = 0.0, float(lag.min())
-    # Keep the line under every observation: a host can never receive before the sample exists.
-    off += min(0.0, float((lag - (off + slope * d)).min()))
+    order = np.argsort(d, kind="stable")
+    # Seconds and microseconds keep the hull's cross products well inside float64 precision.
+    x, y = (d[order] - d[order[0]]) / 1e9, (lag[order] - lag[order].min()) / 1e3
+    hull = _lower_hull(x, y)
+    j = int(np.clip(np.searchsorted(x[hull], x.mean()), 1, len(hull) - 1))
+    a, b = hull[j - 1], hull[j]
+    slope_us_per_s = (y[b] - y[a]) / (x[b] - x[a]) if x[b] > x[a] else 0.0
+    slope = slope_us_per_s * 1e-6  # ns per ns
+    off = float(lag[order][a] - slope * d[order][a])
     resid = lag - (off + slope * d)
-    fit = ClockFit(float(off), float(slope * 1e6), source, len(d), float(np.sqrt(np.mean(resid**2))),
-                   float(np.abs(resid).max()), env_rms)
+    # Precision: how far the lowest observation per time bin sits above the line.
+    bins = np.linspace(d.min(), d.max(), min(ENVELOPE_BINS, len(d) // 4) + 1)
+    which = np.clip(np.searchsorted(bins, d, side="right") - 1, 0, len(bins) - 2)
+    floor = [resid[which == k].min() for k in range(len(bins) - 1) if np.any(which == k)]
+    fit = ClockFit(off, float(slope * 1e6), source, len(d), float(np.sqrt(np.mean(resid**2))),
+                   float(np.abs(resid).max()), float(np.sqrt(np.mean(np.square(floor)))))
     return fit, np.round(resid).astype(np.int64)
 
 
@@ -176,7 +191,7 @@ def strobe_map(edge_t_ns: np.ndarray, sample_period_ns: float, frame0_guess_ns: 
     period = float(np.median(diffs)) if len(diffs) else nominal_period_ns
     steps = np.maximum(1, np.round(diffs / period)).astype(np.int64)
     k = np.concatenate([[0], np.cumsum(steps)])
-    k0 = int(round((t[0] - frame0_guess_ns) / period))
+    k0 = round(float(t[0] - frame0_guess_ns) / period)
     frame = k + k0
     slope, off = np.polyfit(frame.astype(np.float64), t, 1)
     resid = t - (off + slope * frame)

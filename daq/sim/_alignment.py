@@ -24,7 +24,7 @@ WINDOW_S = (-0.004, 0.030)  # around each pore: the collapse and its recovery / 
 SEARCH_S = 0.003  # shifts tried: ± this
 COARSE_STEP_S = 20e-6
 FINE_STEP_S = 0.5e-6
-KEYHOLE_PIXEL = 150  # a camera pixel brighter than this is inside the keyhole
+KEYHOLE_FLOOR = 90.0  # counts: above the melt-pool glow and its noise, below the keyhole
 
 TrueTime = Callable[[np.ndarray], np.ndarray]
 
@@ -41,12 +41,15 @@ def run_to_true(devices: Sequence[Device]) -> TrueTime:
     return lambda t_ns: np.asarray(t_ns, dtype=np.float64) / 1e9 / drift + delay
 
 
-def _signal(reader: RunReader, stream: str, channel: str | None, i0: int, i1: int) -> np.ndarray:
+def _signal(reader: RunReader, stream: str, channel: str, i0: int, i1: int) -> np.ndarray:
     data = np.asarray(reader.data(stream)[i0:i1])
     if channel == "keyhole_area":
-        return (data > KEYHOLE_PIXEL).sum(axis=(1, 2)).astype(np.float64)
+        # Brightness above the melt-pool glow: the keyhole edge is anti-aliased, so this follows
+        # the keyhole area smoothly (a thresholded pixel count moves in whole pixels).
+        excess = np.clip(data.reshape(len(data), -1).astype(np.float64) - KEYHOLE_FLOOR, 0.0, None)
+        return excess.sum(axis=1)
     spec = reader.specs[stream]
-    return data[:, spec.channel_index(channel)].astype(np.float64) if channel else data.astype(np.float64)
+    return data[:, spec.channel_index(channel)].astype(np.float64)
 
 
 def _model(process: WeldProcess, what: str, t_true: np.ndarray) -> np.ndarray:
@@ -82,9 +85,9 @@ def _shift(process: WeldProcess, what: str, t_run_ns: np.ndarray, x: np.ndarray,
 
 
 # (stream kind, channel or derived signal, model quantity)
-PORE_SIGNALS: tuple[tuple[str, str | None, str], ...] = (
+PORE_SIGNALS: tuple[tuple[str, str, str], ...] = (
     ("daq", "photodiode", "photodiode"), ("daq", "acoustic", "acoustic"), ("oct", "keyhole_depth", "keyhole_depth"),
-    ("camera", "keyhole_area", "keyhole_area"), ("audio", None, "mic"),
+    ("camera", "keyhole_area", "keyhole_area"), ("audio", "mic", "mic"),
 )
 
 
@@ -96,7 +99,7 @@ def pore_alignment_errors(reader: RunReader, process: WeldProcess, to_true: True
     for name, spec in reader.specs.items():
         t_all = reader.t_ns(name)
         for kind, channel, what in PORE_SIGNALS:
-            if spec.kind.value != kind or (channel and channel != "keyhole_area" and channel not in spec.channels):
+            if spec.kind.value != kind or (channel != "keyhole_area" and channel not in spec.channels):
                 continue
             errs = []
             for tp in pores:
