@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from ._finalize import finalize_run
 
 IDLE_SLEEP_S = 0.002
 READ_TIMEOUT_S = 0.2
+MIN_FLUSH_GAP_S = 0.05
 RESERVE_MAX_BYTES = 16 << 20
 RESERVE_SHARE = 0.05
 
@@ -156,6 +158,8 @@ class Recorder:
         # Known up front, so no sample past the end is written while the stop is still being noticed.
         self.end_ns = int(duration_s * 1e9) if duration_s is not None else None
         self.t0_ns = time.monotonic_ns()
+        # start_utc is the run's t = 0 (the trigger): what a crash test or a log line is compared with.
+        self.writer.set_manifest(self.manifest.model_copy(update={"start_utc": datetime.now(UTC)}))
         threads = [threading.Thread(target=self._acquire, args=(p,), name=f"acq-{p.spec.name}", daemon=True)
                    for p in self.pipes]
         writer_thread = threading.Thread(target=self._write_loop, name="writer", daemon=True)
@@ -329,6 +333,7 @@ class Recorder:
     def _write_loop(self) -> None:
         assert self.writer is not None
         last_flush = time.monotonic()
+        flush_cost = 0.0
         try:
             while True:
                 busy = False
@@ -341,9 +346,13 @@ class Recorder:
                         busy = True
                         self._write_block(pipe, block)
                     pipe.stats.queue_fill = pipe.queue.qsize() / pipe.queue.maxsize
-                if time.monotonic() - last_flush >= self.flush_interval_s:
-                    self._flush()
+                # What is at risk in a crash is the time between flushes plus one flush: start the next
+                # one early by what flushes cost lately, so the sum stays near flush_interval_s.
+                if time.monotonic() - last_flush >= max(MIN_FLUSH_GAP_S, self.flush_interval_s - 1.5 * flush_cost):
                     last_flush = time.monotonic()
+                    self._flush()
+                    took = time.monotonic() - last_flush
+                    flush_cost = took if took > flush_cost else 0.8 * flush_cost + 0.2 * took
                 if not busy:
                     if self._stop.is_set() and all(p.finished.is_set() and p.queue.empty() for p in self.pipes):
                         break
