@@ -5,9 +5,9 @@ from ._clock import ClockFit, ClockObservations, fit_clock
 from ._device import AudioDevice, Camera, DaqDevice, Device, DeviceState, IRCamera, OctDevice
 from ._errors import DeviceError, MissingDriverError, RecordingError
 from ._finalize import finalize_run
-from ._recover import RecoveredStream, recover_run
 from ._live import live_table, summary_table
 from ._recorder import Recorder, RecordResult, StreamStats, raise_on_failure
+from ._recover import RecoveredStream, recover_run
 from ._registry import build_devices, sim_process
 from ._session import make_recorder, manifest_for, record
 
