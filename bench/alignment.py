@@ -28,7 +28,7 @@ from weldctl.daq.sim import WeldProcess, pore_alignment_errors, run_to_true
 from weldctl.schema import ClockFault, RunReader, default_sim_rig
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.daq.test_alignment import faulty_rig  # noqa: E402  (one definition of the faulty rig)
+from tests.daq.test_alignment import faulty_rig
 
 
 def alignment() -> tuple[dict[str, dict[str, float]], dict[str, ClockFault]]:

@@ -31,6 +31,7 @@ REWRITE_BLOCK = 1 << 20
 LASER_ON_THRESHOLD_V = 2.5
 STROBE_THRESHOLD_V = 2.5
 FITTED_UPTO = "fitted_upto"  # clock/<stream> attr: samples whose t_ns are already on the run time base
+WRITE_AHEAD = "provisional_block"  # clock/<stream>/: the block of provisional times being rewritten
 
 
 def _blocks(n: int) -> Iterator[tuple[int, int]]:
@@ -56,13 +57,21 @@ def _rewrite(writer: RunWriter, name: str, fit: ClockFit, provisional: int, resi
     else:
         writer.write_clock(name, {**fit.as_attrs(), **extra, FITTED_UPTO: 0}, resid)
     start = int(done.get(FITTED_UPTO, 0))  # type: ignore[call-overload]
-    for i0, i1 in _blocks(app.n):
-        if i1 <= start:
-            continue
+    # Write-ahead: each block's provisional times are saved before they are overwritten, so a crash
+    # between the overwrite and the progress mark cannot get the fit applied twice.
+    ahead = writer.clock_array(name, WRITE_AHEAD)
+    if ahead is not None and ahead[1].get("block_start") == start and start + len(ahead[0]) <= app.n:
+        app.t_ns[start : start + len(ahead[0])] = fit.apply(ahead[0] - provisional)
+        start += len(ahead[0])
+        writer.set_clock_attrs(name, {FITTED_UPTO: start})
+    for i0 in range(start, app.n, REWRITE_BLOCK):
+        i1 = min(app.n, i0 + REWRITE_BLOCK)
         t_prov = np.asarray(app.t_ns[i0:i1])
+        writer.set_clock_array(name, WRITE_AHEAD, t_prov, {"block_start": i0})
         app.t_ns[i0:i1] = fit.apply(t_prov - provisional)
         writer.set_clock_attrs(name, {FITTED_UPTO: i1})
     writer.set_clock_attrs(name, {FITTED_UPTO: app.n})
+    writer.drop_clock_array(name, WRITE_AHEAD)
     return fit
 
 

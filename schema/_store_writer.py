@@ -259,6 +259,24 @@ class RunWriter:
         g = self.group[CLOCK] if stream is None else self.group[CLOCK].require_group(stream)
         g.attrs.update(dict(attrs))
 
+    def set_clock_array(self, stream: str, name: str, values: np.ndarray, attrs: Mapping[str, object]) -> None:
+        """A small working array under clock/<stream>/ (e.g. a write-ahead copy); attrs are set last,
+        so an array cut short by a crash never carries them."""
+        g = self.group[CLOCK].require_group(stream)
+        arr = g.create_array(name, data=np.asarray(values), overwrite=True)
+        arr.attrs.update(dict(attrs))
+
+    def clock_array(self, stream: str, name: str) -> tuple[np.ndarray, dict[str, object]] | None:
+        g = self.group[CLOCK].get(stream)
+        if g is None or name not in g:
+            return None
+        return np.asarray(g[name][:]), dict(g[name].attrs)
+
+    def drop_clock_array(self, stream: str, name: str) -> None:
+        g = self.group[CLOCK].get(stream)
+        if g is not None and name in g:
+            del g[name]
+
     def stash_events(self, rows: Mapping[str, object]) -> None:
         """Keep a copy of the final events table before it is rewritten (finalize is restartable)."""
         g = write_table(self.group[CLOCK], STASHED_EVENTS, rows, EVENT_COLUMNS, dim="event")
