@@ -325,7 +325,11 @@ class Recorder:
                "value": float(seq_start), "count": int(count), "note": f"{kind}: {note}".strip(": ")}
         with pipe.lock:
             pipe.gap_rows.append(row)
-            pipe.gap_spans.append((int(seq_start), int(count)))
+            last = pipe.gap_spans[-1] if pipe.gap_spans else None
+            if last and last[0] + last[1] == seq_start:  # back-to-back drops: one span, bounded memory
+                pipe.gap_spans[-1] = (last[0], last[1] + int(count))
+            else:
+                pipe.gap_spans.append((int(seq_start), int(count)))
         pipe.stats.lost += count
         pipe.stats.gaps += 1
 

@@ -69,3 +69,43 @@ def test_gap_table_equals_the_injection(tmp_path) -> None:  # type: ignore[no-un
             i = np.searchsorted(seq, s0)
             assert t[i - 1] < t0 <= t[i] and t0 < t1 <= t[i], name
     assert rec.stats["oct"].behind and rec.stats["audio"].behind
+
+
+def test_a_writer_that_falls_behind_drops_whole_blocks_and_says_so(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Real backpressure, no injection: a stalled disk write fills the bounded queue; each block that
+    does not fit is dropped and recorded, and nothing else is lost."""
+    from weldctl.schema import StreamAppender
+
+    rig = lossy_rig()
+    for d in rig.devices:
+        d.losses = []
+    rig.recorder.queue_seconds = 0.1
+    real_flush = StreamAppender.flush
+    stalled = {"done": False}
+
+    def stalling_flush(self):  # type: ignore[no-untyped-def]
+        if self.spec.name == "daq" and self.n > 0 and not stalled["done"]:
+            stalled["done"] = True
+            import time
+
+            time.sleep(0.6)  # the disk stalls once, for longer than the queue holds
+        return real_flush(self)
+
+    monkeypatch.setattr(StreamAppender, "flush", stalling_flush)
+    rec = make_recorder(rig, "RSTALL", str(tmp_path))
+    result = rec.run()
+    assert result.ok, result.error
+    r = RunReader(result.uri)
+    total = 0
+    for name in r.specs:
+        seq = r.seq(name)
+        # Every sample read from the device is either in the store or in a gap (drops at the end too).
+        missing = np.setdiff1d(np.arange(result.stats[name].received), seq)
+        g = r.gaps(name)
+        assert all(n.startswith("queue_overflow") for n in g["note"]), name
+        listed = np.concatenate([np.arange(s, s + c) for s, c in zip(g["value"].astype(int), g["count"], strict=True)]
+                                ) if len(g["count"]) else np.empty(0, int)
+        assert np.array_equal(np.sort(listed), missing), name
+        assert result.stats[name].lost == len(missing)
+        total += len(missing)
+    assert total > 0 and any(s.behind for s in result.stats.values())
