@@ -113,3 +113,24 @@ def test_clock_fit_follows_the_lower_envelope() -> None:
     assert resid.min() >= 0 and len(resid) == len(dev)
     # A mean fit would be pulled ~60 us up by the delayed receptions.
     assert abs(np.mean(host - dev * (1 + drift)) - offset_ns) > 30_000
+
+
+def test_without_a_shared_trigger_the_host_clock_is_the_time_base(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rig = faulty_rig()
+    rig.sim.welds = rig.sim.welds[:1]
+    for d in rig.devices:
+        if d.kind == "camera":
+            d.strobe = None
+    # A free-running DAQ (no start trigger), fitted like everything else.
+    rig.devices = [d for d in rig.devices if d.kind != "daq"] + [
+        SimDaqConfig(name="daq", trigger=None, clock_fault=ClockFault(offset_ms=1.5, drift_ppm=20.0, jitter_us=150.0))]
+    rec = make_recorder(rig, "RHOST", str(tmp_path))
+    result = rec.run()
+    assert result.ok, result.error
+    r = RunReader(result.uri)
+    assert r.group["clock"].attrs["time_base"] == "host_monotonic"
+    for dev in rec.devices:
+        truth = np.round(dev.true_time(r.seq(dev.name).astype(float)) * 1e9)  # type: ignore[attr-defined]
+        err = np.abs(r.t_ns(dev.name) - truth).max()
+        assert err <= HOST_STAMPED_US * 1e3, (dev.name, err)
+        assert r.clock(dev.name)["alignment"] == "fitted"

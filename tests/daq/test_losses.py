@@ -34,8 +34,11 @@ def lossy_rig() -> Rig:
     weld = WeldPlan(weld_id=0, condition="baseline", laser_power_w=2000.0, speed_mm_s=60.0, length_mm=45.0)
     return Rig(
         name="sim-lossy", sim=SimProcess(lead_s=0.1, welds=[weld]),
-        devices=[SimCameraConfig(name="camera", width=64, height=64, losses=INJECTED["camera"]),
-                 SimDaqConfig(name="daq", losses=INJECTED["daq"]),
+        # The camera's strobe is on the DAQ, which loses samples too: frames must stay on their edges.
+        devices=[SimCameraConfig(name="camera", width=64, height=64, losses=INJECTED["camera"],
+                                 strobe="daq.camera_strobe"),
+                 SimDaqConfig(name="daq", losses=INJECTED["daq"],
+                              channels=["photodiode", "acoustic", "laser_on", "camera_strobe"]),
                  SimAudioConfig(name="audio", losses=INJECTED["audio"]),
                  SimOctConfig(name="oct", losses=INJECTED["oct"])],
     )
@@ -69,6 +72,11 @@ def test_gap_table_equals_the_injection(tmp_path) -> None:  # type: ignore[no-un
             i = np.searchsorted(seq, s0)
             assert t[i - 1] < t0 <= t[i] and t0 < t1 <= t[i], name
     assert rec.stats["oct"].behind and rec.stats["audio"].behind
+    # Lost frames and lost strobe edges (in the DAQ's overflows) do not shift the frames that remain.
+    cam, daq = (next(d for d in rec.devices if d.name == n) for n in ("camera", "daq"))
+    truth = daq.run_time_ns(cam.true_time(r.seq("camera").astype(float)))  # type: ignore[attr-defined]
+    assert r.clock("camera")["alignment"] == "strobe"
+    assert np.abs(r.t_ns("camera") - truth).max() <= 5_000
 
 
 def test_a_writer_that_falls_behind_drops_whole_blocks_and_says_so(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
