@@ -65,7 +65,7 @@ def inspect(
                   f"duration={r.duration_s():.3f} s  welds planned={len(m.welds)}")
     t = Table(title="streams", title_justify="left")
     for col in ("stream", "kind", "shape", "dtype", "rate Hz", "nominal", "samples", "MB raw", "MB stored",
-                "ratio", "lost", "gaps", "aligned by", "± µs", "fit rms µs"):
+                "ratio", "lost", "gaps", "aligned by", "align ± µs", "fit rms µs"):
         t.add_column(col, justify="left" if col in ("stream", "kind", "dtype", "aligned by", "shape") else "right")
     gaps = r.gaps()
     for name, spec in r.specs.items():

@@ -98,8 +98,8 @@ def _strobed(writer: RunWriter, spec: StreamSpec, ref: StreamSpec, guess: ClockF
     _, channel = str(spec.strobe).split(".", 1)
     edges = _strobe_edges_ns(writer, ref, channel)
     period = 1e9 / spec.nominal_rate_hz
-    if not app.n:
-        return None
+    if not app.n or spec.nominal_rate_hz * 2 > ref.nominal_rate_hz:
+        return None  # no frames, or a strobe faster than the reference can resolve
     first_seq = int(app.seq[0])
     frame0 = float(guess.apply(np.asarray([int(app.t_ns[0]) - provisional]))[0]) - first_seq * period
     resumed = writer.clock_attrs(spec.name).get("frame0_guess_ns") is not None

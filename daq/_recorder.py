@@ -146,11 +146,19 @@ class Recorder:
             on_tick: Callable[[Recorder], None] | None = None, tick_s: float = 0.25) -> RecordResult:
         specs = [d.configure() for d in self.devices]
         self.pipes = [_Pipe(d, s, self.queue_seconds) for d, s in zip(self.devices, specs, strict=True)]
-        self.writer = RunWriter.create(self.out, self.manifest, specs, overwrite=self.overwrite)
-        # Sim truth is known before the run (and on the run time base), so a recovered store has it too.
-        for name, (tbl, dtypes) in (self.truth() if self.truth else {}).items():
-            self.writer.write_truth(name, tbl, dtypes)
-        self.writer.reserve_space(self._reserve_bytes())
+        try:
+            self.writer = RunWriter.create(self.out, self.manifest, specs, overwrite=self.overwrite)
+            # Sim truth is known before the run (and on the run time base), so a recovered store has it too.
+            for name, (tbl, dtypes) in (self.truth() if self.truth else {}).items():
+                self.writer.write_truth(name, tbl, dtypes)
+            self.writer.reserve_space(self._reserve_bytes())
+        except OSError as exc:
+            where = self.writer.uri if self.writer else self.out
+            if _is_disk_full(exc):
+                raise RecordingError(f"disk full before recording started ({where})",
+                                     "free space or record to another --out") from None
+            raise RecordingError(f"cannot write the run store at {where}: {exc}",
+                                 "check the --out folder is writable") from None
         old_handler = None
         if threading.current_thread() is threading.main_thread():
             old_handler = signal.signal(signal.SIGINT, lambda *_: self.stop("interrupted (Ctrl-C)"))
