@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from weldctl.schema import RunManifest, RunWriter, StreamSpec, is_url
+from weldctl.schema import RunManifest, RunWriter, is_url
 
-from ._block import Block, Gap
+from ._block import Block
 from ._device import Device
 from ._errors import RecordingError
 from ._finalize import finalize_run
+from ._pipe import Pipe, StreamStats
 
 IDLE_SLEEP_S = 0.002
 READ_TIMEOUT_S = 0.2
@@ -37,24 +38,6 @@ def _is_disk_full(exc: BaseException | None) -> bool:
 
 
 @dataclass
-class StreamStats:
-    name: str
-    kind: str
-    nominal_rate_hz: float
-    bytes_per_sample: int
-    samples: int = 0  # written to the store
-    received: int = 0  # read from the device
-    lost: int = 0
-    gaps: int = 0
-    bytes: int = 0
-    queue_fill: float = 0.0
-    behind: bool = False  # the writer fell behind at least once (a block was dropped)
-    at_risk_s: float = 0.0  # worst time a received sample waited before a flush put it on disk
-    state: str = "starting"
-    error: str = ""
-
-
-@dataclass
 class RecordResult:
     uri: str
     stats: dict[str, StreamStats]
@@ -66,36 +49,6 @@ class RecordResult:
     @property
     def ok(self) -> bool:
         return not self.error
-
-
-class _Pipe:
-    """One device's path to the writer."""
-
-    def __init__(self, device: Device, spec: StreamSpec, queue_seconds: float) -> None:
-        self.device = device
-        self.spec = spec
-        per_block = max(1, getattr(device, "block_samples", 1))
-        blocks = max(4, int(queue_seconds * spec.nominal_rate_hz / per_block))
-        self.queue: queue.Queue[Block] = queue.Queue(maxsize=blocks)
-        self.stats = StreamStats(spec.name, spec.kind.value, spec.nominal_rate_hz, spec.bytes_per_sample)
-        self.expected_seq: int | None = None
-        self.reported: dict[int, Gap] = {}  # losses the device reported, until the sequence confirms them
-        self.oldest_unflushed_ns: int | None = None  # when the oldest sample not yet on disk was taken
-        self.first_seq: int | None = None
-        self.gap_spans: list[tuple[int, int]] = []  # (first seq, count) of every loss recorded
-        self.provisional: int | None = None
-        self.last_dev_ns: int | None = None
-        self.finished = threading.Event()
-        self.obs_dev: list[int] = []
-        self.obs_host: list[int] = []
-        self.gap_rows: list[dict[str, object]] = []
-        self.lock = threading.Lock()
-
-    def device_ns(self, block: Block) -> np.ndarray:
-        """Device time of each sample: its timestamps, or sequence number over the nominal rate."""
-        if block.t_dev_ns is not None:
-            return np.asarray(block.t_dev_ns, dtype=np.int64)
-        return np.round(block.seq.astype(np.float64) * (1e9 / self.spec.nominal_rate_hz)).astype(np.int64)
 
 
 class Recorder:
@@ -112,7 +65,7 @@ class Recorder:
         self._stop = threading.Event()
         self._stop_reason = ""
         self._error = ""
-        self.pipes: list[_Pipe] = []
+        self.pipes: list[Pipe] = []
         self.writer: RunWriter | None = None
         self.t0_ns = 0
         self.end_ns: int | None = None  # run-time end of a --duration recording: samples after it are not kept
@@ -145,7 +98,7 @@ class Recorder:
     def run(self, duration_s: float | None = None, stop_after_sequence: bool = True,
             on_tick: Callable[[Recorder], None] | None = None, tick_s: float = 0.25) -> RecordResult:
         specs = [d.configure() for d in self.devices]
-        self.pipes = [_Pipe(d, s, self.queue_seconds) for d, s in zip(self.devices, specs, strict=True)]
+        self.pipes = [Pipe(d, s, self.queue_seconds) for d, s in zip(self.devices, specs, strict=True)]
         try:
             self.writer = RunWriter.create(self.out, self.manifest, specs, overwrite=self.overwrite)
             # Sim truth is known before the run (and on the run time base), so a recovered store has it too.
@@ -221,7 +174,7 @@ class Recorder:
         return RecordResult(self.writer.uri, self.stats, duration, self._stop_reason, self._error, fits)
 
     # -- acquisition -------------------------------------------------------------------------
-    def _acquire(self, pipe: _Pipe) -> None:
+    def _acquire(self, pipe: Pipe) -> None:
         dev, st = pipe.device, pipe.stats
         st.state = "recording"
         try:
@@ -232,49 +185,26 @@ class Recorder:
                         break
                     continue
                 block.recv_mono_ns = time.monotonic_ns()
-                self._account(pipe, block)
+                pipe.account(block)
                 if not block.queue_faults:
-                    self._enqueue(pipe, block)
+                    pipe.enqueue(block)
                 else:
-                    self._enqueue_with_faults(pipe, block)
+                    pipe.enqueue_with_faults(block)
                 st.queue_fill = pipe.queue.qsize() / pipe.queue.maxsize
             st.state = "done" if dev.done else "stopped"
         except Exception as exc:
             st.state = "failed"
             st.error = f"{type(exc).__name__}: {exc}"
             t_dev = (pipe.last_dev_ns or 0) + int(1e9 / pipe.spec.nominal_rate_hz)
-            self._record_gap(pipe, pipe.expected_seq or 0, 0, "disconnect", t_dev, st.error)
+            pipe.record_gap(pipe.expected_seq or 0, 0, "disconnect", t_dev, st.error)
         finally:
             # Losses the device reported with no sample after them (at the very end) still count.
             for g in sorted(pipe.reported.values(), key=lambda g: g.seq_start):
-                self._record_gap(pipe, g.seq_start, g.count, g.kind, pipe.last_dev_ns or 0, g.note)
+                pipe.record_gap(g.seq_start, g.count, g.kind, pipe.last_dev_ns or 0, g.note)
             pipe.reported.clear()
             pipe.finished.set()
 
-    def _enqueue(self, pipe: _Pipe, block: Block, *, overflow: bool = False) -> None:
-        """Hand a block to the writer; a full queue drops it and records the loss, never blocks."""
-        if not len(block):
-            return
-        try:
-            if overflow:  # injected fault: behave exactly as a full queue does
-                raise queue.Full
-            pipe.queue.put_nowait(block)
-        except queue.Full:
-            pipe.stats.behind = True
-            self._record_gap(pipe, int(block.seq[0]), len(block), "queue_overflow",
-                             int(pipe.device_ns(block)[0]), "writer behind: block dropped")
-
-    def _enqueue_with_faults(self, pipe: _Pipe, block: Block) -> None:
-        faulty = np.zeros(len(block), dtype=bool)
-        for g in block.queue_faults:
-            faulty |= (block.seq >= g.seq_start) & (block.seq < g.seq_start + g.count)
-        # Consecutive runs of faulty / healthy samples, in order.
-        cuts = np.flatnonzero(np.diff(faulty.astype(np.int8))) + 1
-        for part in np.split(np.arange(len(block)), cuts):
-            if len(part):
-                self._enqueue(pipe, block.take(part), overflow=bool(faulty[part[0]]))
-
-    def _short_of_end(self, pipe: _Pipe) -> bool:
+    def _short_of_end(self, pipe: Pipe) -> bool:
         """After a --duration stop, keep reading until this stream has covered the whole duration."""
         if self.end_ns is None or not self._stop_reason.startswith("duration"):
             return False
@@ -284,62 +214,6 @@ class Recorder:
         if time.monotonic_ns() - self.t0_ns > self.end_ns + grace_ns:
             return False
         return pipe.last_dev_ns + (pipe.provisional or 0) < self.end_ns
-
-    def _account(self, pipe: _Pipe, block: Block) -> None:
-        """Sequence checks, clock observations; every missing sample becomes a gap row."""
-        st = pipe.stats
-        for g in block.gaps:
-            pipe.reported[g.seq_start] = g
-        if not len(block):
-            return
-        dev_ns = pipe.device_ns(block)
-        period = 1e9 / pipe.spec.nominal_rate_hz
-        if pipe.provisional is None:
-            pipe.provisional = int(block.t_host_ns - dev_ns[-1])
-            pipe.first_seq = int(block.seq[0])
-        seq = block.seq
-        prev = np.concatenate([[pipe.expected_seq if pipe.expected_seq is not None else seq[0]], seq[:-1] + 1])
-        for i in np.flatnonzero(seq != prev):
-            self._account_jump(pipe, int(prev[i]), int(seq[i]), int(dev_ns[i]), period)
-        pipe.expected_seq = int(seq[-1]) + 1
-        pipe.last_dev_ns = int(dev_ns[-1])
-        st.received += len(block)
-        with pipe.lock:
-            pipe.obs_dev.append(int(dev_ns[-1]))
-            pipe.obs_host.append(int(block.t_host_ns))
-
-    def _account_jump(self, pipe: _Pipe, start: int, stop: int, t_next_ns: int, period: float) -> None:
-        """Samples [start, stop) are missing: the losses the device reported, the rest as seq_gap."""
-        if stop < start:
-            self._record_gap(pipe, start, 0, "seq_reset", t_next_ns, f"sequence went back from {start} to {stop}")
-            return
-        at = start
-        for s0 in sorted(k for k in pipe.reported if start <= k < stop):
-            g = pipe.reported.pop(s0)
-            if s0 > at:
-                self._record_gap(pipe, at, s0 - at, "seq_gap", t_next_ns - int((stop - at) * period),
-                                 "sequence number jumped")
-            count = min(g.count, stop - s0)
-            self._record_gap(pipe, s0, count, g.kind, t_next_ns - int((stop - s0) * period), g.note)
-            at = s0 + count
-        if at < stop:
-            self._record_gap(pipe, at, stop - at, "seq_gap", t_next_ns - int((stop - at) * period),
-                             "sequence number jumped")
-
-    def _record_gap(self, pipe: _Pipe, seq_start: int, count: int, kind: str, t_dev_ns: int, note: str) -> None:
-        period = 1e9 / pipe.spec.nominal_rate_hz
-        t0 = int(t_dev_ns) + (pipe.provisional or 0)
-        row = {"t_ns": t0, "t_end_ns": t0 + round(count * period), "stream": pipe.spec.name, "kind": "gap",
-               "value": float(seq_start), "count": int(count), "note": f"{kind}: {note}".strip(": ")}
-        with pipe.lock:
-            pipe.gap_rows.append(row)
-            last = pipe.gap_spans[-1] if pipe.gap_spans else None
-            if last and last[0] + last[1] == seq_start:  # back-to-back drops: one span, bounded memory
-                pipe.gap_spans[-1] = (last[0], last[1] + int(count))
-            else:
-                pipe.gap_spans.append((int(seq_start), int(count)))
-        pipe.stats.lost += count
-        pipe.stats.gaps += 1
 
     # -- writing -----------------------------------------------------------------------------
     def _write_loop(self) -> None:
@@ -393,18 +267,10 @@ class Recorder:
         assert self.writer is not None
         for pipe in self.pipes:
             app = self.writer.streams[pipe.spec.name]
-            if pipe.expected_seq is None or pipe.first_seq is None:
-                continue
-            disk_end = int(app.seq[app.n - 1]) + 1 if app.n else pipe.first_seq
-            span = pipe.expected_seq - disk_end
-            known = sum(max(0, min(s0 + c, pipe.expected_seq) - max(s0, disk_end)) for s0, c in pipe.gap_spans)
-            if span - known > 0:
-                period = 1e9 / pipe.spec.nominal_rate_hz
-                t_dev = (pipe.last_dev_ns or 0) - int(span * period)
-                self._record_gap(pipe, disk_end, span - known, "write_failed", t_dev,
-                                 "received but not written: the write failed")
+            if pipe.first_seq is not None:
+                pipe.account_unwritten(int(app.seq[app.n - 1]) + 1 if app.n else pipe.first_seq)
 
-    def _write_block(self, pipe: _Pipe, block: Block) -> None:
+    def _write_block(self, pipe: Pipe, block: Block) -> None:
         assert self.writer is not None
         dev_ns = pipe.device_ns(block)
         t_prov = dev_ns + (pipe.provisional or 0)

@@ -54,7 +54,9 @@ def test_recover_completes_an_interrupted_finalize(tmp_path, monkeypatch, crash_
     devs = {d.name: d for d in rec.devices}
     for name in r.specs:
         truth = devs["daq"].run_time_ns(devs[name].true_time(r.seq(name).astype(float)))  # type: ignore[attr-defined]
-        assert np.abs(r.t_ns(name) - truth).max() < 1_000, name  # no jitter injected: µs-exact
+        # No jitter injected: fitted streams are µs-exact; strobed frames sit within half a DAQ sample.
+        tol = 5_000 if r.clock(name)["alignment"] == "strobe" else 1_000
+        assert np.abs(r.t_ns(name) - truth).max() <= tol, name
     gaps = r.gaps()
     assert sorted(set(gaps["stream"].tolist())) == ["audio", "camera", "daq", "oct"] and len(gaps["count"]) == 7
     with pytest.raises(StoreError, match="nothing to recover"):
