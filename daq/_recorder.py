@@ -224,7 +224,9 @@ class Recorder:
             while True:
                 busy = False
                 for pipe in self.pipes:
-                    for _ in range(8):
+                    # Everything queued when the pass reaches this stream: a stream of many small
+                    # blocks (IR, one frame each) is not starved behind one of large ones.
+                    for _ in range(max(1, pipe.queue.qsize())):
                         try:
                             block = pipe.queue.get_nowait()
                         except queue.Empty:
