@@ -72,6 +72,19 @@ def test_gap_table_equals_the_injection(tmp_path) -> None:  # type: ignore[no-un
             i = np.searchsorted(seq, s0)
             assert t[i - 1] < t0 <= t[i] and t0 < t1 <= t[i], name
     assert rec.stats["oct"].behind and rec.stats["audio"].behind
+    # `weldctl inspect` totals the losses per stream and cause, and says how each stream was aligned.
+    from typer.testing import CliRunner
+
+    from weldctl.cli import app
+
+    shown = CliRunner().invoke(app, ["inspect", result.uri], env={"COLUMNS": "220"})
+    assert shown.exit_code == 0, shown.output
+    for name, losses in INJECTED.items():
+        for kind in {x.kind for x in losses}:
+            total = sum(x.count for x in losses if x.kind == kind)
+            assert any(name in line and kind in line and f"{total:,}" in line for line in shown.output.splitlines()), (
+                name, kind, shown.output)
+    assert "run time base: sample_clock:daq" in shown.output and "strobe" in shown.output
     # Lost frames and lost strobe edges (in the DAQ's overflows) do not shift the frames that remain.
     cam, daq = (next(d for d in rec.devices if d.name == n) for n in ("camera", "daq"))
     truth = daq.run_time_ns(cam.true_time(r.seq("camera").astype(float)))  # type: ignore[attr-defined]
