@@ -42,9 +42,9 @@ def _root(
 
 
 def fail(message: str, hint: str | None = None, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     if hint:
-        err_console.print(f"  [dim]→[/] {hint}", highlight=False)
+        err_console.print(f"  [dim]→[/] {hint}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from weldctl.schema import Rig
@@ -20,14 +21,30 @@ def build_devices(rig: Rig, process=None) -> list[Device]:  # type: ignore[no-un
     for cfg in rig.enabled_devices:
         if cfg.driver == "sim":
             devices.append(sim_classes[cfg.kind](cfg, process))
-        else:  # pragma: no cover - real drivers register here
-            raise NotImplementedError(f"driver {cfg.driver!r} is not available")
+        else:
+            devices.append(driver_class(cfg.driver)(cfg))
     by_name = {d.name: d for d in devices}
     for cam in devices:
         strobe = getattr(cam.config, "strobe", None)
         if strobe and cam.config.driver == "sim" and strobe.split(".")[0] in by_name:
             by_name[strobe.split(".")[0]].wire_strobe(cam)  # type: ignore[attr-defined]
     return devices
+
+
+# driver name -> (module, class); the module (and its vendor library) is imported only when used.
+DRIVERS: dict[str, tuple[str, str]] = {
+    "nidaqmx": ("._nidaq", "NidaqDaq"),
+    "sounddevice": ("._sounddevice_audio", "SounddeviceAudio"),
+    "oct_tcp": ("._oct_tcp", "OctTcp"),
+}
+
+
+def driver_class(driver: str) -> Any:
+    try:
+        module, name = DRIVERS[driver]
+    except KeyError:
+        raise NotImplementedError(f"driver {driver!r} is not available") from None
+    return getattr(importlib.import_module(module, __package__), name)
 
 
 def sim_process(rig: Rig, duration_s: float | None = None):  # type: ignore[no-untyped-def]

@@ -1,7 +1,21 @@
 """Data at the edges: rig files, run manifests, stream specs, and the run-store layout."""
 
 from ._checksum import VerifyReport, has_checksums, verify_checksums, write_checksums
+from ._device_base import DeviceBase
 from ._errors import RigFileError, RunIdError, StoreError, WeldctlError
+from ._import_mapping import (
+    Align,
+    Channel,
+    FieldRule,
+    ImportMapping,
+    ImportSourceError,
+    RunRule,
+    StreamMapping,
+    TimeSpec,
+    load_mapping,
+    render,
+)
+from ._labels import LabelRecord, LabelStudioRef, TimeRegion, read_labels, write_labels
 from ._manifest import LaserCondition, Penetration, RunManifest, RunStatus, WeldPlan
 from ._rig import (
     ClockFault,
@@ -18,12 +32,14 @@ from ._rig import (
     default_sim_rig,
 )
 from ._rig_file import dump_rig, load_rig, parse_rig
+from ._rig_io import NidaqChannel, NidaqConfig, NidaqGrpc, OctTcpConfig, SounddeviceConfig
 from ._run_id import MAX_RUN_ID, validate_run_id
 from ._store_layout import CHECKSUMS, EVENT_COLUMNS, is_url, run_uri
 from ._store_reader import RunReader, resolve_run
 from ._store_writer import UNWRITTEN, RunWriter, StreamAppender
 from ._stream import Calibration, ClockSource, StreamKind, StreamSpec
 from ._tables import read_table
+from ._taxonomy import ChoiceGroup, RegionGroup, Taxonomy, load_taxonomy, shipped_taxonomies
 from ._transfer import check_destination, upload_run
 from ._version import SCHEMA_VERSION, weldctl_version
 
@@ -33,19 +49,34 @@ __all__ = [
     "MAX_RUN_ID",
     "SCHEMA_VERSION",
     "UNWRITTEN",
+    "Align",
     "Calibration",
+    "Channel",
+    "ChoiceGroup",
     "ClockFault",
     "ClockSource",
+    "DeviceBase",
     "DeviceConfig",
+    "FieldRule",
+    "ImportMapping",
+    "ImportSourceError",
+    "LabelRecord",
+    "LabelStudioRef",
     "LaserCondition",
     "LossInjection",
+    "NidaqChannel",
+    "NidaqConfig",
+    "NidaqGrpc",
+    "OctTcpConfig",
     "Penetration",
     "RecorderSettings",
+    "RegionGroup",
     "Rig",
     "RigFileError",
     "RunIdError",
     "RunManifest",
     "RunReader",
+    "RunRule",
     "RunStatus",
     "RunWriter",
     "SimAudioConfig",
@@ -54,10 +85,15 @@ __all__ = [
     "SimIRConfig",
     "SimOctConfig",
     "SimProcess",
+    "SounddeviceConfig",
     "StoreError",
     "StreamAppender",
     "StreamKind",
+    "StreamMapping",
     "StreamSpec",
+    "Taxonomy",
+    "TimeRegion",
+    "TimeSpec",
     "VerifyReport",
     "WeldPlan",
     "WeldctlError",
@@ -66,14 +102,20 @@ __all__ = [
     "dump_rig",
     "has_checksums",
     "is_url",
+    "load_mapping",
     "load_rig",
+    "load_taxonomy",
     "parse_rig",
+    "read_labels",
     "read_table",
+    "render",
     "resolve_run",
     "run_uri",
+    "shipped_taxonomies",
     "upload_run",
     "validate_run_id",
     "verify_checksums",
     "weldctl_version",
     "write_checksums",
+    "write_labels",
 ]

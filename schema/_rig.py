@@ -6,7 +6,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from ._device_base import DeviceBase
 from ._manifest import WeldPlan
+from ._rig_io import NidaqConfig, OctTcpConfig, SounddeviceConfig
 from ._stream import ClockSource
 
 
@@ -28,13 +30,7 @@ class LossInjection(BaseModel):
     kind: Literal["device_overflow", "queue_overflow", "packet_loss"] = "device_overflow"
 
 
-class _Device(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", description="stream name in the run store")
-    enabled: bool = True
-
-
-class _SimDevice(_Device):
+class _SimDevice(DeviceBase):
     driver: Literal["sim"] = "sim"
     clock_fault: ClockFault = Field(default_factory=ClockFault)
     losses: list[LossInjection] = Field(default_factory=list)
@@ -110,11 +106,15 @@ DeviceConfig = Annotated[
     | Annotated[SimIRConfig, Tag("sim.ir")]
     | Annotated[SimDaqConfig, Tag("sim.daq")]
     | Annotated[SimAudioConfig, Tag("sim.audio")]
-    | Annotated[SimOctConfig, Tag("sim.oct")],
+    | Annotated[SimOctConfig, Tag("sim.oct")]
+    | Annotated[NidaqConfig, Tag("nidaqmx.daq")]
+    | Annotated[SounddeviceConfig, Tag("sounddevice.audio")]
+    | Annotated[OctTcpConfig, Tag("oct_tcp.oct")],
     Discriminator(
         _device_tag,
         custom_error_type="unknown_device",
-        custom_error_message="unknown driver.kind; allowed: sim.camera, sim.ir, sim.daq, sim.audio, sim.oct",
+        custom_error_message="unknown driver.kind; allowed: sim.camera, sim.ir, sim.daq, sim.audio, sim.oct, "
+                             "nidaqmx.daq, sounddevice.audio, oct_tcp.oct",
     ),
 ]
 
@@ -146,7 +146,8 @@ class Rig(BaseModel):
             strobe = getattr(d, "strobe", None)
             if strobe:
                 daq, channel = strobe.split(".", 1)
-                if daq not in daqs or channel not in daqs[daq].channels:
+                wired = [getattr(c, "name", c) for c in getattr(daqs.get(daq), "channels", [])]
+                if channel not in wired:
                     raise ValueError(f"camera {d.name!r}: strobe {strobe!r} needs a daq device {daq!r} "
                                      f"with a {channel!r} channel")
         return self
