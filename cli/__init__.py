@@ -1,6 +1,18 @@
 """The `weldctl` command line: thin commands over daq, curation and schema."""
 
-from . import _dataset, _import, _inspect, _label, _label_truth, _record, _rig, _segment, _upload, _view  # noqa: F401  (registers commands)
+from . import (
+    _dataset,
+    _import,
+    _inspect,
+    _integrity,
+    _label,
+    _label_truth,
+    _record,
+    _rig,
+    _segment,
+    _upload,
+    _view,
+)
 from ._app import app, main
 
 __all__ = [

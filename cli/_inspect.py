@@ -22,6 +22,35 @@ def _stored_bytes(uri: str, stream: str) -> int:
     return total
 
 
+def _alignment(clock: dict[str, object]) -> tuple[str, str, str]:
+    """How a stream was put on the run time base, its alignment uncertainty, and its fit residual."""
+    if not clock:
+        return "-", "-", "-"
+    how = str(clock.get("alignment", clock.get("source", "-")))
+    if how == "strobe":
+        how = f"strobe ({clock.get('frames_on_edges', '?')} frames on edges)"
+    unc = clock.get("uncertainty_ns")
+    rms = float(clock.get("residual_rms_ns", 0.0))  # type: ignore[arg-type]
+    return how, f"{float(unc) / 1e3:.1f}" if unc is not None else "-", f"{rms / 1e3:.1f}"  # type: ignore[arg-type]
+
+
+def _loss_table(gaps: dict[str, np.ndarray]) -> None:
+    """Samples lost per stream and cause (device overflow, queue overflow, packet loss, ...)."""
+    if not len(gaps["count"]):
+        console.print("losses: none")
+        return
+    lt = Table(title="losses", title_justify="left")
+    for col in ("stream", "cause", "gaps", "samples lost", "first at s"):
+        lt.add_column(col, justify="left" if col in ("stream", "cause") else "right")
+    causes = np.asarray([str(n).split(":")[0] for n in gaps["note"]])
+    for stream in sorted(set(gaps["stream"].tolist())):
+        for cause in sorted(set(causes[gaps["stream"] == stream].tolist())):
+            m = (gaps["stream"] == stream) & (causes == cause)
+            lt.add_row(stream, cause, str(int(m.sum())), f"{int(gaps['count'][m].sum()):,}",
+                       f"{gaps['t_ns'][m].min() / 1e9:.3f}")
+    console.print(lt)
+
+
 @app.command()
 @user_errors
 def inspect(
@@ -36,8 +65,8 @@ def inspect(
                   f"duration={r.duration_s():.3f} s  welds planned={len(m.welds)}")
     t = Table(title="streams", title_justify="left")
     for col in ("stream", "kind", "shape", "dtype", "rate Hz", "nominal", "samples", "MB raw", "MB stored",
-                "ratio", "lost", "gaps", "clock", "fit rms µs"):
-        t.add_column(col, justify="left" if col in ("stream", "kind", "dtype", "clock", "shape") else "right")
+                "ratio", "lost", "gaps", "aligned by", "align ± µs", "fit rms µs"):
+        t.add_column(col, justify="left" if col in ("stream", "kind", "dtype", "aligned by", "shape") else "right")
     gaps = r.gaps()
     for name, spec in r.specs.items():
         n = r.length(name)
@@ -50,9 +79,11 @@ def inspect(
         t.add_row(name, spec.kind.value, str((n, *spec.sample_shape)), spec.dtype, f"{rate:,.1f}",
                   f"{spec.nominal_rate_hz:,.0f}", f"{n:,}", f"{raw / 1e6:,.1f}",
                   f"{stored / 1e6:,.1f}" if stored else "-", f"{raw / stored:.2f}" if stored else "-",
-                  f"{int(np.sum(gaps['count'][mine])):,}", str(int(mine.sum())), str(clock.get("source", "-")),
-                  f"{float(clock.get('residual_rms_ns', 0.0)) / 1e3:.1f}" if clock else "-")
+                  f"{int(np.sum(gaps['count'][mine])):,}", str(int(mine.sum())), *_alignment(clock))
+    time_base = r.group["clock"].attrs.get("time_base", "?") if "clock" in r.group else "?"
+    t.caption = f"run time base: {time_base}"
     console.print(t)
+    _loss_table(gaps)
     if r.has_truth():
         welds = r.truth("welds")
         wt = Table(title="truth: welds", title_justify="left")

@@ -7,12 +7,13 @@ from ._errors import DeviceError, MissingDriverError, RecordingError
 from ._finalize import finalize_run
 from ._live import live_table, summary_table
 from ._recorder import Recorder, RecordResult, StreamStats, raise_on_failure
+from ._recover import RecoveredStream, recover_run
 from ._registry import build_devices, sim_process
 from ._session import make_recorder, manifest_for, record
 
 __all__ = [
     "AudioDevice", "Block", "Camera", "ClockFit", "ClockObservations", "DaqDevice", "Device", "DeviceError",
     "DeviceState", "Gap", "IRCamera", "MissingDriverError", "OctDevice", "RecordResult", "Recorder",
-    "RecordingError", "StreamStats", "build_devices", "finalize_run", "fit_clock", "live_table",
-    "make_recorder", "manifest_for", "raise_on_failure", "record", "sim_process", "summary_table",
+    "RecordingError", "RecoveredStream", "StreamStats", "build_devices", "finalize_run", "fit_clock", "live_table",
+    "make_recorder", "manifest_for", "raise_on_failure", "record", "recover_run", "sim_process", "summary_table",
 ]

@@ -31,6 +31,10 @@ class Block:
     t_host_ns: int
     t_dev_ns: np.ndarray | None = None
     gaps: list[Gap] = field(default_factory=list)
+    # Fault injection (sim only): ranges of this block the recorder must handle as if its queue
+    # were full, so tests exercise the recorder's real queue-overflow path at a known place.
+    queue_faults: list[Gap] = field(default_factory=list)
+    recv_mono_ns: int = 0  # set by the recorder: host monotonic time the block was read
 
     def __post_init__(self) -> None:
         if len(self.seq) != len(self.data):
@@ -44,3 +48,8 @@ class Block:
     @property
     def nbytes(self) -> int:
         return int(self.data.nbytes)
+
+    def take(self, sel: np.ndarray | slice) -> Block:
+        """The samples ``sel`` of this block as a block of their own (same receive time)."""
+        return Block(self.data[sel], self.seq[sel], self.t_host_ns,
+                     None if self.t_dev_ns is None else self.t_dev_ns[sel], recv_mono_ns=self.recv_mono_ns)

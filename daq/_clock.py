@@ -1,8 +1,19 @@
-"""Fitting each stream's clock onto the run time base.
+"""The run time base, and fitting each stream's clock onto it.
 
-Observations are pairs (device time of a block's last sample, host receive time). Transport
-latency only ever adds delay, so the fit follows the lower envelope of host − device rather
-than its mean: the minimum per time bin is the best estimate of the true offset there.
+The run time base
+-----------------
+* A rig with a hardware-timed stream on a shared start trigger (``clock: sample_clock`` and a
+  ``trigger``; the DAQ) is timed by that stream's sample clock: t = 0 is the trigger edge and
+  sample i is at exactly ``i / rate``. That stream is the *reference*. Every other stream on the
+  same trigger and sample clock gets ``seq / rate`` as well, and a camera whose exposure strobe
+  is recorded on a reference channel gets the time of its k-th strobe edge for frame k.
+* A rig without one is timed by the host monotonic clock, in ns since the recorder started.
+
+Streams that are not hardware-timed are fitted: observations are pairs (device time of a
+block's last sample, host receive time). Transport latency only ever adds delay, so the fit
+follows the lower envelope of host − device rather than its mean (see ``fit_clock``). With a
+reference, a stream's device→host fit is composed with the inverse of the reference's own
+device→host fit, so constant transport latency common to both cancels.
 """
 
 from __future__ import annotations
@@ -12,6 +23,22 @@ from dataclasses import dataclass, field
 import numpy as np
 
 ENVELOPE_BINS = 32
+HOST_TIME_BASE = "host_monotonic"
+
+
+def reference_stream(streams: list) -> str | None:  # type: ignore[type-arg]
+    """Name of the stream whose sample clock is the run time base (stream specs or device configs):
+    the first hardware-timed one on a shared start trigger, or None (host clock)."""
+    for s in streams:
+        if str(getattr(s, "clock", "")) == "sample_clock" and getattr(s, "trigger", None):
+            return str(s.name)
+    return None
+
+
+def on_reference_clock(spec: object, reference: object) -> bool:
+    """A stream on the reference's trigger and sample clock: timed by seq / rate exactly."""
+    return (str(getattr(spec, "clock", "")) == "sample_clock" and getattr(spec, "trigger", None) is not None
+            and getattr(spec, "trigger", None) == getattr(reference, "trigger", None))
 
 
 @dataclass
@@ -37,19 +64,61 @@ class ClockFit:
     n_observations: int
     residual_rms_ns: float
     residual_max_ns: float
+    envelope_rms_ns: float = 0.0  # scatter of the lower-envelope points about the line: the fit's precision
 
     def apply(self, device_ns: np.ndarray) -> np.ndarray:
         d = np.asarray(device_ns, dtype=np.float64)
         return np.round(self.offset_ns + d * (1.0 + self.drift_ppm * 1e-6)).astype(np.int64)
 
+    def then(self, outer: ClockFit, source: str) -> ClockFit:
+        """This fit followed by ``outer`` (both linear, so the result is one line)."""
+        scale = 1.0 + outer.drift_ppm * 1e-6
+        return ClockFit(outer.offset_ns + scale * self.offset_ns,
+                        ((1.0 + self.drift_ppm * 1e-6) * scale - 1.0) * 1e6, source, self.n_observations,
+                        self.residual_rms_ns, self.residual_max_ns,
+                        float(np.hypot(self.envelope_rms_ns, outer.envelope_rms_ns)))
+
+    def inverse(self, source: str) -> ClockFit:
+        scale = 1.0 + self.drift_ppm * 1e-6
+        return ClockFit(-self.offset_ns / scale, (1.0 / scale - 1.0) * 1e6, source, self.n_observations,
+                        self.residual_rms_ns, self.residual_max_ns, self.envelope_rms_ns)
+
     def as_attrs(self) -> dict[str, object]:
         return {"offset_ns": self.offset_ns, "drift_ppm": self.drift_ppm, "source": self.source,
                 "n_observations": self.n_observations, "residual_rms_ns": self.residual_rms_ns,
-                "residual_max_ns": self.residual_max_ns, "model": "t_run = offset_ns + (1 + drift_ppm*1e-6) * t_dev"}
+                "residual_max_ns": self.residual_max_ns, "envelope_rms_ns": self.envelope_rms_ns,
+                "model": "t_run = offset_ns + (1 + drift_ppm*1e-6) * t_dev"}
+
+    @classmethod
+    def from_attrs(cls, attrs: dict[str, object]) -> ClockFit:
+        return cls(float(attrs["offset_ns"]), float(attrs["drift_ppm"]), str(attrs["source"]),  # type: ignore[arg-type]
+                   int(attrs.get("n_observations", 0)), float(attrs.get("residual_rms_ns", 0.0)),  # type: ignore[arg-type]
+                   float(attrs.get("residual_max_ns", 0.0)),  # type: ignore[arg-type]
+                   float(attrs.get("envelope_rms_ns", 0.0)))  # type: ignore[arg-type]
+
+
+def _lower_hull(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Indices (into x sorted ascending) of the lower convex hull of the points."""
+    hull: list[int] = []
+    for i in range(len(x)):
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            # b is not below the segment a→i: drop it.
+            if (y[b] - y[a]) * (x[i] - x[a]) >= (y[i] - y[a]) * (x[b] - x[a]):
+                hull.pop()
+            else:
+                break
+        hull.append(i)
+    return np.asarray(hull)
 
 
 def fit_clock(obs: ClockObservations, source: str) -> tuple[ClockFit, np.ndarray]:
-    """Fit offset and drift from observations; returns the fit and per-observation residuals (ns)."""
+    """Fit offset and drift of device → host; returns the fit and per-observation residuals (ns).
+
+    The line is the one under every observation that stays closest to them on average (the
+    linear-programming skew estimator of one-way delay measurements): it lies on the lower
+    convex hull, on the hull edge above the mean device time.
+    """
     d = np.asarray(obs.device_ns, dtype=np.float64)
     h = np.asarray(obs.host_ns, dtype=np.float64)
     if len(d) == 0:
@@ -59,23 +128,72 @@ def fit_clock(obs: ClockObservations, source: str) -> tuple[ClockFit, np.ndarray
         off = float(lag.min())
         fit = ClockFit(off, 0.0, source, len(d), 0.0, 0.0)
         return fit, np.round(lag - off).astype(np.int64)
-    edges = np.linspace(d.min(), d.max(), min(ENVELOPE_BINS, len(d) // 2) + 1)
-    which = np.clip(np.searchsorted(edges, d, side="right") - 1, 0, len(edges) - 2)
-    xs, ys = [], []
-    for b in range(len(edges) - 1):
-        m = which == b
-        if m.any():
-            i = np.argmin(np.where(m, lag, np.inf))
-            xs.append(d[i])
-            ys.append(lag[i])
-    if len(xs) >= 2:
-        slope, off = np.polyfit(np.asarray(xs) - d[0], np.asarray(ys), 1)
-        off -= slope * d[0]
-    else:
-        slope, off = 0.0, float(lag.min())
-    # Keep the line under every observation: a host can never receive before the sample exists.
-    off += min(0.0, float((lag - (off + slope * d)).min()))
+    order = np.argsort(d, kind="stable")
+    # Seconds and microseconds keep the hull's cross products well inside float64 precision.
+    x, y = (d[order] - d[order[0]]) / 1e9, (lag[order] - lag[order].min()) / 1e3
+    hull = _lower_hull(x, y)
+    j = int(np.clip(np.searchsorted(x[hull], x.mean()), 1, len(hull) - 1))
+    a, b = hull[j - 1], hull[j]
+    slope_us_per_s = (y[b] - y[a]) / (x[b] - x[a]) if x[b] > x[a] else 0.0
+    slope = slope_us_per_s * 1e-6  # ns per ns
+    off = float(lag[order][a] - slope * d[order][a])
     resid = lag - (off + slope * d)
-    fit = ClockFit(float(off), float(slope * 1e6), source, len(d), float(np.sqrt(np.mean(resid**2))),
-                   float(np.abs(resid).max()))
+    # Precision: how far the lowest observation per time bin sits above the line.
+    bins = np.linspace(d.min(), d.max(), min(ENVELOPE_BINS, len(d) // 4) + 1)
+    which = np.clip(np.searchsorted(bins, d, side="right") - 1, 0, len(bins) - 2)
+    floor = [resid[which == k].min() for k in range(len(bins) - 1) if np.any(which == k)]
+    fit = ClockFit(off, float(slope * 1e6), source, len(d), float(np.sqrt(np.mean(resid**2))),
+                   float(np.abs(resid).max()), float(np.sqrt(np.mean(np.square(floor)))))
     return fit, np.round(resid).astype(np.int64)
+
+
+def rising_edges(level: np.ndarray) -> np.ndarray:
+    """Indices of the first high sample of every pulse (a pulse already high at index 0 counts)."""
+    lv = np.asarray(level, dtype=bool)
+    if not len(lv):
+        return np.empty(0, dtype=np.int64)
+    return np.flatnonzero(np.diff(np.concatenate([[False], lv]).astype(np.int8)) > 0)
+
+
+@dataclass(frozen=True)
+class StrobeMap:
+    """Frame k of a camera exposed at the k-th strobe edge recorded on the reference sample clock."""
+
+    frame: np.ndarray  # frame sequence number of each edge seen
+    t_ns: np.ndarray  # that edge on the run time base
+    period_ns: float
+    residual_rms_ns: float  # edges against a straight line: the camera's own clock jitter + quantisation
+    quantisation_ns: float  # ± half a reference sample: the exposure started inside that sample period
+
+    def times(self, seq: np.ndarray) -> np.ndarray:
+        """Frame times: the frame's own edge where it was seen, interpolated across reference losses."""
+        s = np.asarray(seq, dtype=np.float64)
+        t = np.interp(s, self.frame, self.t_ns.astype(np.float64))
+        # Outside the edges seen (the reference stopped first): extend by the measured period.
+        lo, hi = s < self.frame[0], s > self.frame[-1]
+        t[lo] = self.t_ns[0] + (s[lo] - self.frame[0]) * self.period_ns
+        t[hi] = self.t_ns[-1] + (s[hi] - self.frame[-1]) * self.period_ns
+        return np.round(t).astype(np.int64)
+
+
+def strobe_map(edge_t_ns: np.ndarray, sample_period_ns: float, frame0_guess_ns: float,
+               nominal_period_ns: float) -> StrobeMap | None:
+    """Number the strobe edges frame by frame.
+
+    Edges lost in a reference gap are skipped by rounding the time between the edges around it
+    to whole frame periods; which edge is frame 0 comes from the camera's own (fitted) clock,
+    which only has to be right to within half a frame period.
+    """
+    t = np.asarray(edge_t_ns, dtype=np.float64) - sample_period_ns / 2.0
+    if len(t) < 2:
+        return None
+    diffs = np.diff(t)
+    period = float(np.median(diffs)) if len(diffs) else nominal_period_ns
+    steps = np.maximum(1, np.round(diffs / period)).astype(np.int64)
+    k = np.concatenate([[0], np.cumsum(steps)])
+    k0 = round(float(t[0] - frame0_guess_ns) / period)
+    frame = k + k0
+    slope, off = np.polyfit(frame.astype(np.float64), t, 1)
+    resid = t - (off + slope * frame)
+    return StrobeMap(frame.astype(np.int64), np.round(t).astype(np.int64), float(slope),
+                     float(np.sqrt(np.mean(resid**2))), sample_period_ns / 2.0)

@@ -10,6 +10,9 @@ from weldctl.schema import is_url
 
 from ._recorder import Recorder, RecordResult, StreamStats
 
+BEHIND_FILL = 0.25  # queue share that means the writer is falling behind
+AT_RISK_WARN_S = 1.0
+
 
 def _mb(n: float) -> str:
     return f"{n / 1e6:,.1f}"
@@ -19,7 +22,7 @@ def stream_table(stats: dict[str, StreamStats], elapsed_s: float, title: str) ->
     t = Table(title=title, title_justify="left", expand=False)
     for col, just in (("stream", "left"), ("kind", "left"), ("rate Hz", "right"), ("nominal", "right"),
                       ("samples", "right"), ("lost", "right"), ("gaps", "right"), ("queue", "right"),
-                      ("MB/s", "right"), ("state", "left")):
+                      ("at risk s", "right"), ("MB/s", "right"), ("state", "left")):
         t.add_column(col, justify=just)  # type: ignore[arg-type]
     total_bytes = 0
     for s in stats.values():
@@ -27,11 +30,15 @@ def stream_table(stats: dict[str, StreamStats], elapsed_s: float, title: str) ->
         total_bytes += s.bytes
         lost = f"[bold red]{s.lost:,}[/]" if s.lost else "0"
         queue = f"{s.queue_fill:4.0%}"
-        if s.queue_fill > 0.5:
-            queue = f"[bold yellow]{queue} behind[/]"
+        if s.queue_fill > BEHIND_FILL or s.behind:
+            # The writer is not keeping up: data at risk grows, and a full queue drops (and records) blocks.
+            queue = f"[bold yellow]{queue} writer behind[/]"
+        risk = f"{s.at_risk_s:.2f}"
+        if s.at_risk_s > AT_RISK_WARN_S:
+            risk = f"[bold yellow]{risk}[/]"
         state = f"[red]{s.state}: {s.error}[/]" if s.error else s.state
         t.add_row(s.name, s.kind, f"{rate:,.0f}", f"{s.nominal_rate_hz:,.0f}", f"{s.samples:,}", lost,
-                  str(s.gaps), queue, _mb(s.bytes / elapsed_s if elapsed_s > 0 else 0), state)
+                  str(s.gaps), queue, risk, _mb(s.bytes / elapsed_s if elapsed_s > 0 else 0), state)
     t.caption = f"total {_mb(total_bytes)} MB, {_mb(total_bytes / elapsed_s if elapsed_s else 0)} MB/s"
     return t
 

@@ -4,39 +4,37 @@ from __future__ import annotations
 
 import errno
 import queue
+import shutil
 import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 
-from weldctl.schema import RunManifest, RunWriter, StreamSpec
+from weldctl.schema import RunManifest, RunWriter, is_url
 
 from ._block import Block
 from ._device import Device
 from ._errors import RecordingError
 from ._finalize import finalize_run
+from ._pipe import Pipe, StreamStats
 
 IDLE_SLEEP_S = 0.002
 READ_TIMEOUT_S = 0.2
+MIN_FLUSH_GAP_S = 0.05
+RESERVE_MAX_BYTES = 16 << 20
+RESERVE_SHARE = 0.05
 
 
-@dataclass
-class StreamStats:
-    name: str
-    kind: str
-    nominal_rate_hz: float
-    bytes_per_sample: int
-    samples: int = 0  # written to the store
-    received: int = 0  # read from the device
-    lost: int = 0
-    gaps: int = 0
-    bytes: int = 0
-    queue_fill: float = 0.0
-    state: str = "starting"
-    error: str = ""
+def _is_disk_full(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 @dataclass
@@ -53,32 +51,6 @@ class RecordResult:
         return not self.error
 
 
-class _Pipe:
-    """One device's path to the writer."""
-
-    def __init__(self, device: Device, spec: StreamSpec, queue_seconds: float) -> None:
-        self.device = device
-        self.spec = spec
-        per_block = max(1, getattr(device, "block_samples", 1))
-        blocks = max(4, int(queue_seconds * spec.nominal_rate_hz / per_block))
-        self.queue: queue.Queue[Block] = queue.Queue(maxsize=blocks)
-        self.stats = StreamStats(spec.name, spec.kind.value, spec.nominal_rate_hz, spec.bytes_per_sample)
-        self.expected_seq: int | None = None
-        self.provisional: int | None = None
-        self.last_dev_ns: int | None = None
-        self.finished = threading.Event()
-        self.obs_dev: list[int] = []
-        self.obs_host: list[int] = []
-        self.gap_rows: list[dict[str, object]] = []
-        self.lock = threading.Lock()
-
-    def device_ns(self, block: Block) -> np.ndarray:
-        """Device time of each sample: its timestamps, or sequence number over the nominal rate."""
-        if block.t_dev_ns is not None:
-            return np.asarray(block.t_dev_ns, dtype=np.int64)
-        return np.round(block.seq.astype(np.float64) * (1e9 / self.spec.nominal_rate_hz)).astype(np.int64)
-
-
 class Recorder:
     def __init__(self, devices: list[Device], manifest: RunManifest, out: str, *, overwrite: bool = False,
                  queue_seconds: float = 4.0, flush_interval_s: float = 0.5,
@@ -93,10 +65,18 @@ class Recorder:
         self._stop = threading.Event()
         self._stop_reason = ""
         self._error = ""
-        self.pipes: list[_Pipe] = []
+        self.pipes: list[Pipe] = []
         self.writer: RunWriter | None = None
         self.t0_ns = 0
         self.end_ns: int | None = None  # run-time end of a --duration recording: samples after it are not kept
+        self._write_failed = False
+
+    def _reserve_bytes(self) -> int:
+        """Disk held back for finalizing (sample times, events, checksums) when the disk fills up."""
+        if is_url(self.out):
+            return 0
+        free = shutil.disk_usage(self.out).free
+        return int(min(RESERVE_MAX_BYTES, RESERVE_SHARE * free))
 
     # -- control -------------------------------------------------------------------------
     def stop(self, reason: str) -> None:
@@ -118,8 +98,20 @@ class Recorder:
     def run(self, duration_s: float | None = None, stop_after_sequence: bool = True,
             on_tick: Callable[[Recorder], None] | None = None, tick_s: float = 0.25) -> RecordResult:
         specs = [d.configure() for d in self.devices]
-        self.pipes = [_Pipe(d, s, self.queue_seconds) for d, s in zip(self.devices, specs, strict=True)]
-        self.writer = RunWriter.create(self.out, self.manifest, specs, overwrite=self.overwrite)
+        self.pipes = [Pipe(d, s, self.queue_seconds) for d, s in zip(self.devices, specs, strict=True)]
+        try:
+            self.writer = RunWriter.create(self.out, self.manifest, specs, overwrite=self.overwrite)
+            # Sim truth is known before the run (and on the run time base), so a recovered store has it too.
+            for name, (tbl, dtypes) in (self.truth() if self.truth else {}).items():
+                self.writer.write_truth(name, tbl, dtypes)
+            self.writer.reserve_space(self._reserve_bytes())
+        except OSError as exc:
+            where = self.writer.uri if self.writer else self.out
+            if _is_disk_full(exc):
+                raise RecordingError(f"disk full before recording started ({where})",
+                                     "free space or record to another --out") from None
+            raise RecordingError(f"cannot write the run store at {where}: {exc}",
+                                 "check the --out folder is writable") from None
         old_handler = None
         if threading.current_thread() is threading.main_thread():
             old_handler = signal.signal(signal.SIGINT, lambda *_: self.stop("interrupted (Ctrl-C)"))
@@ -127,6 +119,8 @@ class Recorder:
         # Known up front, so no sample past the end is written while the stop is still being noticed.
         self.end_ns = int(duration_s * 1e9) if duration_s is not None else None
         self.t0_ns = time.monotonic_ns()
+        # start_utc is the run's t = 0 (the trigger): what a crash test or a log line is compared with.
+        self.writer.set_manifest(self.manifest.model_copy(update={"start_utc": datetime.now(UTC)}))
         threads = [threading.Thread(target=self._acquire, args=(p,), name=f"acq-{p.spec.name}", daemon=True)
                    for p in self.pipes]
         writer_thread = threading.Thread(target=self._write_loop, name="writer", daemon=True)
@@ -165,16 +159,22 @@ class Recorder:
         duration = self.end_ns / 1e9 if by_duration and self.end_ns is not None else self.elapsed_s()
         fits: dict[str, object] = {}
         try:
-            truth = self.truth() if self.truth else None
-            fits = dict(finalize_run(self.writer, status="finalized", truth=truth))
+            if self._write_failed:
+                # Give back the reserved space, cut every array to what really reached the disk.
+                self.writer.release_space()
+                self.writer = RunWriter.reopen(self.writer.uri)
+                self._account_unwritten()
+                self._flush_tables()
+            fits = dict(finalize_run(self.writer, status="finalized"))
         except OSError as exc:
             self._error = self._error or f"could not finalize the store: {exc}"
+            self._error += " — free space, then `weldctl recover` finalizes it"
         if on_tick:
             on_tick(self)
         return RecordResult(self.writer.uri, self.stats, duration, self._stop_reason, self._error, fits)
 
     # -- acquisition -------------------------------------------------------------------------
-    def _acquire(self, pipe: _Pipe) -> None:
+    def _acquire(self, pipe: Pipe) -> None:
         dev, st = pipe.device, pipe.stats
         st.state = "recording"
         try:
@@ -184,23 +184,27 @@ class Recorder:
                     if dev.done:
                         break
                     continue
-                self._account(pipe, block)
-                try:
-                    pipe.queue.put_nowait(block)
-                except queue.Full:
-                    self._record_gap(pipe, int(block.seq[0]), len(block), "queue_overflow",
-                                     pipe.device_ns(block)[0], "writer behind: block dropped")
+                block.recv_mono_ns = time.monotonic_ns()
+                pipe.account(block)
+                if not block.queue_faults:
+                    pipe.enqueue(block)
+                else:
+                    pipe.enqueue_with_faults(block)
                 st.queue_fill = pipe.queue.qsize() / pipe.queue.maxsize
             st.state = "done" if dev.done else "stopped"
         except Exception as exc:
             st.state = "failed"
             st.error = f"{type(exc).__name__}: {exc}"
             t_dev = (pipe.last_dev_ns or 0) + int(1e9 / pipe.spec.nominal_rate_hz)
-            self._record_gap(pipe, pipe.expected_seq or 0, 0, "disconnect", t_dev, st.error)
+            pipe.record_gap(pipe.expected_seq or 0, 0, "disconnect", t_dev, st.error)
         finally:
+            # Losses the device reported with no sample after them (at the very end) still count.
+            for g in sorted(pipe.reported.values(), key=lambda g: g.seq_start):
+                pipe.record_gap(g.seq_start, g.count, g.kind, pipe.last_dev_ns or 0, g.note)
+            pipe.reported.clear()
             pipe.finished.set()
 
-    def _short_of_end(self, pipe: _Pipe) -> bool:
+    def _short_of_end(self, pipe: Pipe) -> bool:
         """After a --duration stop, keep reading until this stream has covered the whole duration."""
         if self.end_ns is None or not self._stop_reason.startswith("duration"):
             return False
@@ -211,47 +215,18 @@ class Recorder:
             return False
         return pipe.last_dev_ns + (pipe.provisional or 0) < self.end_ns
 
-    def _account(self, pipe: _Pipe, block: Block) -> None:
-        """Sequence checks, clock observations; every missing sample becomes a gap row."""
-        st = pipe.stats
-        dev_ns = pipe.device_ns(block)
-        period = round(1e9 / pipe.spec.nominal_rate_hz)
-        if pipe.provisional is None:
-            pipe.provisional = int(block.t_host_ns - dev_ns[-1])
-        reported = {g.seq_start: g for g in block.gaps}
-        seq = block.seq
-        prev = np.concatenate([[pipe.expected_seq if pipe.expected_seq is not None else seq[0]], seq[:-1] + 1])
-        for i in np.flatnonzero(seq != prev):
-            start, count = int(prev[i]), int(seq[i] - prev[i])
-            g = reported.get(start)
-            kind, note = (g.kind, g.note) if g else ("seq_gap", "sequence number jumped")
-            self._record_gap(pipe, start, count, kind, int(dev_ns[i]) - count * period, note)
-        pipe.expected_seq = int(seq[-1]) + 1
-        pipe.last_dev_ns = int(dev_ns[-1])
-        st.received += len(block)
-        with pipe.lock:
-            pipe.obs_dev.append(int(dev_ns[-1]))
-            pipe.obs_host.append(int(block.t_host_ns))
-
-    def _record_gap(self, pipe: _Pipe, seq_start: int, count: int, kind: str, t_dev_ns: int, note: str) -> None:
-        period = 1e9 / pipe.spec.nominal_rate_hz
-        t0 = int(t_dev_ns) + (pipe.provisional or 0)
-        row = {"t_ns": t0, "t_end_ns": t0 + round(count * period), "stream": pipe.spec.name, "kind": "gap",
-               "value": float(seq_start), "count": int(count), "note": f"{kind}: {note}".strip(": ")}
-        with pipe.lock:
-            pipe.gap_rows.append(row)
-        pipe.stats.lost += count
-        pipe.stats.gaps += 1
-
     # -- writing -----------------------------------------------------------------------------
     def _write_loop(self) -> None:
         assert self.writer is not None
         last_flush = time.monotonic()
+        flush_cost = 0.0
         try:
             while True:
                 busy = False
                 for pipe in self.pipes:
-                    for _ in range(8):
+                    # Everything queued when the pass reaches this stream: a stream of many small
+                    # blocks (IR, one frame each) is not starved behind one of large ones.
+                    for _ in range(max(1, pipe.queue.qsize())):
                         try:
                             block = pipe.queue.get_nowait()
                         except queue.Empty:
@@ -259,32 +234,48 @@ class Recorder:
                         busy = True
                         self._write_block(pipe, block)
                     pipe.stats.queue_fill = pipe.queue.qsize() / pipe.queue.maxsize
-                if time.monotonic() - last_flush >= self.flush_interval_s:
-                    self._flush()
+                # What is at risk in a crash is the time between flushes plus one flush: start the next
+                # one early by what flushes cost lately, so the sum stays near flush_interval_s.
+                if time.monotonic() - last_flush >= max(MIN_FLUSH_GAP_S, self.flush_interval_s - 1.5 * flush_cost):
                     last_flush = time.monotonic()
+                    self._flush()
+                    took = time.monotonic() - last_flush
+                    flush_cost = took if took > flush_cost else 0.8 * flush_cost + 0.2 * took
                 if not busy:
                     if self._stop.is_set() and all(p.finished.is_set() and p.queue.empty() for p in self.pipes):
                         break
                     time.sleep(IDLE_SLEEP_S)
             self._flush()
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                self.fail(f"disk full while writing {self.writer.uri}: recording stopped; "
-                          "data up to the last flush is kept — free space, then `weldctl recover`")
+        except Exception as exc:
+            self._write_failed = True
+            if _is_disk_full(exc):
+                self.fail(f"disk full while writing {self.writer.uri}: recording stopped cleanly; everything "
+                          "flushed before it is kept and finalized")
             else:
-                self.fail(f"write failed: {exc}")
+                self.fail(f"write failed ({type(exc).__name__}: {exc}): recording stopped")
             self._drain_after_failure()
 
     def _drain_after_failure(self) -> None:
+        """Keep taking blocks off the queues until acquisition has stopped, so nothing blocks."""
         for pipe in self.pipes:
-            pipe.finished.wait(timeout=5)
+            while not pipe.finished.wait(timeout=0.05):
+                while not pipe.queue.empty():
+                    pipe.queue.get_nowait()
             while not pipe.queue.empty():
-                b = pipe.queue.get_nowait()
-                self._record_gap(pipe, int(b.seq[0]), len(b), "write_failed", pipe.device_ns(b)[0], "not written")
+                pipe.queue.get_nowait()
 
-    def _write_block(self, pipe: _Pipe, block: Block) -> None:
+    def _account_unwritten(self) -> None:
+        """After a failed write: every received sample past what reached the disk becomes a gap."""
         assert self.writer is not None
-        t_prov = pipe.device_ns(block) + (pipe.provisional or 0)
+        for pipe in self.pipes:
+            app = self.writer.streams[pipe.spec.name]
+            if pipe.first_seq is not None:
+                pipe.account_unwritten(int(app.seq[app.n - 1]) + 1 if app.n else pipe.first_seq)
+
+    def _write_block(self, pipe: Pipe, block: Block) -> None:
+        assert self.writer is not None
+        dev_ns = pipe.device_ns(block)
+        t_prov = dev_ns + (pipe.provisional or 0)
         data, seq = block.data, block.seq
         if self.end_ns is not None and t_prov[-1] >= self.end_ns:
             keep = int(np.searchsorted(t_prov, self.end_ns))
@@ -292,10 +283,13 @@ class Recorder:
             if not keep:
                 return
         self.writer.streams[pipe.spec.name].append(data, t_prov, seq)
+        if pipe.oldest_unflushed_ns is None:
+            # The block's first sample waited in the device for one block before it was read.
+            pipe.oldest_unflushed_ns = block.recv_mono_ns - int(len(block) * 1e9 / pipe.spec.nominal_rate_hz)
         pipe.stats.samples += len(data)
         pipe.stats.bytes += data.nbytes
 
-    def _flush(self) -> None:
+    def _flush_tables(self) -> None:
         assert self.writer is not None
         for pipe in self.pipes:
             with pipe.lock:
@@ -305,7 +299,16 @@ class Recorder:
                 self.writer.append_clock_observations(pipe.spec.name, dev, host, pipe.provisional or 0)
             if gaps:
                 self.writer.add_events(gaps)
+
+    def _flush(self) -> None:
+        assert self.writer is not None
+        self._flush_tables()
         self.writer.flush()
+        now = time.monotonic_ns()
+        for pipe in self.pipes:
+            if pipe.oldest_unflushed_ns is not None:
+                pipe.stats.at_risk_s = max(pipe.stats.at_risk_s, (now - pipe.oldest_unflushed_ns) / 1e9)
+            pipe.oldest_unflushed_ns = None
 
 
 def raise_on_failure(result: RecordResult) -> None:

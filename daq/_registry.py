@@ -23,6 +23,11 @@ def build_devices(rig: Rig, process=None) -> list[Device]:  # type: ignore[no-un
             devices.append(sim_classes[cfg.kind](cfg, process))
         else:
             devices.append(driver_class(cfg.driver)(cfg))
+    by_name = {d.name: d for d in devices}
+    for cam in devices:
+        strobe = getattr(cam.config, "strobe", None)
+        if strobe and cam.config.driver == "sim" and strobe.split(".")[0] in by_name:
+            by_name[strobe.split(".")[0]].wire_strobe(cam)  # type: ignore[attr-defined]
     return devices
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from weldctl.schema import Rig, RunManifest, validate_run_id
 
+from ._clock import reference_stream
 from ._recorder import Recorder, RecordResult
 from ._registry import build_devices, sim_process
 
@@ -33,9 +34,14 @@ def make_recorder(rig: Rig, run_id: str, out: str, *, overwrite: bool = False,
     devices = build_devices(rig, process)
     truth: Callable[[], dict[str, tuple[dict, dict]]] | None = None
     if process is not None:
+        # Truth goes on the run time base: the reference device's sample clock when the rig has one.
+        ref_name = reference_stream([d.config for d in devices])
+        ref = next((d for d in devices if d.name == ref_name), None)
+        to_run = getattr(ref, "run_time_ns", None)
+
         def truth() -> dict[str, tuple[dict, dict]]:
-            return {"welds": process.truth_welds(), "pores": process.truth_pores(),
-                    "signals": process.truth_signals()}
+            return {"welds": process.truth_welds(to_run), "pores": process.truth_pores(to_run),
+                    "signals": process.truth_signals(to_run_ns=to_run)}
     return Recorder(devices, manifest, out, overwrite=overwrite, queue_seconds=rig.recorder.queue_seconds,
                     flush_interval_s=rig.recorder.flush_interval_s, truth=truth)
 

@@ -1,6 +1,6 @@
 """Data at the edges: rig files, run manifests, stream specs, and the run-store layout."""
 
-from ._checksum import VerifyReport, verify_checksums, write_checksums
+from ._checksum import VerifyReport, has_checksums, verify_checksums, write_checksums
 from ._device_base import DeviceBase
 from ._errors import RigFileError, RunIdError, StoreError, WeldctlError
 from ._import_mapping import (
@@ -100,6 +100,7 @@ __all__ = [
     "check_destination",
     "default_sim_rig",
     "dump_rig",
+    "has_checksums",
     "is_url",
     "load_mapping",
     "load_rig",

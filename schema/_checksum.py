@@ -57,6 +57,16 @@ class VerifyReport:
         return not (self.missing or self.changed or self.added)
 
 
+def has_checksums(uri: str) -> bool:
+    """True when the store has a complete checksum manifest (finalize got to its last step)."""
+    fs, root = _fs_and_root(uri)
+    try:
+        with fs.open(f"{root}/{CHECKSUMS_DOC}", "r") as f:
+            return isinstance(json.load(f)["attributes"]["files"], dict)
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return False
+
+
 def verify_checksums(uri: str) -> VerifyReport:
     fs, root = _fs_and_root(uri)
     try:

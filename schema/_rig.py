@@ -43,6 +43,10 @@ class SimCameraConfig(_SimDevice):
     fps: float = Field(default=1000.0, gt=0)
     clock: ClockSource = ClockSource.device
     block_frames: int = Field(default=25, gt=0, description="frames handed over per read")
+    strobe: str | None = Field(
+        default=None, pattern=r"^[a-z][a-z0-9_]{0,31}\.camera_strobe$",
+        description="'<daq stream>.camera_strobe': the DAQ channel wired to this camera's exposure strobe",
+    )
 
 
 class SimIRConfig(_SimDevice):
@@ -137,6 +141,15 @@ class Rig(BaseModel):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"device names must be unique; repeated: {', '.join(dupes)}")
+        daqs = {d.name: d for d in self.devices if d.kind == "daq"}
+        for d in self.devices:
+            strobe = getattr(d, "strobe", None)
+            if strobe:
+                daq, channel = strobe.split(".", 1)
+                wired = [getattr(c, "name", c) for c in getattr(daqs.get(daq), "channels", [])]
+                if channel not in wired:
+                    raise ValueError(f"camera {d.name!r}: strobe {strobe!r} needs a daq device {daq!r} "
+                                     f"with a {channel!r} channel")
         return self
 
     @property

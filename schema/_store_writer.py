@@ -32,6 +32,9 @@ from ._version import SCHEMA_VERSION
 
 OBSERVATIONS = "observations"
 PROVISIONAL = "provisional_offset_ns"
+STASHED_EVENTS = "events_pending"  # under clock/: the events table while finalize rewrites it
+TRIM_TAIL = 1 << 22  # samples checked for unwritten tails on recovery
+RESERVE = ".weldctl-reserve"  # disk space held back so a full disk can still be finalized
 # Unwritten tail elements read as this, so recovery can tell them from real samples.
 UNWRITTEN = -1
 
@@ -155,11 +158,20 @@ class RunWriter:
 
     @classmethod
     def reopen(cls, uri: str) -> RunWriter:
-        """Open an existing store for recovery: appenders resume at the committed length."""
+        """Open an existing store for recovery, trimmed to the prefix every array agrees on.
+
+        A recorder killed mid-flush can leave data, t_ns and seq of different lengths, and
+        tails of t_ns/seq that were resized but never written (they read as UNWRITTEN).
+        """
         from ._store_reader import RunReader
 
         reader = RunReader(uri)
+        if not is_url(uri):
+            for leftover in local_path(uri).rglob("*.partial"):  # half-written chunks of a killed writer
+                leftover.unlink(missing_ok=True)
         group = zarr.open_group(zarr_store(uri, read_only=False), mode="r+", zarr_format=3)
+        for name in reader.specs:
+            _trim_stream(group[STREAMS][name])
         streams = {
             name: StreamAppender(group[STREAMS][name], spec, create=False) for name, spec in reader.specs.items()
         }
@@ -238,11 +250,83 @@ class RunWriter:
             raise StoreError(f"{stream}: {len(t_ns)} times for {app.n} samples")
         app.t_ns[: app.n] = t_ns.astype(np.int64)
 
+    def clock_attrs(self, stream: str | None = None) -> dict[str, object]:
+        g = self.group[CLOCK] if stream is None else self.group[CLOCK].get(stream)
+        return dict(g.attrs) if g is not None else {}
+
+    def set_clock_attrs(self, stream: str | None, attrs: Mapping[str, object]) -> None:
+        """Attrs of clock/<stream> (or of clock/ itself for the run time base when stream is None)."""
+        g = self.group[CLOCK] if stream is None else self.group[CLOCK].require_group(stream)
+        g.attrs.update(dict(attrs))
+
+    def set_clock_array(self, stream: str, name: str, values: np.ndarray, attrs: Mapping[str, object]) -> None:
+        """A small working array under clock/<stream>/ (e.g. a write-ahead copy); attrs are set last,
+        so an array cut short by a crash never carries them."""
+        g = self.group[CLOCK].require_group(stream)
+        arr = g.create_array(name, data=np.asarray(values), overwrite=True)
+        arr.attrs.update(dict(attrs))
+
+    def clock_array(self, stream: str, name: str) -> tuple[np.ndarray, dict[str, object]] | None:
+        g = self.group[CLOCK].get(stream)
+        if g is None or name not in g:
+            return None
+        return np.asarray(g[name][:]), dict(g[name].attrs)
+
+    def drop_clock_array(self, stream: str, name: str) -> None:
+        g = self.group[CLOCK].get(stream)
+        if g is not None and name in g:
+            del g[name]
+
+    def stash_events(self, rows: Mapping[str, object]) -> None:
+        """Keep a copy of the final events table before it is rewritten (finalize is restartable)."""
+        g = write_table(self.group[CLOCK], STASHED_EVENTS, rows, EVENT_COLUMNS, dim="event")
+        g.attrs["complete"] = True  # a stash cut short by a crash is ignored and written again
+
+    def stashed_events(self) -> dict[str, np.ndarray] | None:
+        g = self.group[CLOCK]
+        if STASHED_EVENTS not in g or not g[STASHED_EVENTS].attrs.get("complete"):
+            return None
+        return read_table(g[STASHED_EVENTS])
+
+    def drop_stashed_events(self) -> None:
+        if STASHED_EVENTS in self.group[CLOCK]:
+            del self.group[CLOCK][STASHED_EVENTS]
+
+    def reserve_space(self, nbytes: int) -> None:
+        """Hold ``nbytes`` of disk (local stores only) so finalizing still works when the disk fills."""
+        if is_url(self.uri) or nbytes <= 0:
+            return
+        with open(local_path(self.uri) / RESERVE, "wb") as f:
+            f.truncate(0)
+            f.write(b"\0" * nbytes)  # real blocks, not a sparse file: they must be taken from the disk
+
+    def release_space(self) -> None:
+        if not is_url(self.uri):
+            (local_path(self.uri) / RESERVE).unlink(missing_ok=True)
+
     def set_manifest(self, manifest: RunManifest) -> None:
         self.manifest = manifest
         self.group.attrs[ROOT_ATTR] = {"schema_version": SCHEMA_VERSION, "manifest": manifest.model_dump(mode="json")}
 
     def finalize(self, status: RunStatus = "finalized") -> None:
         self.flush()
+        self.release_space()
         self.set_manifest(self.manifest.model_copy(update={"status": status}))
         write_checksums(self.uri)
+
+
+def _trim_stream(group: zarr.Group) -> int:
+    """Cut data, t_ns and seq to their consistent prefix; returns its length."""
+    arrays = [group["data"], group["t_ns"], group["seq"]]
+    n = min(a.shape[0] for a in arrays)
+    if n:
+        # Unwritten chunks read as the fill value; trust only what precedes the first of them.
+        # Only the last flush can be incomplete, so only the tail is read.
+        i0 = max(0, n - TRIM_TAIL)
+        t_ns, seq = np.asarray(group["t_ns"][i0:n]), np.asarray(group["seq"][i0:n])
+        bad = np.flatnonzero((t_ns == UNWRITTEN) | (seq == UNWRITTEN))
+        n = i0 + int(bad[0]) if len(bad) else n
+    for a in arrays:
+        if a.shape[0] != n:
+            a.resize((n, *a.shape[1:]))
+    return n

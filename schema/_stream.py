@@ -57,6 +57,10 @@ class StreamSpec(BaseModel):
     nominal_rate_hz: float = Field(gt=0)
     clock: ClockSource = ClockSource.host
     trigger: str | None = Field(default=None, description="shared start trigger line, if any")
+    strobe: str | None = Field(
+        default=None, pattern=r"^[a-z][a-z0-9_]{0,31}\.[A-Za-z0-9_]+$",
+        description="'<stream>.<channel>' that records this camera's exposure strobe (frame k = k-th edge)",
+    )
     chunk: int = Field(default=0, ge=0, description="samples per chunk along time; 0 picks a default")
 
     @field_validator("dtype")

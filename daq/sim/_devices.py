@@ -23,6 +23,8 @@ from ._source import SimSource
 # Devices start a few ms apart, as real ones do; alignment must not assume a common start.
 START_DELAY_S = {"camera": 0.0031, "ir": 0.0047, "daq": 0.0, "audio": 0.0113, "oct": 0.0019}
 SIGNAL_BLOCK_S = 0.02
+STROBE_DUTY = 0.5  # share of a frame period the camera's strobe output is high
+STROBE_HIGH_V = 5.0
 
 
 def _seed(process: WeldProcess, name: str) -> int:
@@ -65,7 +67,13 @@ class SimCamera(_SimDevice, Camera):
             max_r = max((w.keyhole_radius_px for w in self.process.welds), default=5.0) * 1.5 + 1
             self._bank = FrameBank(c.width, c.height, max_r, seed=_seed(self.process, c.name))
         return StreamSpec(name=c.name, kind=self.kind, device="sim-camera", driver="sim", dtype="uint8",
-                          sample_shape=(c.height, c.width), units="counts", nominal_rate_hz=c.fps, clock=c.clock)
+                          sample_shape=(c.height, c.width), units="counts", nominal_rate_hz=c.fps, clock=c.clock,
+                          strobe=c.strobe)
+
+    def strobe_level(self, t_true: np.ndarray) -> np.ndarray:
+        """The camera's exposure strobe at true times: high for the first half of every frame period."""
+        phase = (np.asarray(t_true) - self.start_delay_s) * self.rate_hz * (1.0 + self.fault.drift_ppm * 1e-6)
+        return (phase >= 0) & (phase - np.floor(phase) < STROBE_DUTY)
 
     def _render(self, t_true: np.ndarray, index: np.ndarray) -> np.ndarray:
         assert self._bank is not None
@@ -101,6 +109,10 @@ class SimDaq(_SimDevice, DaqDevice):
     def __init__(self, cfg: SimDaqConfig, process: WeldProcess) -> None:
         DaqDevice.__init__(self, cfg)
         self._setup(cfg, process, cfg.rate_hz, int(cfg.rate_hz * SIGNAL_BLOCK_S))
+        self.strobed: SimCamera | None = None  # the camera wired to the camera_strobe channel
+
+    def wire_strobe(self, camera: SimCamera) -> None:
+        self.strobed = camera
 
     def _do_configure(self) -> StreamSpec:
         c = self.config
@@ -121,7 +133,7 @@ class SimDaq(_SimDevice, DaqDevice):
             elif ch == "laser_on":
                 out[:, j] = 5.0 * self.process.laser_on(t_true)
             elif ch == "camera_strobe":
-                out[:, j] = 0.0
+                out[:, j] = STROBE_HIGH_V * self.strobed.strobe_level(t_true) if self.strobed else 0.0
         return out
 
 

@@ -6,6 +6,7 @@ their own (possibly drifting) clocks; the truth tables record what really happen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -184,14 +185,23 @@ class WeldProcess:
         return out
 
     # -- truth tables -------------------------------------------------------------------------
-    def truth_welds(self) -> tuple[dict[str, list[object]], dict[str, str]]:
+    # ``to_run_ns`` maps true time (s) onto the run time base (ns); by default the host clock,
+    # which the sim treats as true time.
+    @staticmethod
+    def _ns(t: np.ndarray | list[float] | float, to_run_ns: Callable[[np.ndarray], np.ndarray] | None) -> np.ndarray:
+        arr = np.atleast_1d(np.asarray(t, dtype=np.float64))
+        return to_run_ns(arr) if to_run_ns else np.round(arr * 1e9).astype(np.int64)
+
+    def truth_welds(self, to_run_ns: Callable[[np.ndarray], np.ndarray] | None = None,
+                    ) -> tuple[dict[str, list[object]], dict[str, str]]:
         rows: dict[str, list[object]] = {k: [] for k in (
             "weld_id", "t_start_ns", "t_end_ns", "condition", "penetration", "porosity", "n_pores",
             "depth_mm", "laser_power_w", "speed_mm_s", "focus_offset_mm", "gap_mm", "workpiece")}
         for w in self.welds:
             p = w.plan
-            for k, v in (("weld_id", p.weld_id), ("t_start_ns", round(w.t_start * 1e9)),
-                         ("t_end_ns", round(w.t_end * 1e9)), ("condition", p.condition or "baseline"),
+            t_start, t_end = (int(x) for x in self._ns([w.t_start, w.t_end], to_run_ns))
+            for k, v in (("weld_id", p.weld_id), ("t_start_ns", t_start),
+                         ("t_end_ns", t_end), ("condition", p.condition or "baseline"),
                          ("penetration", str(w.penetration)), ("porosity", "present" if len(w.pores) else "none"),
                          ("n_pores", len(w.pores)), ("depth_mm", w.depth_mm), ("laser_power_w", p.laser_power_w),
                          ("speed_mm_s", p.speed_mm_s), ("focus_offset_mm", p.focus_offset_mm),
@@ -203,14 +213,17 @@ class WeldProcess:
                   "gap_mm": "float64", "workpiece": "str"}
         return rows, dtypes
 
-    def truth_pores(self) -> tuple[dict[str, list[object]], dict[str, str]]:
+    def truth_pores(self, to_run_ns: Callable[[np.ndarray], np.ndarray] | None = None,
+                    ) -> tuple[dict[str, list[object]], dict[str, str]]:
         weld_ids = [self.weld_at(float(tp)).plan.weld_id for tp in self.pores]  # type: ignore[union-attr]
-        return ({"t_ns": [round(tp * 1e9) for tp in self.pores], "weld_id": weld_ids},
+        t_ns = self._ns(self.pores, to_run_ns) if len(self.pores) else np.empty(0, np.int64)
+        return ({"t_ns": [int(x) for x in t_ns], "weld_id": weld_ids},
                 {"t_ns": "int64", "weld_id": "int64"})
 
-    def truth_signals(self, rate_hz: float = 1000.0) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    def truth_signals(self, rate_hz: float = 1000.0, to_run_ns: Callable[[np.ndarray], np.ndarray] | None = None,
+                      ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         t = np.arange(0.0, self.end_s, 1.0 / rate_hz)
-        rows = {"t_ns": np.round(t * 1e9).astype(np.int64), "keyhole_depth_mm": self.keyhole_depth(t),
+        rows = {"t_ns": self._ns(t, to_run_ns), "keyhole_depth_mm": self.keyhole_depth(t),
                 "keyhole_area_px": self.keyhole_area(t), "ir_peak_c": self.ir_peak_c(t),
                 "photodiode_v": self.photodiode(t), "laser_on": self.laser_on(t).astype(np.int64)}
         return rows, {k: ("int64" if k in ("t_ns", "laser_on") else "float64") for k in rows}

@@ -44,6 +44,12 @@ class SimSource:
     def true_time(self, index: np.ndarray) -> np.ndarray:
         return self.start_delay_s + index / (self.rate_hz * (1.0 + self.fault.drift_ppm * 1e-6))
 
+    def run_time_ns(self, t_true: np.ndarray) -> np.ndarray:
+        """True time on this device's sample clock (ns since its first sample): the run time base
+        when this device is the rig's reference (hardware-timed on the shared start trigger)."""
+        t = (np.asarray(t_true, dtype=np.float64) - self.start_delay_s) * (1.0 + self.fault.drift_ppm * 1e-6)
+        return np.round(t * 1e9).astype(np.int64)
+
     def device_time_ns(self, t_true: np.ndarray) -> np.ndarray:
         d = self.fault.offset_ms * 1e-3 + (1.0 + self.fault.drift_ppm * 1e-6) * t_true
         return np.round(d * 1e9).astype(np.int64)
@@ -71,7 +77,11 @@ class SimSource:
             return None
         if wait_s > 0:
             time.sleep(wait_s)
-        gaps = self._take_losses(idx, t_true)
+        taken = self._take_losses(idx, t_true)
+        # A queue overflow happens in the recorder, not the device: those samples are delivered,
+        # marked so the recorder's queue path drops them.
+        gaps = [g for g in taken if g.kind != "queue_overflow"]
+        queue_faults = [g for g in taken if g.kind == "queue_overflow"]
         keep = np.ones(len(idx), dtype=bool)
         for g in gaps:
             keep &= ~((idx >= g.seq_start) & (idx < g.seq_start + g.count))
@@ -81,7 +91,8 @@ class SimSource:
         idx, t_true = idx[keep], t_true[keep]
         data = self._render(t_true, idx)
         return Block(data=data, seq=idx.astype(np.int64), t_host_ns=t_host_ns,
-                     t_dev_ns=self.device_time_ns(t_true) if self._has_device_clock() else None, gaps=gaps)
+                     t_dev_ns=self.device_time_ns(t_true) if self._has_device_clock() else None, gaps=gaps,
+                     queue_faults=queue_faults)
 
     def _take_losses(self, idx: np.ndarray, t_true: np.ndarray) -> list[Gap]:
         gaps: list[Gap] = []
@@ -95,7 +106,11 @@ class SimSource:
                     "at_s": float(self.true_time(np.array([idx[-1] + 1.0]))[0]), "count": loss.count - count}))
             gap = Gap(seq_start=start, count=count, kind=loss.kind)
             gaps.append(gap)
-            self.injected.append(gap)
+            last = self.injected[-1] if self.injected else None
+            if last and last.kind == gap.kind and last.seq_start + last.count == gap.seq_start:
+                self.injected[-1] = Gap(last.seq_start, last.count + gap.count, gap.kind)  # one loss, two blocks
+            else:
+                self.injected.append(gap)
         return gaps
 
     @property
