@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from weldctl.schema import Rig
@@ -19,9 +20,24 @@ def build_devices(rig: Rig) -> list[Device]:
     for cfg in rig.enabled_devices:
         if cfg.driver == "sim":
             devices.append(sim_classes[cfg.kind](cfg, process))
-        else:  # pragma: no cover - real drivers register here
-            raise NotImplementedError(f"driver {cfg.driver!r} is not available")
+        else:
+            devices.append(driver_class(cfg.driver)(cfg))
     return devices
+
+
+# driver name -> (module, class); the module (and its vendor library) is imported only when used.
+DRIVERS: dict[str, tuple[str, str]] = {
+    "aravis": ("._aravis_camera", "AravisCamera"),
+    "opencv": ("._opencv_camera", "OpenCVCamera"),
+}
+
+
+def driver_class(driver: str) -> Any:
+    try:
+        module, name = DRIVERS[driver]
+    except KeyError:
+        raise NotImplementedError(f"driver {driver!r} is not available") from None
+    return getattr(importlib.import_module(module, __package__), name)
 
 
 def sim_process(rig: Rig):  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from ._manifest import WeldPlan
+from ._rig_cam import AravisCameraConfig, OpenCVCameraConfig
 from ._stream import ClockSource
 
 
@@ -106,11 +107,15 @@ DeviceConfig = Annotated[
     | Annotated[SimIRConfig, Tag("sim.ir")]
     | Annotated[SimDaqConfig, Tag("sim.daq")]
     | Annotated[SimAudioConfig, Tag("sim.audio")]
-    | Annotated[SimOctConfig, Tag("sim.oct")],
+    | Annotated[SimOctConfig, Tag("sim.oct")]
+    | Annotated[AravisCameraConfig, Tag("aravis.camera")]
+    | Annotated[AravisCameraConfig, Tag("aravis.ir")]
+    | Annotated[OpenCVCameraConfig, Tag("opencv.camera")],
     Discriminator(
         _device_tag,
         custom_error_type="unknown_device",
-        custom_error_message="unknown driver.kind; allowed: sim.camera, sim.ir, sim.daq, sim.audio, sim.oct",
+        custom_error_message="unknown driver.kind; allowed: sim.camera, sim.ir, sim.daq, sim.audio, sim.oct, "
+                             "aravis.camera, aravis.ir, opencv.camera",
     ),
 ]
 
