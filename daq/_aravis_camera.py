@@ -65,14 +65,17 @@ class _FrameIds:
         self.last_raw: int | None = None
         self.seq = 0
 
-    def unwrap(self, raw: int) -> int:
+    def peek(self, raw: int) -> int:
+        """The sequence number ``raw`` would get, without moving on."""
         if self.last_raw is None:
-            self.seq = raw
-        elif raw > GEV_BLOCK_ID_MODULUS or self.last_raw > GEV_BLOCK_ID_MODULUS:
-            self.seq += raw - self.last_raw  # 64-bit ids (GigE Vision 2 / USB3 Vision) do not wrap
-        else:
-            self.seq += (raw - self.last_raw) % GEV_BLOCK_ID_MODULUS
-        self.last_raw = raw
+            return raw
+        if raw > GEV_BLOCK_ID_MODULUS or self.last_raw > GEV_BLOCK_ID_MODULUS:
+            return self.seq + raw - self.last_raw  # 64-bit ids (GigE Vision 2 / USB3 Vision) do not wrap
+        step = (raw - self.last_raw) % GEV_BLOCK_ID_MODULUS
+        return self.seq + (step - GEV_BLOCK_ID_MODULUS if step > GEV_BLOCK_ID_MODULUS // 2 else step)
+
+    def unwrap(self, raw: int) -> int:
+        self.seq, self.last_raw = self.peek(raw), raw
         return self.seq
 
 
@@ -94,21 +97,19 @@ class _AravisBase:
         self.frames_ok = 0
         self.frames_failed = 0
         self.frames_after_stop = 0
-        self.failed_ids: list[int] = []  # frame ids of failed buffers (0 = the camera gave none)
+        self.unnamed_failures = 0
+        self.failed_ids: list[int] = []  # raw frame ids of failed buffers (0 = the camera gave none)
+        self.failed_seq: list[int] = []  # the same, as sequence numbers (unwrapped), where there was an id
         self.failures_by_status: dict[str, int] = {}
 
     # -- open: find the camera ------------------------------------------------------------------
     def _do_open(self) -> None:
         aravis, gio, glib = import_aravis()
         wanted = self.config.device_id
-        devices = list_aravis_devices()
-        match = [d for d in devices if wanted is None
-                 or wanted in (d["id"], d["serial"], d["address"], d["physical_id"])]
-        if not match:
-            seen = ", ".join(d["id"] for d in devices) or "none"
-            raise DeviceError(f"{self.name}: no camera {wanted or ''} found (Aravis sees: {seen})".replace("  ", " "),
-                              "check the cable/network and the rig's device_id; `weldctl devices` lists cameras")
-        found = match[0]
+        if wanted is not None and _is_loopback(wanted):
+            found = {"id": wanted, "protocol": "GigEVision", "address": wanted}  # no discovery round needed
+        else:
+            found = self._discover(wanted)
         try:
             if found["protocol"] == "GigEVision" and _is_loopback(found["address"]):
                 # Aravis streams to the address of the NIC that discovered the camera; a camera on
@@ -119,10 +120,21 @@ class _AravisBase:
                 self._camera = aravis.Camera.new(found["id"])
         except glib.Error as exc:
             raise DeviceError(f"{self.name}: cannot open camera {found['id']}: {exc.message}",
-                              "is another program streaming from it?") from None
+                              "is it powered and reachable, and is no other program streaming from it?") from None
         self.device_id = found["id"]
-        self._device_label = f"{found['vendor']} {found['model']} {found['serial']}".strip()
+        cam = self._camera
+        self._device_label = f"{cam.get_vendor_name()} {cam.get_model_name()} {cam.get_device_serial_number()}"
         self._camera.get_device().connect("control-lost", self._on_control_lost)
+
+    def _discover(self, wanted: str | None) -> dict[str, str]:
+        devices = list_aravis_devices()
+        match = [d for d in devices if wanted is None
+                 or wanted in (d["id"], d["serial"], d["address"], d["physical_id"])]
+        if not match:
+            seen = ", ".join(d["id"] for d in devices) or "none"
+            raise DeviceError(f"{self.name}: no camera {wanted or ''} found (Aravis sees: {seen})".replace("  ", " "),
+                              "check the cable/network and the rig's device_id; `weldctl devices` lists cameras")
+        return match[0]
 
     def _on_control_lost(self, *_: object) -> None:
         self._lost_control.set()
@@ -237,9 +249,14 @@ class _AravisBase:
         self.frames_failed += 1
         self.failed_ids.append(raw_id)
         self.failures_by_status[status] = self.failures_by_status.get(status, 0) + 1
-        if raw_id == 0:
-            return  # no id: the loss still shows as a jump in the frame ids of the good frames
+        # A buffer that failed before its leader arrived keeps the id of its previous use (or 0):
+        # only an id ahead of every frame seen so far names the lost frame. An unnamed loss still
+        # shows as a jump in the frame ids of the good frames.
+        if raw_id == 0 or (self._ids.last_raw is not None and self._ids.peek(raw_id) <= self._ids.seq):
+            self.unnamed_failures += 1
+            return
         seq = self._ids.unwrap(raw_id)
+        self.failed_seq.append(seq)
         last = self._pending[-1] if self._pending else None
         if last is not None and last.seq_start + last.count == seq and last.note.startswith(status):
             self._pending[-1] = Gap(last.seq_start, last.count + 1, last.kind, last.note)
@@ -255,7 +272,7 @@ class _AravisBase:
                 if s.get_info_type(i).name == "guint64"}
 
     def _do_stop(self) -> None:
-        _, _, glib = import_aravis()
+        aravis, _, glib = import_aravis()
         if self._stream is None:
             return
         try:
@@ -268,11 +285,31 @@ class _AravisBase:
             # still add up to the stream's own statistics.
             buf = self._stream.try_pop_buffer()
             while buf is not None:
-                self.frames_after_stop += 1
+                if buf.get_status() == aravis.BufferStatus.SUCCESS:
+                    self.frames_after_stop += 1
+                else:
+                    self._count_failure(buf.get_frame_id(), buf.get_status().value_nick)
                 buf = self._stream.try_pop_buffer()
             self._last_stats = self.stream_statistics()
+            if self._lost_control.is_set():
+                self._release_in_background()
             self._stream = None  # unref: Aravis stops its receive thread and releases the buffers
             self._pool = {}
+
+    def _release_in_background(self) -> None:
+        """Drop a dead camera's objects off the caller's thread.
+
+        Their finalizers talk to the camera (stop the stream, release control) and wait out
+        Aravis's control-channel retries, seconds each; the recording must not wait for them.
+        """
+        dead = [self._stream, self._camera, self._pool]
+        self._stream, self._camera, self._pool = None, None, {}
+
+        def release() -> None:
+            while dead:  # in order: the pool must outlive the stream that writes into it
+                del dead[0]
+
+        threading.Thread(target=release, name=f"release-{self.name}", daemon=True).start()
 
     def _do_close(self) -> None:
         self._camera = None  # releases control of the camera
