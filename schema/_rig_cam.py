@@ -45,7 +45,10 @@ class AravisCameraConfig(DeviceBase):
 
 
 class OpenCVCameraConfig(DeviceBase):
-    """A UVC camera (``source`` a device index) or a video file replayed as a camera."""
+    """A UVC camera (``source`` a device index) or a video file replayed as a camera.
+
+    Frames are stored as single-channel uint8 (colour is converted to grey).
+    """
 
     driver: Literal["opencv"] = "opencv"
     kind: Literal["camera"] = "camera"
@@ -54,6 +57,5 @@ class OpenCVCameraConfig(DeviceBase):
     height: int | None = Field(default=None, gt=0, description="UVC: requested frame height")
     fps: float | None = Field(default=None, gt=0, description="UVC: requested rate; file: None uses the file's")
     realtime: bool = Field(default=True, description="file: pace frames at the file's rate; false = as fast as read")
-    grayscale: bool = Field(default=True, description="store single-channel uint8 frames")
     block_frames: int = Field(default=8, gt=0, description="most frames handed over per read")
     clock: ClockSource = ClockSource.device
