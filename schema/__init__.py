@@ -19,6 +19,7 @@ from ._rig import (
     default_sim_rig,
 )
 from ._rig_cam import AravisCameraConfig, OpenCVCameraConfig
+from ._rig_examples import example_rig_names, example_rig_text
 from ._rig_file import dump_rig, load_rig, parse_rig
 from ._run_id import MAX_RUN_ID, validate_run_id
 from ._store_layout import CHECKSUMS, EVENT_COLUMNS, is_url, run_uri
@@ -67,6 +68,8 @@ __all__ = [
     "WeldctlError",
     "default_sim_rig",
     "dump_rig",
+    "example_rig_names",
+    "example_rig_text",
     "is_url",
     "load_rig",
     "parse_rig",
