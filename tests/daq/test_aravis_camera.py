@@ -143,3 +143,18 @@ def test_camera_unplugged_mid_run_ends_its_stream_only(tmp_path, fake_camera: Fa
     assert gaps["t_ns"][-1] >= t_cam[-1]
     for name in ("daq", "oct"):
         assert run.t_ns(name)[-1] > 4.8e9, f"{name} kept recording to the end"
+
+
+def test_record_ir_mono16_with_calibration(tmp_path, fake_camera: FakeGigECamera) -> None:
+    ir_cfg = {"name": "thermal", "driver": "aravis", "kind": "ir", "device_id": "127.0.0.1", "pixel_format": "Mono16",
+              "width": 160, "height": 128, "fps": 100.0, "counts_scale": 0.05, "counts_offset": -273.15}
+    _, result, _ = _record(tmp_path, _rig(ir_cfg, SIM_DAQ), "RIR1", 1.5)
+    assert result.ok, result.error
+    run = RunReader(result.uri)
+    spec = run.specs["thermal"]
+    assert (spec.kind.value, spec.dtype, spec.sample_shape, spec.driver) == ("ir", "uint16", (128, 160), "aravis")
+    cal = spec.calibration["*"]
+    assert (cal.units, cal.scale, cal.offset) == ("degC", 0.05, -273.15)
+    frames = run.data("thermal")[:]
+    assert frames.dtype == np.uint16 and frames.shape[0] > 50 and frames.max() > 255
+    assert np.all(np.diff(run.seq("thermal")) == 1)
