@@ -127,9 +127,11 @@ def test_incomplete_frames_are_losses_with_their_frame_ids(tmp_path, lossy_camer
 def test_camera_unplugged_mid_run_ends_its_stream_only(tmp_path, fake_camera: FakeGigECamera) -> None:
     cam_cfg = {"name": "keyhole", "driver": "aravis", "kind": "camera", "device_id": fake_camera.device_id,
                "width": 128, "height": 128, "fps": 200.0, "stall_s": 0.5}
-    rec, result, took = _record(tmp_path, _rig(cam_cfg, SIM_DAQ, SIM_OCT), "RCAM3", 5.0,
-                                at_s=1.5, action=fake_camera.kill)
-    print(f"\nunplugged at 1.5 s: camera state {rec.stats['keyhole'].state!r} ({rec.stats['keyhole'].error}); "
+    # Found gone after stall_s without frames plus Aravis's control-channel retries (~5 s): the run
+    # must last past that for the disconnect to be seen while recording.
+    rec, result, took = _record(tmp_path, _rig(cam_cfg, SIM_DAQ, SIM_OCT), "RCAM3", 7.5,
+                                at_s=1.0, action=fake_camera.kill)
+    print(f"\nunplugged at 1.0 s: camera state {rec.stats['keyhole'].state!r} ({rec.stats['keyhole'].error}); "
           f"run {took:.1f} s")
     assert result.ok, result.error  # one lost camera is not a failed recording
     assert rec.stats["keyhole"].state == "failed"
@@ -139,10 +141,12 @@ def test_camera_unplugged_mid_run_ends_its_stream_only(tmp_path, fake_camera: Fa
     gaps = run.gaps("keyhole")
     assert list(gaps["note"]) and "disconnect" in gaps["note"][-1]
     t_cam = run.t_ns("keyhole")
-    assert 1.0e9 < t_cam[-1] < 2.0e9, "camera frames stop when it is unplugged"
+    assert 0.5e9 < t_cam[-1] < 1.5e9, "camera frames stop when it is unplugged"
     assert gaps["t_ns"][-1] >= t_cam[-1]
     for name in ("daq", "oct"):
-        assert run.t_ns(name)[-1] > 4.8e9, f"{name} kept recording to the end"
+        # (to the end of the run, or of the sim weld sequence if that is shorter)
+        assert run.t_ns(name)[-1] > t_cam[-1] + 4e9, f"{name} kept recording after the camera was gone"
+        assert rec.stats[name].state in ("stopped", "done") and rec.stats[name].lost == 0
 
 
 def test_record_ir_mono16_with_calibration(tmp_path, fake_camera: FakeGigECamera) -> None:

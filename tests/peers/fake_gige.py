@@ -62,17 +62,15 @@ class FakeGigECamera:
             cmd += ["-r", str(self.lost_per_thousand)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      start_new_session=True)
-        from weldctl.daq._aravis_camera import list_aravis_devices
-
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{BINARY} exited with {self.proc.returncode}")
-            if any(d["id"] == self.device_id for d in list_aravis_devices()):
+            if _port_taken():  # its GVCP socket is bound: it answers discovery and control from now on
                 return
-            time.sleep(0.1)
+            time.sleep(0.02)
         self.stop()
-        raise RuntimeError(f"{self.device_id} did not answer discovery within {timeout_s} s")
+        raise RuntimeError(f"{BINARY} did not bind {ADDRESS}:{GVCP_PORT} within {timeout_s} s")
 
     def kill(self) -> None:
         """Pull the plug: no goodbye to the host, as when a camera loses power or its cable."""
