@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 EXTRAS ?= curation,labelstudio,hardware,aravis,scale,dvc,features,dev
 
-.PHONY: install install-dev system-deps labelstudio-install demo test test-integration lint bench clean
+.PHONY: install install-dev system-deps labelstudio-install labelstudio demo test test-integration lint bench clean
 
 $(VENV)/.installed-core: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,18 @@ $(LS_VENV)/.installed:
 	$(LS_VENV)/bin/pip install -q --upgrade pip
 	$(LS_VENV)/bin/pip install -q "label-studio>=1.20,<2"
 	touch $@
+
+# A lab's own Label Studio on this machine: data (and the CSV/PNG media `weldctl label push` renders) under
+# $(LS_HOME). Export the same document root for weldctl: see docs/labelling.md.
+LS_HOME ?= $(CURDIR)/labelstudio-data
+LS_PORT ?= 8080
+LS_ARGS ?=
+labelstudio: labelstudio-install
+	mkdir -p $(LS_HOME)/data $(LS_HOME)/files
+	LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT=$(LS_HOME)/files \
+	COLLECT_ANALYTICS=false LATEST_VERSION_CHECK=false \
+	$(LS_VENV)/bin/label-studio start --no-browser --internal-host 127.0.0.1 --port $(LS_PORT) \
+		--data-dir $(LS_HOME)/data $(LS_ARGS)
 
 demo: install
 	$(VENV)/bin/weldctl record --run-id R0042 --overwrite

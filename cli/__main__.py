@@ -1,3 +1,5 @@
-from weldctl.cli import main
+"""`python -m weldctl.cli`."""
+
+from . import main
 
 main()

@@ -26,10 +26,25 @@ err_console = Console(stderr=True) if Console(stderr=True).is_terminal else Cons
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _version(value: bool) -> None:
+    if value:
+        from weldctl.schema import SCHEMA_VERSION, weldctl_version
+
+        console.print(f"weldctl {weldctl_version()} (run-store schema {SCHEMA_VERSION})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version"),
+) -> None:
+    """Record weld-monitoring rigs into time-aligned Zarr stores and curate them into datasets."""
+
+
 def fail(message: str, hint: str | None = None, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     if hint:
-        err_console.print(f"  [dim]→[/] {hint}", highlight=False)
+        err_console.print(f"  [dim]→[/] {hint}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

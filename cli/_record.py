@@ -28,7 +28,8 @@ def record(
     rig_model = load_rig(rig) if rig else default_sim_rig()
     if "://" not in out:
         Path(out).mkdir(parents=True, exist_ok=True)
-    rec: Recorder = make_recorder(rig_model, run_id, out, overwrite=overwrite, operator=operator)
+    rec: Recorder = make_recorder(rig_model, run_id, out, overwrite=overwrite, operator=operator,
+                                  duration_s=duration)
     kwargs = {"duration_s": duration, "stop_after_sequence": rig_model.recorder.stop_after_sequence}
     if live and console.is_terminal:
         with Live(console=console, refresh_per_second=4, transient=True) as view:

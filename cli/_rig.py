@@ -7,7 +7,16 @@ from pathlib import Path
 
 import typer
 
-from weldctl.schema import Rig, RunManifest, StreamSpec, default_sim_rig, dump_rig, example_rig_text, load_rig
+from weldctl.schema import (
+    ImportMapping,
+    Rig,
+    RunManifest,
+    StreamSpec,
+    default_sim_rig,
+    dump_rig,
+    example_rig_text,
+    load_rig,
+)
 
 from ._app import app, console, user_errors
 
@@ -42,9 +51,14 @@ def rig_show(
 def schema_export(
     out: Path = typer.Option(Path("schema-json"), "--out", "-o", help="folder for *.schema.json"),
 ) -> None:
-    """Write JSON Schema for the rig file, the run manifest and the stream spec."""
+    """Write JSON Schema for the rig file, the run manifest, the stream spec and the import mapping."""
     out.mkdir(parents=True, exist_ok=True)
-    for name, model in (("rig", Rig), ("run_manifest", RunManifest), ("stream_spec", StreamSpec)):
+    for name, model in (
+        ("rig", Rig),
+        ("run_manifest", RunManifest),
+        ("stream_spec", StreamSpec),
+        ("import_mapping", ImportMapping),
+    ):
         path = out / f"{name}.schema.json"
         path.write_text(json.dumps(model.model_json_schema(), indent=2) + "\n")
         console.print(f"wrote {path}")

@@ -1,1 +1,99 @@
 """Curation: segmentation, labels, samples, splits, datasets."""
+
+from ._executor import map_items, scheduler_address
+from ._export import export_csv, export_hdf5
+from ._features import (
+    BandParams,
+    MelParams,
+    MorphologyParams,
+    WindowParams,
+    band_energies,
+    eemd,
+    frame_morphology,
+    mel_spectrogram,
+    sliding_stats,
+)
+from ._features_run import FeatureParams, compute_features, write_features
+from ._gate import GateSegment, GateThresholds, gate_segments
+from ._import import ImportResult, align_streams, find_runs, import_run
+from ._import_labels import import_label_record, merge_labels_jsonl, read_labels_jsonl
+from ._import_source import SourceStream
+from ._label_status import LabelStatus, label_status
+from ._ls_client import LabelStudioError, LabelStudioSettings, connect, ls_errors
+from ._ls_config import TIME_COLUMN, TS_NAME, SignalColumn, label_config
+from ._ls_pull import Agreement, agreement, merge_records, pull_records
+from ._ls_push import PREDICTION_PREFIX, PushOptions, PushReport, find_project, push_welds
+from ._plots import PanelInfo, QuicklookResult, Segment, laser_segments, load_segments
+from ._quicklook import quicklook
+from ._segment_run import DEFAULT_GATES, GateChoice, SegmentParams, gate_signal, pick_gate, segment_run
+from ._segments_io import SEGMENT_COLUMNS, SEGMENT_SOURCES, read_segments, segments_path, write_segments
+from ._signals import Signal, find_signal, read_signal
+
+__all__ = [
+    "DEFAULT_GATES",
+    "PREDICTION_PREFIX",
+    "SEGMENT_COLUMNS",
+    "SEGMENT_SOURCES",
+    "TIME_COLUMN",
+    "TS_NAME",
+    "Agreement",
+    "BandParams",
+    "FeatureParams",
+    "GateChoice",
+    "GateSegment",
+    "GateThresholds",
+    "ImportResult",
+    "LabelStatus",
+    "LabelStudioError",
+    "LabelStudioSettings",
+    "MelParams",
+    "MorphologyParams",
+    "PanelInfo",
+    "PushOptions",
+    "PushReport",
+    "QuicklookResult",
+    "Segment",
+    "SegmentParams",
+    "Signal",
+    "SignalColumn",
+    "SourceStream",
+    "WindowParams",
+    "agreement",
+    "align_streams",
+    "band_energies",
+    "compute_features",
+    "connect",
+    "eemd",
+    "export_csv",
+    "export_hdf5",
+    "find_project",
+    "find_runs",
+    "find_signal",
+    "frame_morphology",
+    "gate_segments",
+    "gate_signal",
+    "import_label_record",
+    "import_run",
+    "label_config",
+    "label_status",
+    "laser_segments",
+    "load_segments",
+    "ls_errors",
+    "map_items",
+    "mel_spectrogram",
+    "merge_labels_jsonl",
+    "merge_records",
+    "pick_gate",
+    "pull_records",
+    "push_welds",
+    "quicklook",
+    "read_labels_jsonl",
+    "read_segments",
+    "read_signal",
+    "scheduler_address",
+    "segment_run",
+    "segments_path",
+    "sliding_stats",
+    "write_features",
+    "write_segments",
+]

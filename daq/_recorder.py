@@ -124,6 +124,8 @@ class Recorder:
         if threading.current_thread() is threading.main_thread():
             old_handler = signal.signal(signal.SIGINT, lambda *_: self.stop("interrupted (Ctrl-C)"))
             signal.signal(signal.SIGTERM, lambda *_: self.stop("terminated"))
+        # Known up front, so no sample past the end is written while the stop is still being noticed.
+        self.end_ns = int(duration_s * 1e9) if duration_s is not None else None
         self.t0_ns = time.monotonic_ns()
         threads = [threading.Thread(target=self._acquire, args=(p,), name=f"acq-{p.spec.name}", daemon=True)
                    for p in self.pipes]
@@ -134,11 +136,11 @@ class Recorder:
             for t in threads:
                 t.start()
             writer_thread.start()
-            while not self._stop.wait(tick_s):
+            while not self._stop.wait(tick_s if duration_s is None else
+                                      max(0.001, min(tick_s, duration_s - self.elapsed_s()))):
                 if on_tick:
                     on_tick(self)
                 if duration_s is not None and self.elapsed_s() >= duration_s:
-                    self.end_ns = int(duration_s * 1e9)
                     self.stop(f"duration {duration_s:g} s reached")
                 elif stop_after_sequence and all(p.finished.is_set() for p in self.pipes):
                     self.stop("weld sequence finished")
@@ -159,7 +161,8 @@ class Recorder:
             if old_handler is not None:
                 signal.signal(signal.SIGINT, old_handler)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        duration = self.end_ns / 1e9 if self.end_ns is not None else self.elapsed_s()
+        by_duration = self.end_ns is not None and self._stop_reason.startswith("duration")
+        duration = self.end_ns / 1e9 if by_duration and self.end_ns is not None else self.elapsed_s()
         fits: dict[str, object] = {}
         try:
             truth = self.truth() if self.truth else None
@@ -199,7 +202,9 @@ class Recorder:
 
     def _short_of_end(self, pipe: _Pipe) -> bool:
         """After a --duration stop, keep reading until this stream has covered the whole duration."""
-        if self.end_ns is None or pipe.last_dev_ns is None or pipe.device.done:
+        if self.end_ns is None or not self._stop_reason.startswith("duration"):
+            return False
+        if pipe.last_dev_ns is None or pipe.device.done:
             return False
         grace_ns = int(1e9)  # a stalled device must not hold the stop up
         if time.monotonic_ns() - self.t0_ns > self.end_ns + grace_ns:

@@ -10,12 +10,13 @@ from weldctl.schema import Rig
 from ._device import Device
 
 
-def build_devices(rig: Rig) -> list[Device]:
-    from .sim import SimAudio, SimCamera, SimDaq, SimIRCamera, SimOct, WeldProcess
+def build_devices(rig: Rig, process=None) -> list[Device]:  # type: ignore[no-untyped-def]
+    """Devices of the rig; sim devices share ``process`` (one weld-process model per run)."""
+    from .sim import SimAudio, SimCamera, SimDaq, SimIRCamera, SimOct
 
     sim_classes: dict[str, Any] = {"camera": SimCamera, "ir": SimIRCamera, "daq": SimDaq, "audio": SimAudio,
                                    "oct": SimOct}
-    process = WeldProcess(rig.sim)
+    process = process or sim_process(rig)
     devices: list[Device] = []
     for cfg in rig.enabled_devices:
         if cfg.driver == "sim":
@@ -29,6 +30,9 @@ def build_devices(rig: Rig) -> list[Device]:
 DRIVERS: dict[str, tuple[str, str]] = {
     "aravis": ("._aravis_camera", "AravisCamera"),
     "opencv": ("._opencv_camera", "OpenCVCamera"),
+    "nidaqmx": ("._nidaq", "NidaqDaq"),
+    "sounddevice": ("._sounddevice_audio", "SounddeviceAudio"),
+    "oct_tcp": ("._oct_tcp", "OctTcp"),
 }
 
 
@@ -40,10 +44,13 @@ def driver_class(driver: str) -> Any:
     return getattr(importlib.import_module(module, __package__), name)
 
 
-def sim_process(rig: Rig):  # type: ignore[no-untyped-def]
-    """The weld process behind the rig's sim devices (for truth), or None if it has none."""
+def sim_process(rig: Rig, duration_s: float | None = None):  # type: ignore[no-untyped-def]
+    """The weld process behind the rig's sim devices (for truth), or None if it has none.
+
+    A recording asked to last longer than the weld sequence repeats the sequence to fill it.
+    """
     if not any(d.driver == "sim" for d in rig.enabled_devices):
         return None
     from .sim import WeldProcess
 
-    return WeldProcess(rig.sim)
+    return WeldProcess(rig.sim, min_duration_s=duration_s or 0.0)

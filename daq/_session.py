@@ -11,8 +11,8 @@ from ._recorder import Recorder, RecordResult
 from ._registry import build_devices, sim_process
 
 
-def manifest_for(rig: Rig, run_id: str, operator: str = "unknown") -> RunManifest:
-    process = sim_process(rig)
+def manifest_for(rig: Rig, run_id: str, operator: str = "unknown", process=None) -> RunManifest:  # type: ignore[no-untyped-def]
+    process = process or sim_process(rig)
     welds = [w.plan for w in process.welds] if process else []
     return RunManifest(
         run_id=validate_run_id(run_id),
@@ -27,10 +27,10 @@ def manifest_for(rig: Rig, run_id: str, operator: str = "unknown") -> RunManifes
 
 
 def make_recorder(rig: Rig, run_id: str, out: str, *, overwrite: bool = False,
-                  operator: str = "unknown") -> Recorder:
-    manifest = manifest_for(rig, run_id, operator)
-    devices = build_devices(rig)
-    process = sim_process(rig)
+                  operator: str = "unknown", duration_s: float | None = None) -> Recorder:
+    process = sim_process(rig, duration_s)
+    manifest = manifest_for(rig, run_id, operator, process)
+    devices = build_devices(rig, process)
     truth: Callable[[], dict[str, tuple[dict, dict]]] | None = None
     if process is not None:
         def truth() -> dict[str, tuple[dict, dict]]:
@@ -42,5 +42,5 @@ def make_recorder(rig: Rig, run_id: str, out: str, *, overwrite: bool = False,
 
 def record(rig: Rig, run_id: str, out: str, *, duration_s: float | None = None, overwrite: bool = False,
            operator: str = "unknown", on_tick: Callable[[Recorder], None] | None = None) -> RecordResult:
-    rec = make_recorder(rig, run_id, out, overwrite=overwrite, operator=operator)
+    rec = make_recorder(rig, run_id, out, overwrite=overwrite, operator=operator, duration_s=duration_s)
     return rec.run(duration_s=duration_s, stop_after_sequence=rig.recorder.stop_after_sequence, on_tick=on_tick)

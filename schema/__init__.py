@@ -3,6 +3,19 @@
 from ._checksum import VerifyReport, verify_checksums, write_checksums
 from ._device_base import DeviceBase
 from ._errors import RigFileError, RunIdError, StoreError, WeldctlError
+from ._import_mapping import (
+    Align,
+    Channel,
+    FieldRule,
+    ImportMapping,
+    ImportSourceError,
+    RunRule,
+    StreamMapping,
+    TimeSpec,
+    load_mapping,
+    render,
+)
+from ._labels import LabelRecord, LabelStudioRef, TimeRegion, read_labels, write_labels
 from ._manifest import LaserCondition, Penetration, RunManifest, RunStatus, WeldPlan
 from ._rig import (
     ClockFault,
@@ -21,12 +34,15 @@ from ._rig import (
 from ._rig_cam import AravisCameraConfig, OpenCVCameraConfig
 from ._rig_examples import example_rig_names, example_rig_text
 from ._rig_file import dump_rig, load_rig, parse_rig
+from ._rig_io import NidaqChannel, NidaqConfig, NidaqGrpc, OctTcpConfig, SounddeviceConfig
 from ._run_id import MAX_RUN_ID, validate_run_id
 from ._store_layout import CHECKSUMS, EVENT_COLUMNS, is_url, run_uri
 from ._store_reader import RunReader, resolve_run
 from ._store_writer import UNWRITTEN, RunWriter, StreamAppender
 from ._stream import Calibration, ClockSource, StreamKind, StreamSpec
 from ._tables import read_table
+from ._taxonomy import ChoiceGroup, RegionGroup, Taxonomy, load_taxonomy, shipped_taxonomies
+from ._transfer import check_destination, upload_run
 from ._version import SCHEMA_VERSION, weldctl_version
 
 __all__ = [
@@ -35,22 +51,36 @@ __all__ = [
     "MAX_RUN_ID",
     "SCHEMA_VERSION",
     "UNWRITTEN",
+    "Align",
     "AravisCameraConfig",
     "Calibration",
+    "Channel",
+    "ChoiceGroup",
     "ClockFault",
     "ClockSource",
     "DeviceBase",
     "DeviceConfig",
+    "FieldRule",
+    "ImportMapping",
+    "ImportSourceError",
+    "LabelRecord",
+    "LabelStudioRef",
     "LaserCondition",
     "LossInjection",
+    "NidaqChannel",
+    "NidaqConfig",
+    "NidaqGrpc",
+    "OctTcpConfig",
     "OpenCVCameraConfig",
     "Penetration",
     "RecorderSettings",
+    "RegionGroup",
     "Rig",
     "RigFileError",
     "RunIdError",
     "RunManifest",
     "RunReader",
+    "RunRule",
     "RunStatus",
     "RunWriter",
     "SimAudioConfig",
@@ -59,25 +89,38 @@ __all__ = [
     "SimIRConfig",
     "SimOctConfig",
     "SimProcess",
+    "SounddeviceConfig",
     "StoreError",
     "StreamAppender",
     "StreamKind",
+    "StreamMapping",
     "StreamSpec",
+    "Taxonomy",
+    "TimeRegion",
+    "TimeSpec",
     "VerifyReport",
     "WeldPlan",
     "WeldctlError",
+    "check_destination",
     "default_sim_rig",
     "dump_rig",
     "example_rig_names",
     "example_rig_text",
     "is_url",
+    "load_mapping",
     "load_rig",
+    "load_taxonomy",
     "parse_rig",
+    "read_labels",
     "read_table",
+    "render",
     "resolve_run",
     "run_uri",
+    "shipped_taxonomies",
+    "upload_run",
     "validate_run_id",
     "verify_checksums",
     "weldctl_version",
     "write_checksums",
+    "write_labels",
 ]

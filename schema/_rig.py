@@ -6,8 +6,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from ._device_base import DeviceBase
 from ._manifest import WeldPlan
 from ._rig_cam import AravisCameraConfig, OpenCVCameraConfig
+from ._rig_io import NidaqConfig, OctTcpConfig, SounddeviceConfig
 from ._stream import ClockSource
 
 
@@ -29,13 +31,7 @@ class LossInjection(BaseModel):
     kind: Literal["device_overflow", "queue_overflow", "packet_loss"] = "device_overflow"
 
 
-class _Device(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", description="stream name in the run store")
-    enabled: bool = True
-
-
-class _SimDevice(_Device):
+class _SimDevice(DeviceBase):
     driver: Literal["sim"] = "sim"
     clock_fault: ClockFault = Field(default_factory=ClockFault)
     losses: list[LossInjection] = Field(default_factory=list)
@@ -110,12 +106,15 @@ DeviceConfig = Annotated[
     | Annotated[SimOctConfig, Tag("sim.oct")]
     | Annotated[AravisCameraConfig, Tag("aravis.camera")]
     | Annotated[AravisCameraConfig, Tag("aravis.ir")]
-    | Annotated[OpenCVCameraConfig, Tag("opencv.camera")],
+    | Annotated[OpenCVCameraConfig, Tag("opencv.camera")]
+    | Annotated[NidaqConfig, Tag("nidaqmx.daq")]
+    | Annotated[SounddeviceConfig, Tag("sounddevice.audio")]
+    | Annotated[OctTcpConfig, Tag("oct_tcp.oct")],
     Discriminator(
         _device_tag,
         custom_error_type="unknown_device",
         custom_error_message="unknown driver.kind; allowed: sim.camera, sim.ir, sim.daq, sim.audio, sim.oct, "
-                             "aravis.camera, aravis.ir, opencv.camera",
+                             "nidaqmx.daq, sounddevice.audio, oct_tcp.oct, aravis.camera, aravis.ir, opencv.camera",
     ),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -31,3 +32,46 @@ def sim_run_3s(tmp_path_factory: pytest.TempPathFactory) -> str:
     result = record(default_sim_rig(), "R3S", str(out), duration_s=3.0)
     assert result.ok, result.error
     return result.uri
+
+
+@pytest.fixture(scope="session")
+def s3_server():  # type: ignore[no-untyped-def]
+    """A moto S3 server on 127.0.0.1 with one bucket and real credential checks."""
+    need(importlib.util.find_spec("moto") is not None and importlib.util.find_spec("s3fs") is not None,
+         "moto[server] and s3fs are needed for object-storage tests: pip install -e '.[scale,dev]'")
+    from tests.peers.s3 import moto_s3
+
+    with moto_s3() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3_server_with_auth():  # type: ignore[no-untyped-def]
+    """A second moto server that checks credentials (for wrong-credential tests)."""
+    need(importlib.util.find_spec("moto") is not None, "moto[server] is needed: pip install -e '.[dev]'")
+    from tests.peers.s3 import moto_s3
+
+    with moto_s3("weld-auth", auth=True) as server:
+        yield server
+
+
+@pytest.fixture
+def s3_env(s3_server, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The environment a lab would set for its object storage; s3fs caches are cleared around each test."""
+    import fsspec
+
+    for k, v in s3_server.env.items():
+        monkeypatch.setenv(k, v)
+    fsspec.filesystem("s3").clear_instance_cache()
+    yield s3_server
+    fsspec.filesystem("s3").clear_instance_cache()
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler():  # type: ignore[no-untyped-def]
+    """Address of a LocalCluster with 2 worker processes."""
+    need(importlib.util.find_spec("distributed") is not None, "dask.distributed: pip install -e '.[scale]'")
+    from tests.peers.dask_cluster import local_cluster
+
+    with local_cluster(2) as address:
+        yield address

@@ -56,10 +56,16 @@ def penetration_of(depth_mm: float, thickness_mm: float) -> Penetration:
 
 
 class WeldProcess:
-    def __init__(self, cfg: SimProcess) -> None:
+    def __init__(self, cfg: SimProcess, min_duration_s: float = 0.0) -> None:
+        """``min_duration_s``: repeat the weld sequence (new weld ids) until it fills this long a run."""
         self.cfg = cfg
         rng = np.random.default_rng(cfg.seed)
-        plans = cfg.welds if cfg.welds is not None else default_weld_sequence(cfg.workpiece)
+        plans = list(cfg.welds if cfg.welds is not None else default_weld_sequence(cfg.workpiece))
+        if plans and min_duration_s > 0:
+            cycle = sum((p.length_mm or 30.0) / (p.speed_mm_s or 60.0) + cfg.gap_s for p in plans)
+            repeats = int(np.ceil(max(min_duration_s - cfg.lead_s, 0.0) / cycle)) if cycle > 0 else 1
+            plans = [p.model_copy(update={"weld_id": k * len(plans) + i})
+                     for k in range(max(repeats, 1)) for i, p in enumerate(plans)]
         t = cfg.lead_s
         welds: list[Weld] = []
         for plan in plans:

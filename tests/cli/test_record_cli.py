@@ -77,7 +77,7 @@ def test_rig_show_validates_and_schema_export(tmp_path: Path) -> None:
     res = _run("schema", "export", "--out", str(tmp_path / "js"))
     assert res.returncode == 0
     assert {p.name for p in (tmp_path / "js").iterdir()} == {
-        "rig.schema.json", "run_manifest.schema.json", "stream_spec.schema.json"}
+        "rig.schema.json", "run_manifest.schema.json", "stream_spec.schema.json", "import_mapping.schema.json"}
 
 
 def test_inspect_shows_streams_and_truth(sim_run_3s: str) -> None:

@@ -1,0 +1,90 @@
+"""`weldctl import` and `weldctl export`: recordings from other systems in, files for other tools out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+
+from weldctl.schema import RunReader, WeldctlError, load_mapping
+
+from ._app import app, console, err_console, fail, user_errors
+
+
+@app.command("import")
+@user_errors
+def import_(
+    mapping: Path = typer.Argument(..., help="import mapping YAML (see examples/import/)"),
+    source: Path = typer.Argument(..., help="a run folder, or with --batch a folder tree of runs"),
+    run_id: str | None = typer.Option(
+        None, "--run-id", help="run id (default: from the mapping's run.pattern)"
+    ),
+    out: Path = typer.Option(Path("runs"), "--out", help="folder for <run-id>.zarr"),
+    labels: Path = typer.Option(
+        Path("labels/import.jsonl"), "--labels", help="labels JSONL to add the run's labels to"
+    ),
+    batch: bool = typer.Option(False, "--batch", help="import every run folder under SOURCE"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace runs that already exist"),
+) -> None:
+    """Import a recording made by another system as a run store (all or nothing)."""
+    from weldctl.curation import find_runs, import_run
+
+    m = load_mapping(mapping)
+    if not batch:
+        r = import_run(m, source, out, run_id=run_id, labels_path=labels, overwrite=overwrite)
+        counts = ", ".join(f"{k}={v:,}" for k, v in r.samples.items())
+        console.print(f"imported {r.run_id} -> {r.uri} ({counts}) labels={r.labels} in {r.seconds:.2f} s")
+        return
+    if run_id:
+        raise fail("--run-id names one run; with --batch run ids come from the mapping's run.pattern")
+    folders = find_runs(m, source)
+    if not folders:
+        raise fail(
+            f"no folder under {source} matches run.pattern of mapping {m.name}", "check the path or pattern"
+        )
+    failed: list[tuple[Path, str]] = []
+    with Progress(console=err_console, transient=True) as progress:
+        task = progress.add_task("importing", total=len(folders))
+        for folder in folders:
+            progress.update(task, description=f"importing {folder.name}")
+            try:
+                r = import_run(m, folder, out, labels_path=labels, overwrite=overwrite)
+                console.print(
+                    f"  {r.run_id}: {', '.join(f'{k}={v:,}' for k, v in r.samples.items())} "
+                    f"{r.labels} {r.seconds:.2f} s"
+                )
+            except WeldctlError as exc:  # one bad run must not stop the batch; all are reported at the end
+                failed.append((folder, exc.message))
+            progress.advance(task)
+    console.print(f"imported {len(folders) - len(failed)} of {len(folders)} runs into {out}")
+    for folder, msg in failed:
+        err_console.print(f"[red]failed[/] {folder}: {msg}", highlight=False)
+    if failed:
+        raise typer.Exit(2)
+
+
+@app.command()
+@user_errors
+def export(
+    run: str = typer.Argument(..., help="run store path/URL, or a run id under --runs"),
+    fmt: str = typer.Option("hdf5", "--format", help="hdf5 (all streams) or csv (one stream)"),
+    stream: str | None = typer.Option(None, "--stream", help="stream for --format csv"),
+    out: Path | None = typer.Option(
+        None, "--out", help="output file (default <run-id>.h5 / <run-id>.<stream>.csv)"
+    ),
+    runs: str = typer.Option("runs", "--runs", help="folder holding <run-id>.zarr"),
+) -> None:
+    """Export a run for tools without weldctl: HDF5 (h5py) or CSV (pandas)."""
+    from weldctl.curation import export_csv, export_hdf5
+
+    r = RunReader(run, runs)
+    if fmt == "hdf5":
+        path = export_hdf5(r, out or Path(f"{r.run_id}.h5"))
+    elif fmt == "csv":
+        if not stream:
+            raise fail("--format csv exports one stream", f"add --stream, one of: {', '.join(r.specs)}")
+        path = export_csv(r, stream, out or Path(f"{r.run_id}.{stream}.csv"))
+    else:
+        raise fail(f"unknown export format {fmt!r}", "use --format hdf5 or --format csv")
+    console.print(f"exported {r.run_id} -> {path}")

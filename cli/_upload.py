@@ -1,0 +1,28 @@
+"""`weldctl upload`: verified copies of finalized runs to object storage."""
+
+from __future__ import annotations
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from weldctl.schema import upload_run
+
+from ._app import app, console, user_errors
+
+
+@app.command()
+@user_errors
+def upload(
+    runs: list[str] = typer.Argument(..., help="run stores (paths) to upload"),
+    dest: str = typer.Option(..., "--to", help="destination prefix, e.g. s3://bucket/runs"),
+) -> None:
+    """Copy finalized runs to DEST and verify every file there against the run's checksums.
+
+    Credentials come from the environment or your AWS config (AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL, ...).
+    """
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, transient=True) as progress:
+        for run in runs:
+            task = progress.add_task(f"upload {run}", total=None)
+            uri = upload_run(run, dest, progress=lambda i, n, t=task: progress.update(t, completed=i, total=n))
+            console.print(f"[green]verified[/] {uri}")

@@ -1,0 +1,74 @@
+"""`weldctl view` and `weldctl features`: look at a run, and derive the literature's features from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from weldctl.schema import RunReader
+
+from ._app import app, console, user_errors
+
+
+@app.command()
+@user_errors
+def view(
+    run: str = typer.Argument(..., help="run store path/URL, or a run id under --runs"),
+    weld: int | None = typer.Option(
+        None, "--weld", help="show one weld (with a margin) instead of the whole run"
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="PNG to write (default <run-id>[.weld<W>].quicklook.png)"
+    ),
+    segments: Path | None = typer.Option(
+        None, "--segments", help="segments table (.segments.parquet) of the run"
+    ),
+    labels: Path | None = typer.Option(None, "--labels", help="labels JSONL to annotate welds with"),
+    width: int = typer.Option(1400, "--width", help="figure width, px"),
+    height: int = typer.Option(1800, "--height", help="figure height, px"),
+    runs: str = typer.Option("runs", "--runs", help="folder holding <run-id>.zarr"),
+) -> None:
+    """One time-aligned quicklook figure: signals, spectrogram, morphology, segments, gaps, keyframes."""
+    from weldctl.curation import laser_segments, load_segments, quicklook, read_labels_jsonl
+
+    r = RunReader(run, runs)
+    segs = load_segments(segments, r.run_id) if segments else laser_segments(r)
+    recs = read_labels_jsonl(labels) if labels else None
+    path = out or Path(f"{r.run_id}{'' if weld is None else f'.weld{weld}'}.quicklook.png")
+    res = quicklook(r, path, weld=weld, segments=segs, labels=recs, size_px=(width, height))
+    console.print(
+        f"wrote {res.path} ({res.size_px[0]}x{res.size_px[1]} px): panels {', '.join(res.panels)}; "
+        f"keyframes {', '.join(f'{k}={v}' for k, v in res.keyframes.items()) or 'none'}"
+    )
+
+
+@app.command()
+@user_errors
+def features(
+    run: str = typer.Argument(..., help="run store path/URL, or a run id under --runs"),
+    out: Path = typer.Option(Path("features"), "--out", help="folder for <run-id>.features.zarr"),
+    threshold: int = typer.Option(150, "--threshold", help="keyhole/melt-pool threshold (counts)"),
+    roi: str | None = typer.Option(None, "--roi", help="x,y,width,height of the morphology ROI"),
+    window_ms: float = typer.Option(10.0, "--window-ms", help="sliding-window length"),
+    step_ms: float = typer.Option(2.0, "--step-ms", help="sliding-window step"),
+    eemd: bool = typer.Option(
+        False, "--eemd", help="also decompose the OCT depth by EEMD (slow; needs EMD-signal)"
+    ),
+    eemd_samples: int = typer.Option(10000, "--eemd-samples", help="OCT samples decomposed by EEMD"),
+    runs: str = typer.Option("runs", "--runs", help="folder holding <run-id>.zarr"),
+) -> None:
+    """Derived features (morphology, sliding mean/STD, Mel, band energies, EEMD) beside the run."""
+    from weldctl.curation import FeatureParams, write_features
+
+    r = RunReader(run, runs)
+    params = FeatureParams.model_validate(
+        {
+            "morphology": {"threshold": threshold, "roi": [int(v) for v in roi.split(",")] if roi else None},
+            "window": {"window_s": window_ms / 1e3, "step_s": step_ms / 1e3},
+            "eemd": eemd,
+            "eemd_max_samples": eemd_samples,
+        }
+    )
+    path = write_features(r, out, params)
+    console.print(f"wrote {path}")

@@ -1,0 +1,89 @@
+"""Talking to Label Studio: settings from the environment, one-line errors, and a key that never leaks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from weldctl.schema import WeldctlError
+
+if TYPE_CHECKING:
+    from label_studio_sdk import LabelStudio
+
+PING_TIMEOUT_S = 5.0
+START_HINT = "start it (`make labelstudio`) or point LABEL_STUDIO_URL at a running server"
+
+
+class LabelStudioError(WeldctlError):
+    """Label Studio is down, refused the key, or answered something unexpected."""
+
+
+@dataclass(frozen=True)
+class LabelStudioSettings:
+    url: str
+    api_key: str = field(repr=False)  # legacy token or personal access token; never printed
+
+    @classmethod
+    def from_env(cls, url: str | None = None) -> LabelStudioSettings:
+        url = url or os.environ.get("LABEL_STUDIO_URL") or "http://localhost:8080"
+        key = os.environ.get("LABEL_STUDIO_API_KEY", "")
+        if not key:
+            raise LabelStudioError("LABEL_STUDIO_API_KEY is not set",
+                                   "copy the token from Label Studio: Account & Settings → Access token")
+        return cls(url=url.rstrip("/"), api_key=key)
+
+    def redact(self, text: str) -> str:
+        return text.replace(self.api_key, "***") if self.api_key else text
+
+
+def _sdk() -> Any:
+    try:
+        import label_studio_sdk
+    except ModuleNotFoundError:
+        raise WeldctlError("missing Python package 'label_studio_sdk'",
+                           "pip install 'weldctl[labelstudio]'") from None
+    return label_studio_sdk
+
+
+@contextmanager
+def ls_errors(settings: LabelStudioSettings) -> Iterator[None]:
+    """Any failure talking to the server becomes one line naming the server, with the key redacted."""
+    import httpx
+
+    errors = _sdk().core.api_error.ApiError
+    try:
+        yield
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+        raise LabelStudioError(f"Label Studio at {settings.url} is not reachable "
+                               f"({settings.redact(type(exc).__name__)})", START_HINT) from None
+    except httpx.TimeoutException:
+        raise LabelStudioError(f"Label Studio at {settings.url} did not answer in time", START_HINT) from None
+    except errors as exc:
+        status = getattr(exc, "status_code", None)
+        if status in (401, 403):
+            raise LabelStudioError(f"Label Studio at {settings.url} refused the API key (HTTP {status})",
+                                   "check LABEL_STUDIO_API_KEY (legacy or personal access token)") from None
+        body = settings.redact(str(getattr(exc, "body", exc)))[:300]
+        raise LabelStudioError(f"Label Studio at {settings.url} answered HTTP {status}: {body}") from None
+
+
+def connect(settings: LabelStudioSettings) -> LabelStudio:
+    """A client for a server that is up and accepts the key; checked before anything is changed."""
+    import httpx
+
+    try:
+        r = httpx.get(f"{settings.url}/health", timeout=PING_TIMEOUT_S)
+    except httpx.HTTPError as exc:
+        reason = "connection refused" if isinstance(exc, httpx.ConnectError) else type(exc).__name__
+        raise LabelStudioError(f"Label Studio at {settings.url} is not reachable ({reason})",
+                               START_HINT) from None
+    if r.status_code != 200:
+        raise LabelStudioError(f"Label Studio at {settings.url} is not healthy (HTTP {r.status_code})",
+                               START_HINT)
+    client = _sdk().LabelStudio(base_url=settings.url, api_key=settings.api_key, timeout=60.0)
+    with ls_errors(settings):
+        client.users.whoami()
+    return client

@@ -1,0 +1,68 @@
+"""The segments table: one Parquet file per run, the contract between `segment` and labels/samples/view."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from weldctl.schema import WeldctlError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SEGMENT_COLUMNS: dict[str, str] = {
+    "run_id": "str",
+    "weld_id": "int64",
+    "t_start_ns": "int64",  # on the run time base, inclusive
+    "t_end_ns": "int64",  # on the run time base, exclusive
+    "source": "str",  # laser_on | photodiode | arc_current | oct_valid | truth
+    "confidence": "float64",  # 0..1
+}
+SEGMENT_SOURCES = ("laser_on", "photodiode", "arc_current", "oct_valid", "truth")
+SUFFIX = ".segments.parquet"
+
+
+def segments_path(segments_dir: str | os.PathLike[str], run_id: str) -> Path:
+    return Path(segments_dir) / f"{run_id}{SUFFIX}"
+
+
+def _conform(df: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in SEGMENT_COLUMNS if c not in df.columns]
+    if missing:
+        raise WeldctlError(f"segments table lacks columns {missing}", f"expected {list(SEGMENT_COLUMNS)}")
+    out = df[list(SEGMENT_COLUMNS)].copy()
+    for col, dtype in SEGMENT_COLUMNS.items():
+        out[col] = out[col].astype(str) if dtype == "str" else out[col].astype(dtype)
+    bad = sorted(set(out["source"]) - set(SEGMENT_SOURCES))
+    if bad:
+        raise WeldctlError(f"unknown segment source(s) {bad}", f"allowed: {', '.join(SEGMENT_SOURCES)}")
+    if (out["t_end_ns"] <= out["t_start_ns"]).any():
+        raise WeldctlError("segments table has a segment with t_end_ns <= t_start_ns")
+    return out.sort_values(["run_id", "weld_id"]).reset_index(drop=True)
+
+
+def write_segments(path: str | os.PathLike[str], df: pd.DataFrame) -> Path:
+    """Write atomically (temp file + rename), so readers never see half a table."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(_conform(df), preserve_index=False)
+    # Plain string columns and no pandas metadata: any Parquet reader gets the same table.
+    table = table.cast(pa.schema([pa.field(c, pa.string() if d == "str" else pa.from_numpy_dtype(d))
+                                  for c, d in SEGMENT_COLUMNS.items()])).replace_schema_metadata(None)
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".tmp")
+    pq.write_table(table, tmp)
+    os.replace(tmp, dest)
+    return dest
+
+
+def read_segments(path: str | os.PathLike[str]) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    p = Path(path)
+    if not p.exists():
+        raise WeldctlError(f"no segments table at {p}", "run `weldctl segment RUN` first")
+    return _conform(pq.read_table(p).to_pandas())

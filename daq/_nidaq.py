@@ -1,0 +1,234 @@
+"""NI-DAQ analog input through the ``nidaqmx`` package (local driver or an NI gRPC Device Server).
+
+One hardware-timed continuous task holds every channel of the device entry (photodiode, IEPE
+acoustic/AE sensors, the laser-on line wired to an analog input, arc current), optionally armed
+on the rig's shared start trigger. About ``1 / read_interval_s`` times a second the driver reads
+one block into a preallocated (channels, samples) float64 buffer with
+``AnalogMultiChannelReader.read_many_sample``.
+
+Sequence numbers count sample-clock ticks since start. When DAQmx reports that the host fell
+behind (buffer overflow, e.g. -200279), the samples the device acquired but we never read
+(``total_samp_per_chan_acquired`` minus what we read) become one ``device_overflow`` gap, and the
+task is restarted. A restarted task's sample clock starts again, so the driver stamps samples with
+device times that carry the restart dead time measured on the host clock (a few ms); within one
+task the times are exact multiples of the sample period.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any
+
+import numpy as np
+
+from weldctl.schema import ClockSource, NidaqChannel, NidaqConfig, StreamSpec
+
+from ._block import Block, Gap
+from ._device import DaqDevice
+from ._errors import DeviceError, MissingDriverError
+
+# DAQmx errors that mean "the host did not keep up": the data is gone, the task must restart.
+OVERFLOW_ERRORS = {
+    -200279: "samples no longer available (buffer overwritten)",
+    -200010: "input FIFO overflow",
+    -200361: "input FIFO overflow",
+    -200283: "acquisition stopped to prevent an intermediate buffer overflow",
+}
+
+
+def _import_nidaqmx() -> Any:
+    try:
+        import nidaqmx
+        import nidaqmx.stream_readers
+    except ImportError as exc:
+        raise MissingDriverError(
+            f"the nidaqmx driver needs the nidaqmx package ({exc.name} is missing)",
+            "pip install 'weldctl[hardware]'  (or: pip install 'nidaqmx[grpc]')") from None
+    return nidaqmx
+
+
+class NidaqDaq(DaqDevice):
+    """A DAQ task on one NI device (or cDAQ chassis), read in blocks."""
+
+    config: NidaqConfig
+
+    def __init__(self, config: NidaqConfig) -> None:
+        super().__init__(config)
+        self.block_samples = max(1, round(config.rate_hz * config.read_interval_s))
+        self._nidaqmx: Any = None
+        self._channel: Any = None  # grpc channel, when the device is remote
+        self._task: Any = None
+        self._reader: Any = None
+        self._buf = np.empty((len(config.channels), self.block_samples), dtype=np.float64)
+        self._period_ns = 1e9 / config.rate_hz
+        self._t0_host_ns = 0
+        self._seg_host_ns = 0
+        self._reset_counters()
+
+    def _reset_counters(self) -> None:
+        self._seq = 0  # next sequence number (sample-clock ticks since start, losses included)
+        self._read_in_task = 0  # samples read since the current task (re)started
+        self._seg_seq0 = 0  # first sequence number of the current task run ...
+        self._seg_t0_ns = 0.0  # ... and its device time
+        self._pending: list[Gap] = []
+        self.overflows = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def _do_open(self) -> None:
+        self._nidaqmx = _import_nidaqmx()
+        if self.config.grpc is not None:
+            import grpc
+
+            self._channel = grpc.insecure_channel(self.config.grpc.address)
+
+    def _new_task(self) -> Any:
+        nidaqmx = self._nidaqmx
+        if self.config.grpc is None:
+            return nidaqmx.Task()
+        options = nidaqmx.GrpcSessionOptions(self._channel, self.config.grpc.session_name)
+        return nidaqmx.Task(self.config.grpc.session_name, grpc_options=options)
+
+    def _do_configure(self) -> StreamSpec:
+        from nidaqmx.constants import AcquisitionType, Edge
+
+        c = self.config
+        self._close_task()
+        try:
+            self._task = self._new_task()
+            for ch in c.channels:
+                self._add_channel(ch)
+            # The driver buffer holds buffer_s of data: a stall shorter than that costs nothing.
+            buffer = max(2 * self.block_samples, round(c.rate_hz * c.buffer_s))
+            self._task.timing.cfg_samp_clk_timing(c.rate_hz, sample_mode=AcquisitionType.CONTINUOUS,
+                                                  samps_per_chan=buffer)
+            if c.start_trigger:
+                edge = Edge.RISING if c.trigger_edge == "rising" else Edge.FALLING
+                self._task.triggers.start_trigger.cfg_dig_edge_start_trig(c.start_trigger, trigger_edge=edge)
+            self._reader = self._nidaqmx.stream_readers.AnalogMultiChannelReader(self._task.in_stream)
+            self._reader.verify_array_shape = False  # the buffer is ours and shaped once
+        except self._nidaqmx.errors.Error as exc:  # DaqError, or RpcError from a gRPC device server
+            self._close_task()
+            where = f" via {c.grpc.address}" if c.grpc else ""
+            raise DeviceError(f"{self.name}: DAQmx could not set up the task{where}: {exc}",
+                              "check the physical channel names and the device in NI MAX / nidaqmx") from None
+        calibration = {ch.name: ch.calibration for ch in c.channels if ch.calibration is not None}
+        units = {ch.units for ch in c.channels}
+        return StreamSpec(name=c.name, kind=self.kind, device=f"nidaqmx:{c.channels[0].physical.split('/')[0]}",
+                          driver="nidaqmx", dtype="float32", sample_shape=(len(c.channels),),
+                          channels=[ch.name for ch in c.channels], units=units.pop() if len(units) == 1 else "mixed",
+                          calibration=calibration, nominal_rate_hz=c.rate_hz, clock=ClockSource.sample_clock,
+                          trigger=c.start_trigger)
+
+    def _add_channel(self, ch: NidaqChannel) -> None:
+        from nidaqmx.constants import (
+            Coupling,
+            ExcitationSource,
+            ExcitationVoltageOrCurrent,
+            TerminalConfiguration,
+        )
+
+        ai = self._task.ai_channels
+        terminal = TerminalConfiguration[ch.terminal.upper()]
+        excitation = ch.iepe_current_a or 0.004
+        if ch.type == "microphone":
+            chan = ai.add_ai_microphone_chan(ch.physical, ch.name, terminal_config=terminal,
+                                             mic_sensitivity=ch.sensitivity, max_snd_press_level=ch.max_spl_db,
+                                             current_excit_source=ExcitationSource.INTERNAL,
+                                             current_excit_val=excitation)
+        elif ch.type == "accel":
+            chan = ai.add_ai_accel_chan(ch.physical, ch.name, terminal_config=terminal, min_val=ch.min_val,
+                                        max_val=ch.max_val, sensitivity=ch.sensitivity,
+                                        current_excit_source=ExcitationSource.INTERNAL,
+                                        current_excit_val=excitation)
+        else:
+            chan = ai.add_ai_voltage_chan(ch.physical, ch.name, terminal_config=terminal, min_val=ch.min_val,
+                                          max_val=ch.max_val)
+            if ch.iepe_current_a is not None:  # an IEPE sensor read as raw volts
+                chan.ai_excit_src = ExcitationSource.INTERNAL
+                chan.ai_excit_voltage_or_current = ExcitationVoltageOrCurrent.USE_CURRENT
+                chan.ai_excit_val = ch.iepe_current_a
+        if ch.coupling is not None:
+            chan.ai_coupling = Coupling[ch.coupling.upper()]
+        elif ch.iepe_current_a is not None and ch.type == "voltage":
+            chan.ai_coupling = Coupling.AC  # IEPE sensors sit on a DC bias that must not reach the ADC range
+
+    def _do_start(self, t0_host_ns: int) -> None:
+        self._t0_host_ns = t0_host_ns
+        self._reset_counters()
+        self._task.start()
+        self._seg_host_ns = time.monotonic_ns()  # host time the current task run started
+
+    def _do_stop(self) -> None:
+        if self._task is not None:
+            self._task.stop()
+
+    def _do_close(self) -> None:
+        self._close_task()
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+
+    def _close_task(self) -> None:
+        task, self._task, self._reader = self._task, None, None
+        if task is not None:
+            with contextlib.suppress(Exception):  # closing must not hide the error that led here
+                task.close()
+
+    # -- reading -----------------------------------------------------------------------------
+    def _do_read(self, timeout_s: float) -> Block | None:
+        n = self.block_samples
+        # Wait until a whole block is there: no partial reads, so every read fills the buffer.
+        deadline = time.monotonic() + timeout_s
+        try:
+            while (avail := self._task.in_stream.avail_samp_per_chan) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                time.sleep(min(left, max(0.002, (n - avail) / self.config.rate_hz)))
+            got = self._reader.read_many_sample(self._buf, n, timeout=max(1.0, timeout_s))
+        except self._nidaqmx.errors.Error as exc:
+            if getattr(exc, "error_code", None) in OVERFLOW_ERRORS:
+                self._restart_after_overflow(exc)
+                return None
+            raise DeviceError(f"{self.name}: DAQmx read failed: {exc}",
+                              "check the device connection; the recording keeps what was read") from None
+        return self._block(got)
+
+    def _block(self, got: int) -> Block:
+        seq = np.arange(self._seq, self._seq + got, dtype=np.int64)
+        t_dev = np.round(self._seg_t0_ns + (seq - self._seg_seq0) * self._period_ns).astype(np.int64)
+        data = self._buf[:, :got].T.astype(np.float32)  # (samples, channels), a copy: the buffer is reused
+        self._seq += got
+        self._read_in_task += got
+        gaps, self._pending = self._pending, []
+        return Block(data=data, seq=seq, t_host_ns=time.monotonic_ns() - self._t0_host_ns, t_dev_ns=t_dev,
+                     gaps=gaps)
+
+    def _restart_after_overflow(self, exc: Any) -> None:
+        t_err = time.monotonic_ns()
+        try:
+            acquired = int(self._task.in_stream.total_samp_per_chan_acquired)
+        except self._nidaqmx.errors.Error:
+            acquired = -1
+        if acquired < self._read_in_task:  # refused or implausible: estimate from the host clock
+            acquired = round((t_err - self._seg_host_ns) / self._period_ns)
+        lost = max(0, acquired - self._read_in_task)
+        try:
+            self._task.stop()
+            self._task.start()
+        except self._nidaqmx.errors.Error as restart_exc:
+            raise DeviceError(f"{self.name}: DAQmx overflow ({exc.error_code}) and the task did not restart: "
+                              f"{restart_exc}", "check the device; the recording keeps what was read") from None
+        self._seg_host_ns = time.monotonic_ns()
+        dead_ns = self._seg_host_ns - t_err
+        first_lost = self._seq
+        t_first_lost = self._seg_t0_ns + (first_lost - self._seg_seq0) * self._period_ns
+        self._seq += lost
+        self._seg_seq0 = self._seq
+        self._seg_t0_ns = t_first_lost + lost * self._period_ns + dead_ns
+        self._read_in_task = 0
+        self.overflows += 1
+        self._pending.append(Gap(seq_start=first_lost, count=lost, kind="device_overflow",
+                                 note=f"DAQmx {exc.error_code} {OVERFLOW_ERRORS[exc.error_code]}; task restarted "
+                                      f"({dead_ns / 1e6:.1f} ms dead time)"))

@@ -1,0 +1,81 @@
+"""Verified copies of finalized run stores between local disk and object storage (any fsspec URL).
+
+Credentials come only from the environment or the usual AWS config files, never from our files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ._checksum import verify_checksums
+from ._errors import StoreError
+from ._store_layout import CHECKSUMS_DOC, is_url, local_path
+from ._store_reader import RunReader
+
+
+def _fs(uri: str):  # type: ignore[no-untyped-def]
+    import fsspec
+
+    if is_url(uri):
+        return fsspec.core.url_to_fs(uri)
+    return fsspec.filesystem("file"), str(local_path(uri).resolve())
+
+
+def _explain(uri: str, exc: BaseException) -> StoreError:
+    text = f"{type(exc).__name__}: {exc}"
+    if any(s in text for s in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "Forbidden",
+                               "NoCredentials", "PermissionError")):
+        hint = "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or your AWS profile) for this endpoint"
+    elif any(s in text for s in ("EndpointConnectionError", "Could not connect", "ConnectTimeout", "Connection refused",
+                                 "ClientConnectorError", "Cannot connect")):
+        hint = "the storage endpoint is unreachable: check AWS_ENDPOINT_URL and that the server is up"
+    elif "NoSuchBucket" in text or isinstance(exc, FileNotFoundError):
+        hint = "create the bucket first, or check its name"
+    else:
+        hint = "check the URL, the endpoint and the credentials"
+    return StoreError(f"cannot use {uri}: {text.splitlines()[0][:200]}", hint)
+
+
+def check_destination(dest: str) -> None:
+    """Fail before anything is written if the destination cannot be listed."""
+    try:
+        fs, path = _fs(dest)
+        bucket = path.split("/", 1)[0] if is_url(dest) else path
+        if is_url(dest):
+            fs.ls(bucket, detail=False, refresh=True)
+    except Exception as exc:
+        raise _explain(dest, exc) from None
+
+
+def upload_run(run: str, dest_prefix: str, *, progress: Callable[[int, int], None] | None = None) -> str:
+    """Copy a finalized run to ``dest_prefix/<run_id>.zarr`` and verify every file there by checksum."""
+    reader = RunReader(run)
+    if reader.manifest.status == "recording":
+        raise StoreError(f"{reader.uri} was never finalized", f"run `weldctl recover {reader.uri}` first")
+    local = verify_checksums(reader.uri)
+    if not local.ok:
+        raise StoreError(f"{reader.uri} fails its checksums before upload (changed: {local.changed[:3]})",
+                         "the local copy is damaged: do not upload it")
+    check_destination(dest_prefix)
+    dest = f"{dest_prefix.rstrip('/')}/{reader.run_id}.zarr"
+    src_fs, src_root = _fs(reader.uri)
+    dst_fs, dst_root = _fs(dest)
+    files = sorted(src_fs.find(src_root))
+    # The checksum manifest goes last: a store without it reads as "upload incomplete".
+    files.sort(key=lambda p: p.endswith(CHECKSUMS_DOC))
+    try:
+        for i, path in enumerate(files):
+            rel = path[len(src_root) + 1 :]
+            with src_fs.open(path, "rb") as f:
+                dst_fs.pipe_file(f"{dst_root}/{rel}", f.read())
+            if progress:
+                progress(i + 1, len(files))
+        report = verify_checksums(dest)
+    except StoreError:
+        raise
+    except Exception as exc:
+        raise _explain(dest, exc) from None
+    if not report.ok:
+        raise StoreError(f"upload of {reader.run_id} did not verify (missing {report.missing[:3]}, "
+                         f"changed {report.changed[:3]})", "retry the upload")
+    return dest
