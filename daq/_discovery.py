@@ -85,9 +85,9 @@ def probe_oct(rig: Rig | None, timeout_s: float = 0.5) -> StackReport:
     for d in entries:
         try:
             with socket.create_connection((d.host, d.port), timeout=timeout_s):
-                state = "reachable"
+                state = "accepts TCP connections"
         except OSError as exc:
-            state = f"not reachable ({exc.strerror or exc})"
+            state = f"no connection ({exc.strerror or exc})"
         devices.append({"name": d.name, "endpoint": f"{d.host}:{d.port}", "state": state})
     return StackReport("oct_tcp", devices)
 

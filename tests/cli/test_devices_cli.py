@@ -77,8 +77,8 @@ def test_oct_endpoints_of_the_rig_are_tried() -> None:
                 SimpleNamespace(driver="sim", name="daq"),
             ])
             report = probe_oct(rig)  # type: ignore[arg-type]
-    assert [(d["name"], d["state"].split(" ")[0]) for d in report.devices] == [("oct", "reachable"),
-                                                                             ("oct2", "not")]
+    assert [(d["name"], d["state"].split(" ")[0]) for d in report.devices] == [("oct", "accepts"),
+                                                                             ("oct2", "no")]
     assert probe_oct(None).note.startswith("pass --rig")
 
 
@@ -87,12 +87,12 @@ def test_lab_example_is_a_valid_commented_rig(tmp_path: Path) -> None:
     proc = _run("rig", "show", "--example", "lab")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == example_rig_text("lab")
-    assert sum(line.lstrip().startswith("#") for line in proc.stdout.splitlines()) > 10, "it explains itself"
+    assert sum(line.lstrip().startswith("#") for line in proc.stdout.splitlines()) >= 8, "it explains itself"
     path = tmp_path / "lab.yaml"
     path.write_text(proc.stdout)
     rig = load_rig(path)
     kinds = {f"{d.driver}.{d.kind}" for d in rig.devices}
-    assert {"aravis.camera", "aravis.ir", "opencv.camera"} <= kinds
+    assert {"aravis.camera", "aravis.ir", "opencv.camera", "nidaqmx.daq", "sounddevice.audio", "oct_tcp.oct"} <= kinds
     assert _run("rig", "validate", str(path)).returncode == 0
     assert parse_rig(yaml.safe_load(proc.stdout)).recorder.stop_after_sequence is False
 
