@@ -98,6 +98,7 @@ class _AravisBase:
         self.frames_failed = 0
         self.frames_after_stop = 0
         self.unnamed_failures = 0
+        self._last_stats: dict[str, int] = {}
         self.failed_ids: list[int] = []  # raw frame ids of failed buffers (0 = the camera gave none)
         self.failed_seq: list[int] = []  # the same, as sequence numbers (unwrapped), where there was an id
         self.failures_by_status: dict[str, int] = {}
@@ -266,8 +267,8 @@ class _AravisBase:
     def stream_statistics(self) -> dict[str, int]:
         """The Aravis stream's own counters (n_completed_buffers, n_failures, n_underruns, ...)."""
         s = self._stream
-        if s is None:
-            return dict(self._last_stats) if hasattr(self, "_last_stats") else {}
+        if s is None:  # stopped: the counters as they were at the stop
+            return dict(self._last_stats)
         return {s.get_info_name(i): int(s.get_info_uint64(i)) for i in range(s.get_n_infos())
                 if s.get_info_type(i).name == "guint64"}
 

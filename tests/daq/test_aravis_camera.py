@@ -67,7 +67,7 @@ def test_record_fake_camera_with_sim_streams(tmp_path, fake_camera: FakeGigECame
     rec, result, took = _record(tmp_path, _rig(cam_cfg, SIM_DAQ, SIM_OCT), "RCAM1", 3.0)
     assert result.ok, result.error
     cam = rec.devices[0]
-    stats = cam._last_stats
+    stats = cam.stream_statistics()
     run = RunReader(result.uri)
     seq = run.seq("keyhole")
     t_ns = run.t_ns("keyhole")
@@ -95,7 +95,7 @@ def test_incomplete_frames_are_losses_with_their_frame_ids(tmp_path, lossy_camer
     rec, result, _ = _record(tmp_path, _rig(cam_cfg, SIM_DAQ), "RCAM2", 2.0)
     assert result.ok, result.error
     cam = rec.devices[0]
-    stats = cam._last_stats
+    stats = cam.stream_statistics()
     print(f"\n-r 50: {cam.frames_ok} complete, {cam.frames_failed} incomplete {cam.failures_by_status}, "
           f"stream stats {stats}")
     # The driver's own totals are the stream's.
