@@ -2,6 +2,7 @@
 
 from . import (
     _dataset,
+    _devices,
     _import,
     _inspect,
     _integrity,

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import typer
 
-from weldctl.schema import ImportMapping, Rig, RunManifest, StreamSpec, default_sim_rig, dump_rig, load_rig
+from weldctl.schema import (
+    ImportMapping,
+    Rig,
+    RunManifest,
+    StreamSpec,
+    default_sim_rig,
+    dump_rig,
+    example_rig_text,
+    load_rig,
+)
 
 from ._app import app, console, user_errors
 
@@ -27,9 +36,15 @@ def rig_validate(path: Path = typer.Argument(..., help="rig YAML")) -> None:
 
 
 @rig_app.command("show")
-def rig_show() -> None:
-    """Print the default simulated rig as YAML: a starting point for your own."""
-    typer.echo(dump_rig(default_sim_rig()), nl=False)
+@user_errors
+def rig_show(
+    example: str | None = typer.Option(None, "--example", help="a commented real-rig example instead, e.g. 'lab'"),
+) -> None:
+    """Print the default simulated rig (or a commented real-rig example) as YAML: a starting point for your own."""
+    if example:
+        typer.echo(example_rig_text(example), nl=False)
+    else:
+        typer.echo(dump_rig(default_sim_rig()), nl=False)
 
 
 @schema_app.command("export")

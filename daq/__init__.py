@@ -3,6 +3,7 @@
 from ._block import Block, Gap
 from ._clock import ClockFit, ClockObservations, fit_clock
 from ._device import AudioDevice, Camera, DaqDevice, Device, DeviceState, IRCamera, OctDevice
+from ._discovery import StackReport, discover
 from ._errors import DeviceError, MissingDriverError, RecordingError
 from ._finalize import finalize_run
 from ._live import live_table, summary_table
@@ -14,6 +15,7 @@ from ._session import make_recorder, manifest_for, record
 __all__ = [
     "AudioDevice", "Block", "Camera", "ClockFit", "ClockObservations", "DaqDevice", "Device", "DeviceError",
     "DeviceState", "Gap", "IRCamera", "MissingDriverError", "OctDevice", "RecordResult", "Recorder",
-    "RecordingError", "RecoveredStream", "StreamStats", "build_devices", "finalize_run", "fit_clock", "live_table",
-    "make_recorder", "manifest_for", "raise_on_failure", "record", "recover_run", "sim_process", "summary_table",
+    "RecordingError", "RecoveredStream", "StackReport", "StreamStats", "build_devices", "discover",
+    "finalize_run", "fit_clock", "live_table", "make_recorder", "manifest_for", "raise_on_failure", "record",
+    "recover_run", "sim_process", "summary_table",
 ]

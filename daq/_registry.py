@@ -33,6 +33,8 @@ def build_devices(rig: Rig, process=None) -> list[Device]:  # type: ignore[no-un
 
 # driver name -> (module, class); the module (and its vendor library) is imported only when used.
 DRIVERS: dict[str, tuple[str, str]] = {
+    "aravis": ("._aravis_camera", "AravisCamera"),
+    "opencv": ("._opencv_camera", "OpenCVCamera"),
     "nidaqmx": ("._nidaq", "NidaqDaq"),
     "sounddevice": ("._sounddevice_audio", "SounddeviceAudio"),
     "oct_tcp": ("._oct_tcp", "OctTcp"),

@@ -31,6 +31,8 @@ from ._rig import (
     SimProcess,
     default_sim_rig,
 )
+from ._rig_cam import AravisCameraConfig, OpenCVCameraConfig
+from ._rig_examples import example_rig_names, example_rig_text
 from ._rig_file import dump_rig, load_rig, parse_rig
 from ._rig_io import NidaqChannel, NidaqConfig, NidaqGrpc, OctTcpConfig, SounddeviceConfig
 from ._run_id import MAX_RUN_ID, validate_run_id
@@ -50,6 +52,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "UNWRITTEN",
     "Align",
+    "AravisCameraConfig",
     "Calibration",
     "Channel",
     "ChoiceGroup",
@@ -68,6 +71,7 @@ __all__ = [
     "NidaqConfig",
     "NidaqGrpc",
     "OctTcpConfig",
+    "OpenCVCameraConfig",
     "Penetration",
     "RecorderSettings",
     "RegionGroup",
@@ -100,6 +104,8 @@ __all__ = [
     "check_destination",
     "default_sim_rig",
     "dump_rig",
+    "example_rig_names",
+    "example_rig_text",
     "has_checksums",
     "is_url",
     "load_mapping",

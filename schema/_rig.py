@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 
 from ._device_base import DeviceBase
 from ._manifest import WeldPlan
+from ._rig_cam import AravisCameraConfig, OpenCVCameraConfig
 from ._rig_io import NidaqConfig, OctTcpConfig, SounddeviceConfig
 from ._stream import ClockSource
 
@@ -107,6 +108,9 @@ DeviceConfig = Annotated[
     | Annotated[SimDaqConfig, Tag("sim.daq")]
     | Annotated[SimAudioConfig, Tag("sim.audio")]
     | Annotated[SimOctConfig, Tag("sim.oct")]
+    | Annotated[AravisCameraConfig, Tag("aravis.camera")]
+    | Annotated[AravisCameraConfig, Tag("aravis.ir")]
+    | Annotated[OpenCVCameraConfig, Tag("opencv.camera")]
     | Annotated[NidaqConfig, Tag("nidaqmx.daq")]
     | Annotated[SounddeviceConfig, Tag("sounddevice.audio")]
     | Annotated[OctTcpConfig, Tag("oct_tcp.oct")],
@@ -114,7 +118,7 @@ DeviceConfig = Annotated[
         _device_tag,
         custom_error_type="unknown_device",
         custom_error_message="unknown driver.kind; allowed: sim.camera, sim.ir, sim.daq, sim.audio, sim.oct, "
-                             "nidaqmx.daq, sounddevice.audio, oct_tcp.oct",
+                             "nidaqmx.daq, sounddevice.audio, oct_tcp.oct, aravis.camera, aravis.ir, opencv.camera",
     ),
 ]
 

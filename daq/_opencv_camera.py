@@ -1,0 +1,145 @@
+"""A camera through OpenCV ``VideoCapture``: a UVC device, or a video file replayed as a camera.
+
+A file gives its frame index as the sequence number and its presentation time
+(``CAP_PROP_POS_MSEC``) as the device timestamp; it is paced at the file's rate (or read as fast
+as it decodes, ``realtime: false``) and the device is ``done`` when the file ends. A UVC camera
+has no usable device clock through OpenCV, so its frames carry the host time they were grabbed.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from weldctl.schema import ClockSource, OpenCVCameraConfig, StreamSpec
+
+from ._block import Block
+from ._device import Camera
+from ._errors import DeviceError, MissingDriverError
+
+INSTALL_HINT = "pip install opencv-python-headless (or 'weldctl[hardware]')"
+DEFAULT_FILE_FPS = 30.0  # for a file that does not say its rate
+
+
+def import_cv2() -> Any:
+    try:
+        import cv2
+    except ImportError as exc:
+        raise MissingDriverError(f"the OpenCV camera driver is not available ({exc})", INSTALL_HINT) from None
+    return cv2
+
+
+class OpenCVCamera(Camera):
+    def __init__(self, config: OpenCVCameraConfig) -> None:
+        super().__init__(config)
+        self._cap: Any = None
+        self._eof = False
+        self._is_file = isinstance(config.source, str)
+
+    def _do_open(self) -> None:
+        cv2 = import_cv2()
+        src = self.config.source
+        if self._is_file and not Path(src).is_file():
+            raise DeviceError(f"{self.name}: no video file {src}", "check the rig's source path")
+        cap = cv2.VideoCapture(src)
+        if not cap.isOpened():
+            cap.release()
+            what = f"video file {src}" if self._is_file else f"camera index {src}"
+            raise DeviceError(f"{self.name}: OpenCV cannot open {what}",
+                              "check the codec / device; `weldctl devices` lists what each stack sees")
+        self._cap = cap
+
+    def _do_configure(self) -> StreamSpec:
+        cv2 = import_cv2()
+        c, cap = self.config, self._cap
+        if not self._is_file:
+            if c.width:
+                cap.set(cv2.CAP_PROP_FRAME_WIDTH, c.width)
+            if c.height:
+                cap.set(cv2.CAP_PROP_FRAME_HEIGHT, c.height)
+            if c.fps:
+                cap.set(cv2.CAP_PROP_FPS, c.fps)
+        width, height = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        reported = cap.get(cv2.CAP_PROP_FPS) or 0.0
+        self._fps = float(c.fps if (c.fps and not self._is_file) else (reported or c.fps or DEFAULT_FILE_FPS))
+        self._shape = (height, width)
+        device = (f"video file {Path(c.source).name}" if self._is_file
+                  else f"UVC camera {c.source} ({cap.getBackendName()})")
+        return StreamSpec(name=c.name, kind=self.kind, device=device, driver="opencv", dtype="uint8",
+                          sample_shape=self._shape, units="counts", nominal_rate_hz=self._fps,
+                          clock=c.clock if self._is_file else ClockSource.host)
+
+    def _do_start(self, t0_host_ns: int) -> None:
+        cv2 = import_cv2()
+        self._t0_host_ns = t0_host_ns
+        self._eof = False
+        self._grabbed = 0  # UVC frame counter
+        if self._is_file:
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            self._replay_start_ns = time.monotonic_ns()
+
+    def _do_read(self, timeout_s: float) -> Block | None:
+        if self._eof:
+            time.sleep(min(timeout_s, 0.05))
+            return None
+        frames: list[np.ndarray] = []
+        seq: list[int] = []
+        t_dev: list[int] = []
+        deadline = time.monotonic_ns() + int(timeout_s * 1e9)
+        while len(frames) < self.config.block_frames:
+            got = self._read_file_frame(deadline) if self._is_file else self._read_uvc_frame()
+            if got is None:
+                break
+            frames.append(got[0])
+            seq.append(got[1])
+            t_dev.append(got[2])
+            if not self._is_file or time.monotonic_ns() >= deadline:
+                break  # a live camera hands each frame over as it comes
+        if not frames:
+            return None
+        return Block(data=np.stack(frames), seq=np.asarray(seq, dtype=np.int64),
+                     t_host_ns=time.monotonic_ns() - self._t0_host_ns, t_dev_ns=np.asarray(t_dev, dtype=np.int64))
+
+    def _read_file_frame(self, deadline_ns: int) -> tuple[np.ndarray, int, int] | None:
+        cv2 = import_cv2()
+        cap = self._cap
+        index = int(cap.get(cv2.CAP_PROP_POS_FRAMES))
+        if self.config.realtime:
+            due_ns = self._replay_start_ns + int(index * 1e9 / self._fps)
+            if due_ns > deadline_ns:
+                time.sleep(max(0.0, (deadline_ns - time.monotonic_ns()) / 1e9))
+                return None
+            time.sleep(max(0.0, (due_ns - time.monotonic_ns()) / 1e9))
+        ok, frame = cap.read()
+        if not ok:
+            self._eof = True
+            return None
+        t_ns = round(cap.get(cv2.CAP_PROP_POS_MSEC) * 1e6)
+        return self._grey(frame), index, t_ns
+
+    def _read_uvc_frame(self) -> tuple[np.ndarray, int, int] | None:
+        ok, frame = self._cap.read()  # blocks for the next frame
+        if not ok:
+            raise DeviceError(f"{self.name}: camera {self.config.source} stopped delivering frames")
+        self._grabbed += 1
+        return self._grey(frame), self._grabbed - 1, time.monotonic_ns()
+
+    def _grey(self, frame: np.ndarray) -> np.ndarray:
+        cv2 = import_cv2()
+        if frame.ndim == 3:
+            frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        if frame.shape != self._shape:
+            raise DeviceError(f"{self.name}: frame {frame.shape} differs from the configured {self._shape}")
+        return frame
+
+    @property
+    def done(self) -> bool:
+        return self._eof
+
+    def _do_close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
