@@ -41,6 +41,12 @@ def _root(
     """Record weld-monitoring rigs into time-aligned Zarr stores and curate them into datasets."""
 
 
+SCHEDULER = typer.Option(
+    None, "--scheduler", envvar="DASK_SCHEDULER_ADDRESS",
+    help="Dask scheduler address: run per-run work as tasks on that cluster (default: in-process)",
+)
+
+
 def fail(message: str, hint: str | None = None, code: int = 2) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     if hint:

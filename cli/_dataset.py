@@ -6,9 +6,8 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress
 
-from ._app import app, console, fail, user_errors
+from ._app import SCHEDULER, app, console, fail, user_errors
 
 dataset_app = typer.Typer(
     help="Samples, grouped split, balance, augment, build, card, replay (DVC stages).", no_args_is_help=True
@@ -27,26 +26,18 @@ def _params(path: Path):  # type: ignore[no-untyped-def]
 @dataset_app.command("samples")
 @user_errors
 def samples(
-    runs: Path = typer.Argument(Path("runs"), help="folder of <run-id>.zarr recordings"),
+    runs: str = typer.Argument("runs", help="folder (or URL prefix, e.g. s3://bucket/runs) of <run-id>.zarr"),
     segments: Path = typer.Option(Path("segments"), "--segments", help="folder of <run-id>.segments.parquet"),
     labels: Path = typer.Option(Path("labels.jsonl"), "--labels", help="labels JSONL"),
     out: Path = typer.Option(Path("work/samples"), "--out", "-o"),
     params: Path = PARAMS,
+    scheduler: str | None = SCHEDULER,
 ) -> None:
     """Per-weld or windowed multimodal samples on one time axis, with their frames and labels."""
     from weldctl.curation import build_samples
 
     p = _params(params)
-    with Progress(console=console, transient=True) as prog:
-        task = prog.add_task("samples", total=len(list(runs.glob("*.zarr"))))
-        res = build_samples(
-            runs,
-            segments,
-            labels,
-            p.samples,
-            out,
-            on_run=lambda r: prog.update(task, advance=1, description=r),
-        )
+    res = build_samples(runs, segments, labels, p.samples, out, scheduler=scheduler)
     console.print(f"{res['samples']} samples -> {out} ({res['unlabelled_welds']} unlabelled welds skipped)")
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from weldctl.curation import SegmentParams, segment_run, segments_path, write_segments
-from weldctl.schema import RunReader, WeldctlError
+from weldctl.curation import SegmentParams, map_items, segment_uri, segments_path, write_segments
+from weldctl.schema import WeldctlError, resolve_run
 
-from ._app import app, console, user_errors
+from ._app import SCHEDULER, app, console, user_errors
 from ._params import params_section
 
 
@@ -30,6 +31,7 @@ def segment(
     min_length: float | None = typer.Option(None, "--min-length", help="s; drop shorter segments"),
     merge_gap: float | None = typer.Option(None, "--merge-gap", help="s; join segments closer than this"),
     pad: float | None = typer.Option(None, "--pad", help="s; widen every segment on both sides"),
+    scheduler: str | None = SCHEDULER,
 ) -> None:
     """Cut welds out of runs from a gate signal (laser-on, photodiode, arc current or OCT validity)."""
     try:
@@ -43,12 +45,12 @@ def segment(
     summary = Table(title="segments", title_justify="left")
     for col in ("run", "source", "welds", "mean length s", "min confidence", "file"):
         summary.add_column(col)
-    for run in runs_:
-        reader = RunReader(run, runs)
-        df = segment_run(reader, p)
-        path = write_segments(segments_path(p.out, reader.run_id), df)
+    uris = [resolve_run(run, runs) for run in runs_]
+    for df in map_items(partial(segment_uri, params=p), uris, label="segment", scheduler=scheduler):
+        run_id = str(df.attrs["run_id"])
+        path = write_segments(segments_path(p.out, run_id), df)
         lengths = (df["t_end_ns"] - df["t_start_ns"]) / 1e9
-        summary.add_row(reader.run_id, ",".join(sorted(set(df["source"]))) or "-", str(len(df)),
+        summary.add_row(run_id, ",".join(sorted(set(df["source"]))) or "-", str(len(df)),
                         f"{lengths.mean():.3f}" if len(df) else "-",
                         f"{df['confidence'].min():.3f}" if len(df) else "-", str(path))
     console.print(summary)

@@ -35,7 +35,7 @@ from ._plots import PanelInfo, QuicklookResult, Segment, laser_segments, load_se
 from ._quicklook import quicklook
 from ._samples import build_samples, list_runs
 from ._sampleset import DatasetError, SampleArrays, SampleSet
-from ._segment_run import DEFAULT_GATES, GateChoice, SegmentParams, gate_signal, pick_gate, segment_run
+from ._segment_run import DEFAULT_GATES, GateChoice, SegmentParams, gate_signal, pick_gate, segment_run, segment_uri
 from ._segments_io import SEGMENT_COLUMNS, SEGMENT_SOURCES, read_segments, segments_path, write_segments
 from ._signals import Signal, find_signal, read_signal
 from ._split import SplitError, assign_splits
@@ -125,7 +125,7 @@ __all__ = [
     "run_build",
     "run_split",
     "scheduler_address",
-    "segment_run",
+    "segment_run", "segment_uri",
     "segments_path",
     "sliding_stats",
     "torch_dataset",

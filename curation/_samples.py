@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from weldctl.schema import RunReader
+from weldctl.schema import RunReader, is_url
 
 from ._dataset_params import SamplesParams
+from ._executor import map_items
 from ._label_choice import chosen_labels
 from ._sampleset import DatasetError, Layout, SampleArrays, SampleSetWriter
 from ._segments_io import read_segments, segments_path
 
 
-def list_runs(runs_dir: str | os.PathLike[str]) -> list[Path]:
-    runs = sorted(p for p in Path(runs_dir).glob("*.zarr") if p.is_dir())
+def list_runs(runs_dir: str | os.PathLike[str]) -> list[str]:
+    """Run stores in a folder or under an object-storage prefix (any fsspec URL), sorted by name."""
+    if is_url(runs_dir):
+        import fsspec
+
+        fs, root = fsspec.core.url_to_fs(str(runs_dir))
+        protocol = str(runs_dir).split("://", 1)[0]
+        runs = sorted(f"{protocol}://{p}" for p in fs.glob(f"{root.rstrip('/')}/*.zarr"))
+    else:
+        runs = sorted(str(p.resolve()) for p in Path(runs_dir).glob("*.zarr") if p.is_dir())
     if not runs:
         raise DatasetError(
             f"no runs (*.zarr) in {runs_dir}", "record some: `make sim-runs` or `weldctl record`"
@@ -92,68 +101,83 @@ def _window_labels(
     return out
 
 
+RunSamples = tuple[str, Layout, list[dict[str, Any]], list[SampleArrays], int]
+
+
+def run_samples(run_uri: str, segments_dir: str, labels: dict[tuple[str, int], dict[str, Any]],
+                params: SamplesParams) -> RunSamples:
+    """One run's samples: (run id, layout, rows, arrays, unlabelled welds). Pure: safe as a Dask task."""
+    reader = RunReader(run_uri)
+    seg_file = segments_path(segments_dir, reader.run_id)
+    if not seg_file.exists():
+        raise DatasetError(f"no segments for run {reader.run_id} ({seg_file})", "run `weldctl segment` first")
+    segs = read_segments(seg_file).sort_values(["t_start_ns", "weld_id"])
+    sig = _RunSignals(reader, params)
+    layout = sig.layout(params.signal_rate_hz)
+    m = reader.manifest
+    plans = {w.weld_id: w for w in m.welds}
+    rows: list[dict[str, Any]] = []
+    arrays: list[SampleArrays] = []
+    unlabelled = 0
+    for seg in segs.itertuples(index=False):
+        weld_id = int(seg.weld_id)
+        rec = labels.get((reader.run_id, weld_id))
+        if rec is None:
+            unlabelled += 1
+            continue
+        plan = plans.get(weld_id)
+        wins = _windows(int(seg.t_start_ns), int(seg.t_end_ns), params)
+        for k, (t0, t1) in enumerate(wins):
+            sid = f"{reader.run_id}-w{weld_id:03d}" + ("" if params.mode == "weld" else f"-{k:04d}")
+            rows.append({
+                "sample_id": sid,
+                "run_id": reader.run_id,
+                "weld_id": weld_id,
+                "weld_key": f"{reader.run_id}/{weld_id}",
+                "rig": m.rig,
+                "day": m.start_utc.date().isoformat(),
+                "workpiece": (plan.workpiece if plan and plan.workpiece else m.workpiece) or "unknown",
+                "t_start_ns": t0,
+                "t_end_ns": t1,
+                "origin": "original",
+                "parent_id": "",
+                "label_source": str(rec.get("source", "")),
+                "annotators": json.dumps(rec["annotators"]),
+                **_window_labels(rec["labels"], rec.get("pore_regions") or [], t0, t1, params.mode == "weld"),
+            })
+            arrays.append(sig.cut(t0, t1, params.signal_rate_hz))
+    return reader.run_id, layout, rows, arrays, unlabelled
+
+
 def build_samples(
     runs_dir: str | os.PathLike[str],
     segments_dir: str | os.PathLike[str],
     labels_path: str | os.PathLike[str],
     params: SamplesParams,
     out: str | os.PathLike[str],
-    on_run: Callable[[str], None] | None = None,
+    scheduler: str | None = None,
 ) -> dict[str, int]:
+    """Samples of every run under ``runs_dir`` (a folder or URL prefix); one task per run."""
     labels = chosen_labels(labels_path)
+    runs = list_runs(runs_dir)
+    # Workers have their own working directory: hand them absolute paths.
+    seg_dir = str(Path(segments_dir).resolve())
+    results = map_items(partial(run_samples, segments_dir=seg_dir, labels=labels, params=params),
+                        runs, label="samples", scheduler=scheduler)
     writer: SampleSetWriter | None = None
     unlabelled = 0
-    for run_path in list_runs(runs_dir):
-        reader = RunReader(str(run_path))
-        if on_run:
-            on_run(reader.run_id)
-        seg_file = segments_path(segments_dir, reader.run_id)
-        if not seg_file.exists():
-            raise DatasetError(
-                f"no segments for run {reader.run_id} ({seg_file})", "run `weldctl segment` first"
-            )
-        segs = read_segments(seg_file).sort_values(["t_start_ns", "weld_id"])
-        sig = _RunSignals(reader, params)
-        layout = sig.layout(params.signal_rate_hz)
+    for run_id, layout, rows, arrays, skipped in results:
         if writer is None:
             writer = SampleSetWriter(layout)
         elif layout != writer.layout:
             raise DatasetError(
-                f"run {reader.run_id} records {layout.channels} / {layout.images}, unlike earlier runs "
+                f"run {run_id} records {layout.channels} / {layout.images}, unlike earlier runs "
                 f"({writer.layout.channels} / {writer.layout.images})",
                 "build one dataset per rig layout, or pick common channels in params.yaml",
             )
-        m = reader.manifest
-        plans = {w.weld_id: w for w in m.welds}
-        for seg in segs.itertuples(index=False):
-            weld_id = int(seg.weld_id)
-            rec = labels.get((reader.run_id, weld_id))
-            if rec is None:
-                unlabelled += 1
-                continue
-            plan = plans.get(weld_id)
-            wins = _windows(int(seg.t_start_ns), int(seg.t_end_ns), params)
-            for k, (t0, t1) in enumerate(wins):
-                sid = f"{reader.run_id}-w{weld_id:03d}" + ("" if params.mode == "weld" else f"-{k:04d}")
-                row = {
-                    "sample_id": sid,
-                    "run_id": reader.run_id,
-                    "weld_id": weld_id,
-                    "weld_key": f"{reader.run_id}/{weld_id}",
-                    "rig": m.rig,
-                    "day": m.start_utc.date().isoformat(),
-                    "workpiece": (plan.workpiece if plan and plan.workpiece else m.workpiece) or "unknown",
-                    "t_start_ns": t0,
-                    "t_end_ns": t1,
-                    "origin": "original",
-                    "parent_id": "",
-                    "label_source": str(rec.get("source", "")),
-                    "annotators": json.dumps(rec["annotators"]),
-                    **_window_labels(
-                        rec["labels"], rec.get("pore_regions") or [], t0, t1, params.mode == "weld"
-                    ),
-                }
-                writer.add(row, sig.cut(t0, t1, params.signal_rate_hz))
+        unlabelled += skipped
+        for row, arr in zip(rows, arrays, strict=True):
+            writer.add(row, arr)
     if writer is None or not writer.rows:
         raise DatasetError("no labelled welds in these runs", "check that labels.jsonl names these run ids")
     writer.write(out, {"params": params.model_dump()})

@@ -150,3 +150,11 @@ def segment_run(reader: RunReader, params: SegmentParams) -> pd.DataFrame:
         "source": [choice.source] * len(segs),
         "confidence": np.array([s.confidence for s in segs], dtype=np.float64),
     }, columns=list(SEGMENT_COLUMNS))
+
+
+def segment_uri(uri: str, params: SegmentParams) -> pd.DataFrame:
+    """``segment_run`` on a run named by URI, the table carrying its run id: one Dask task per run."""
+    reader = RunReader(uri)
+    df = segment_run(reader, params)
+    df.attrs["run_id"] = reader.run_id
+    return df

@@ -20,10 +20,13 @@ from ._tables import read_table
 def resolve_run(run: str | os.PathLike[str], runs_dir: str | os.PathLike[str] | None = None) -> str:
     """Accept a store path/URL, or a bare run id looked up in ``runs_dir``."""
     s = str(run)
-    if is_url(s) or s.endswith(".zarr") or os.sep in s or "/" in s:
+    if is_url(s):
         return s
-    candidate = os.path.join(str(runs_dir or "runs"), f"{s}.zarr")
-    return candidate if os.path.exists(candidate) else s
+    if not (s.endswith(".zarr") or os.sep in s or "/" in s):
+        candidate = os.path.join(str(runs_dir or "runs"), f"{s}.zarr")
+        s = candidate if os.path.exists(candidate) else s
+    # Absolute, so the same URI works in another process or on a worker with another cwd.
+    return os.path.abspath(s) if os.path.exists(s) else s
 
 
 class RunReader:
