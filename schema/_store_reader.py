@@ -46,6 +46,7 @@ class RunReader:
         except ValidationError as exc:
             raise StoreError(f"{self.uri}: run manifest does not validate: {exc.errors()[0]['msg']}") from None
         self.schema_version = str(attrs.get("schema_version", "?"))
+        self._arrays: dict[tuple[str, str], zarr.Array] = {}
 
     @property
     def run_id(self) -> str:
@@ -63,24 +64,28 @@ class RunReader:
                 raise StoreError(f"{self.uri}: stream {name!r} has no valid stream spec ({exc})") from None
         return out
 
-    def _stream_group(self, name: str) -> zarr.Group:
-        if name not in self.specs:
-            raise StoreError(f"run {self.run_id} has no stream {name!r}; it has {', '.join(self.specs)}")
-        return self.group[STREAMS][name]
+    def _array(self, name: str, which: str) -> zarr.Array:
+        # A finalized store never changes, so each array's metadata is read once, not on every access.
+        key = (name, which)
+        arr = self._arrays.get(key)
+        if arr is None:
+            if name not in self.specs:
+                raise StoreError(f"run {self.run_id} has no stream {name!r}; it has {', '.join(self.specs)}")
+            arr = self._arrays[key] = self.group[f"{STREAMS}/{name}/{which}"]
+        return arr
 
     def length(self, name: str) -> int:
-        g = self._stream_group(name)
-        return min(g["data"].shape[0], g["t_ns"].shape[0], g["seq"].shape[0])
+        return min(self._array(name, w).shape[0] for w in ("data", "t_ns", "seq"))
 
     def data(self, name: str) -> zarr.Array:
         """The stream's data array (lazy; slice it). Use ``length`` for the committed sample count."""
-        return self._stream_group(name)["data"]
+        return self._array(name, "data")
 
     def t_ns(self, name: str) -> np.ndarray:
-        return np.asarray(self._stream_group(name)["t_ns"][: self.length(name)])
+        return np.asarray(self._array(name, "t_ns")[: self.length(name)])
 
     def seq(self, name: str) -> np.ndarray:
-        return np.asarray(self._stream_group(name)["seq"][: self.length(name)])
+        return np.asarray(self._array(name, "seq")[: self.length(name)])
 
     def window(self, name: str, t0_ns: int, t1_ns: int) -> tuple[np.ndarray, np.ndarray]:
         """Samples with t0 <= t < t1: (data, t_ns)."""
