@@ -101,11 +101,13 @@ def test_a_writer_that_falls_behind_drops_whole_blocks_and_says_so(tmp_path, mon
     for d in rig.devices:
         d.losses = []
     rig.recorder.queue_seconds = 0.1
+    # Long enough that the stall lands mid-recording, whatever the machine's load.
+    rig.sim.welds = [w.model_copy(update={"length_mm": 120.0}) for w in rig.sim.welds or []]
     real_flush = StreamAppender.flush
     stalled = {"done": False}
 
     def stalling_flush(self):  # type: ignore[no-untyped-def]
-        if self.spec.name == "daq" and self.n > 0 and not stalled["done"]:
+        if self.spec.name == "daq" and self.pending > 0 and not stalled["done"]:
             stalled["done"] = True
             import time
 
