@@ -50,11 +50,24 @@ def sink_for(store: zarr.abc.store.Store) -> LocalSink | FsspecSink:
     fs, path = getattr(store, "fs", None), getattr(store, "path", None)
     if fs is None or path is None:
         raise StoreError(f"the shard writer cannot write to a {type(store).__name__}")
+    # zarr holds an async filesystem; the I/O thread wants a blocking one on the same place.
+    if hasattr(fs, "sync_fs"):
+        fs = fs.sync_fs
+    elif getattr(fs, "asynchronous", False):
+        import fsspec
+
+        protocol = fs.protocol[0] if isinstance(fs.protocol, tuple | list) else fs.protocol
+        options = {k: v for k, v in fs.storage_options.items() if k not in ("asynchronous", "loop")}
+        fs = fsspec.filesystem(protocol, **options)
     return FsspecSink(fs, path)
 
 
-def default_pool(store: zarr.abc.store.Store) -> WriterPool:
-    return WriterPool(sink_for(store), compress_threads=min(2, os.cpu_count() or 1))
+def default_pool(store: zarr.abc.store.Store, direct_io: bool = True) -> WriterPool:
+    """Two compressors at most: on a 2-core acquisition PC the device threads need the rest."""
+    sink = sink_for(store)
+    if isinstance(sink, LocalSink):
+        sink.direct = sink.direct and direct_io
+    return WriterPool(sink, compress_threads=min(2, os.cpu_count() or 1))
 
 
 class StreamAppender:
@@ -165,7 +178,8 @@ class StreamAppender:
     def append(self, data: np.ndarray, t_ns: np.ndarray, seq: np.ndarray) -> None:
         n = len(data)
         if not (len(t_ns) == n == len(seq)):
-            raise ValueError(f"{self.spec.name}: data, t_ns and seq lengths differ ({n}, {len(t_ns)}, {len(seq)})")
+            raise ValueError(
+                f"{self.spec.name}: data, t_ns and seq lengths differ ({n}, {len(t_ns)}, {len(seq)})")
         if data.shape[1:] != self.spec.sample_shape:
             raise ValueError(f"{self.spec.name}: sample shape {data.shape[1:]} != {self.spec.sample_shape}")
         self.pool.check()
@@ -227,7 +241,7 @@ class RunWriter:
     @classmethod
     def create(
         cls, out: str | os.PathLike[str], manifest: RunManifest, specs: Sequence[StreamSpec], *,
-        overwrite: bool = False,
+        overwrite: bool = False, direct_io: bool = True,
     ) -> RunWriter:
         uri = run_uri(out, manifest.run_id)
         if store_exists(uri) and not overwrite:
@@ -240,7 +254,7 @@ class RunWriter:
         group = zarr.open_group(zarr_store(uri, read_only=False), mode="w", zarr_format=3)
         group.attrs[ROOT_ATTR] = {"schema_version": SCHEMA_VERSION, "manifest": manifest.model_dump(mode="json")}
         streams_group = group.require_group(STREAMS)
-        pool = default_pool(group.store)
+        pool = default_pool(group.store, direct_io)
         streams: dict[str, StreamAppender] = {}
         for spec in specs:
             sg = streams_group.require_group(spec.name)
