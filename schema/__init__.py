@@ -16,6 +16,7 @@ from ._rig import (
     SimOctConfig,
     SimProcess,
     default_sim_rig,
+    load_sim_rig,
 )
 from ._rig_file import dump_rig, load_rig, parse_rig
 from ._run_id import MAX_RUN_ID, validate_run_id
@@ -32,7 +33,7 @@ __all__ = [
     "Penetration", "RecorderSettings", "Rig", "RigFileError", "RunIdError", "RunManifest", "RunReader",
     "RunStatus", "RunWriter", "SimAudioConfig", "SimCameraConfig", "SimDaqConfig", "SimIRConfig",
     "SimOctConfig", "SimProcess", "StoreError", "StreamAppender", "StreamKind", "StreamSpec",
-    "VerifyReport", "WeldPlan", "WeldctlError", "default_sim_rig", "dump_rig", "is_url", "load_rig",
+    "VerifyReport", "WeldPlan", "WeldctlError", "default_sim_rig", "dump_rig", "load_sim_rig", "is_url", "load_rig",
     "parse_rig", "read_table", "resolve_run", "run_uri", "validate_run_id", "verify_checksums",
     "weldctl_version", "write_checksums",
 ]

@@ -60,6 +60,9 @@ class WeldProcess:
         self.cfg = cfg
         rng = np.random.default_rng(cfg.seed)
         plans = cfg.welds if cfg.welds is not None else default_weld_sequence(cfg.workpiece)
+        if cfg.repeat > 1:  # long (load) recordings: the same sequence again, welds numbered on
+            plans = [p.model_copy(update={"weld_id": k * len(plans) + i})
+                     for k in range(cfg.repeat) for i, p in enumerate(plans)]
         t = cfg.lead_s
         welds: list[Weld] = []
         for plan in plans:
