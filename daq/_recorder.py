@@ -47,6 +47,7 @@ class RecordResult:
     stop_reason: str
     error: str = ""
     fits: dict[str, object] = field(default_factory=dict)
+    writer: dict[str, float] = field(default_factory=dict)  # writer load over the run (RunWriter.load)
 
     @property
     def ok(self) -> bool:
@@ -158,6 +159,7 @@ class Recorder:
                 signal.signal(signal.SIGINT, old_handler)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
         duration = self.elapsed_s()
+        writer_load = self.writer.load()
         fits: dict[str, object] = {}
         try:
             truth = self.truth() if self.truth else None
@@ -166,7 +168,8 @@ class Recorder:
             self._error = self._error or f"could not finalize the store: {exc}"
         if on_tick:
             on_tick(self)
-        return RecordResult(self.writer.uri, self.stats, duration, self._stop_reason, self._error, fits)
+        return RecordResult(self.writer.uri, self.stats, duration, self._stop_reason, self._error, fits,
+                            writer_load)
 
     # -- acquisition -------------------------------------------------------------------------
     def _acquire(self, pipe: _Pipe) -> None:
@@ -235,7 +238,9 @@ class Recorder:
             while True:
                 busy = False
                 for pipe in self.pipes:
-                    for _ in range(8):
+                    # Everything queued now, at least 8 blocks: a stream of many small blocks (IR, one
+                    # frame each) must not starve behind one of large blocks (camera) when appends wait.
+                    for _ in range(max(8, pipe.queue.qsize())):
                         try:
                             block = pipe.queue.get_nowait()
                         except queue.Empty:

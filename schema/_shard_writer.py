@@ -91,11 +91,22 @@ class WriterPool:
     def io_queue(self) -> int:
         return sum(1 for f in self._io_pending if not f.done())
 
-    def load(self) -> dict[str, float]:
-        """Busy share of the compressors and of the I/O thread since start (1.0 = saturated)."""
-        wall = max(1e-9, time.monotonic() - self.t0)
-        return {"compress": self.compress_busy_s / (wall * self.threads), "io": self.io_busy_s / wall,
-                "io_queue": float(self.io_queue)}
+    def load(self, window_s: float | None = None) -> dict[str, float]:
+        """Busy shares of the compressors and of the I/O thread (1.0 = saturated), disk MB/s and the
+        headroom left (1 - the busier of the two), over the run or over the last ``window_s``."""
+        now = (time.monotonic(), self.compress_busy_s, self.io_busy_s, self.stored_bytes)
+        ref = (self.t0, 0.0, 0.0, 0)
+        if window_s is not None:
+            self._history = [h for h in getattr(self, "_history", []) if now[0] - h[0] <= window_s]
+            if self._history:
+                ref = self._history[0]
+            self._history.append(now)
+        wall = max(1e-9, now[0] - ref[0])
+        compress = (now[1] - ref[1]) / (wall * self.threads)
+        io = (now[2] - ref[2]) / wall
+        return {"compress_busy": compress, "io_busy": io, "io_queue": float(self.io_queue),
+                "disk_mb_s": (now[3] - ref[3]) / wall / 1e6, "headroom": max(0.0, 1.0 - max(compress, io)),
+                "stored_mb": self.stored_bytes / 1e6, "direct_io": float(getattr(self.sink, "direct", False))}
 
     def close(self) -> None:
         self._compress.shutdown(wait=True)

@@ -298,9 +298,9 @@ class RunWriter:
         self.pool.drain()
         self.flush_events()
 
-    def load(self) -> dict[str, float]:
-        """Writer load for the live view: compressor and I/O busy shares, queued writes, MB written."""
-        return {**self.pool.load(), "stored_mb": self.pool.stored_bytes / 1e6}
+    def load(self, window_s: float | None = None) -> dict[str, float]:
+        """Writer load for the live view and the summary (see WriterPool.load)."""
+        return self.pool.load(window_s)
 
     def flush_events(self) -> None:
         with self._lock:
