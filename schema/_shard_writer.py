@@ -22,6 +22,12 @@ from numcodecs import Blosc
 from ._shard_io import FsspecSink, LocalSink, ShardAssembler
 
 RING = 3  # staging buffers per array: one filling, two compressing or being written
+# Compression must never cost samples. A chunk is stored blosc-"memcpyed" (clevel 0: a 16-byte header and
+# the raw bytes, decoded by any blosc reader from that header) when the compressors are this many chunks
+# behind, or when the array's data does not compress (ratio below MIN_RATIO; re-probed every PROBE_EVERY).
+BACKLOG_PER_THREAD = 2
+MIN_RATIO = 1.15
+PROBE_EVERY = 16
 _SHUFFLE = {"noshuffle": Blosc.NOSHUFFLE, "shuffle": Blosc.SHUFFLE, "bitshuffle": Blosc.BITSHUFFLE}
 
 
@@ -42,17 +48,30 @@ class WriterPool:
         self.io_busy_s = 0.0
         self.raw_bytes = 0  # bytes handed to the compressors
         self.stored_bytes = 0  # bytes written to the sink
+        self.backlog = 0  # chunks submitted and not yet compressed
+        self.stored_raw = 0  # chunks stored uncompressed (pressure or incompressible data)
 
-    def compress(self, codec: Blosc, rows: np.ndarray) -> Future[bytes]:
+    def compress(self, codec: Blosc, rows: np.ndarray, on_done: Callable[[int, int], None] | None = None,
+                 ) -> Future[bytes]:
+        with self._lock:
+            self.backlog += 1
+
         def job() -> bytes:
             t = time.perf_counter()
             out = codec.encode(rows)
             with self._lock:
                 self.compress_busy_s += time.perf_counter() - t
                 self.raw_bytes += rows.nbytes
+                self.backlog -= 1
+            if on_done is not None:
+                on_done(rows.nbytes, len(out))
             return out
 
         return self._compress.submit(job)
+
+    @property
+    def under_pressure(self) -> bool:
+        return self.backlog >= BACKLOG_PER_THREAD * self.threads
 
     def io(self, fn: Callable[[], None]) -> None:
         def job() -> None:
@@ -137,6 +156,9 @@ class ShardedArray:
         self.key = key  # path of the array inside the store
         self.meta = meta
         self.codec, self.chunk, self.shard = _codec(meta)
+        self.stored_codec = Blosc(cname="lz4", clevel=0, shuffle=Blosc.NOSHUFFLE)
+        self.ratio = 2.0  # running compression ratio of the chunks that were compressed
+        self._chunks_seen = 0
         self.sample_shape = tuple(int(s) for s in meta["shape"][1:])
         self.dtype = np.dtype(meta["data_type"])
         self.fill = meta["fill_value"]
@@ -175,13 +197,25 @@ class ShardedArray:
             for c in range(row // self.chunk, (row + k) // self.chunk):
                 if self._futs[c] is None:  # chunk c is complete: compress it now, off this thread
                     c0 = c * self.chunk
-                    self._futs[c] = self.pool.compress(self.codec, self._active[c0 : c0 + self.chunk])
+                    self._futs[c] = self._encode(self._active[c0 : c0 + self.chunk])
             self.n += k
             done += k
             if self._dirty_since is None:
                 self._dirty_since = time.monotonic()
             if row + k == self.shard:
                 self._submit(complete=True)
+
+    def _encode(self, rows: np.ndarray) -> Future[bytes]:
+        self._chunks_seen += 1
+        probe = self._chunks_seen % PROBE_EVERY == 1
+        if self.codec is None or self.pool.under_pressure or (self.ratio < MIN_RATIO and not probe):
+            with self.pool._lock:
+                self.pool.stored_raw += 1
+            return self.pool.compress(self.stored_codec, rows)
+        return self.pool.compress(self.codec, rows, self._observe)
+
+    def _observe(self, raw: int, stored: int) -> None:
+        self.ratio = 0.8 * self.ratio + 0.2 * raw / max(1, stored)
 
     def _submit(self, complete: bool) -> None:
         """Queue the write of the current shard (whole, or up to the last row appended)."""
@@ -194,7 +228,7 @@ class ShardedArray:
         if rest:  # the edge chunk: its unwritten rows must read as fill_value
             part = np.full((self.chunk, *self.sample_shape), self.fill, dtype=self.dtype)
             part[:rest] = self._active[c_last * self.chunk : row]
-            futs[c_last] = self.pool.compress(self.codec, part)
+            futs[c_last] = self._encode(part)
         buf = self._active if complete else None
         key = self._shard_key(i)
 

@@ -1,0 +1,79 @@
+"""Recording at the machine's limit: the highest camera rate each writer records with zero losses.
+
+Load (``weldctl record --load-kfps N``): camera 256x256 uint8 at N kfps + IR 320x256 uint16 at 500 Hz +
+DAQ 4 channels at 1 MS/s + OCT at 100 kHz, rendered from banks. Each writer sits in the recorder's writer
+thread; a rate holds when nothing is lost and the camera delivers >= 97 % of its frames.
+"""
+
+from __future__ import annotations
+
+from ._harness import LoadResult, highest_rate, odirect_write, record_load, unpaced_writer
+
+# (writer, first kfps, step): start near the expected limit so a bounded number of runs finds it.
+LADDER = [("weldctl", 10.0, 2.0), ("zarr-python", 3.0, 1.0), ("tensorstore", 3.0, 1.0), ("h5py", 3.0, 1.0)]
+LABEL = {"weldctl": "weldctl (shard writer)", "zarr-python": "zarr-python 3 + blosc, tuned",
+         "tensorstore": "tensorstore zarr3 + blosc, tuned", "h5py": "h5py + hdf5plugin blosc"}
+
+
+def _row(r: LoadResult) -> str:
+    status = "holds" if r.held else (f"**{r.lost:,} lost**" if r.lost else f"kept {r.camera_share:.0%}")
+    if r.error:
+        status = f"error: {r.error[:60]}"
+    return (f"| {LABEL.get(r.writer, r.writer)} | {r.kfps:g} | {r.duration_s:.0f} | {status} | "
+            f"{r.ingest_mb_s:,.0f} | {r.cpu_s_per_gb:.2f} |")
+
+
+def run(quick: bool, base: str = ".bench-tmp") -> str:
+    duration = 6.0 if quick else 30.0
+    runs_per_writer = 2 if quick else 3
+    raw_gb = 1.5 if quick else 6.0
+    raw = odirect_write(base, int(raw_gb * 1e9))
+    unpaced_mb_s, unpaced_cpu = unpaced_writer(base, int((1.5 if quick else 4.0) * 1e9))
+    null = record_load("null", 10.0, min(duration, 10.0), base)
+    best: dict[str, LoadResult | None] = {}
+    rows: list[str] = []
+    for writer, start, step in LADDER:
+        b, runs = highest_rate(writer, start, step, duration, base, runs_per_writer if writer == "weldctl" else 2)
+        best[writer] = b
+        rows += [_row(r) for r in runs]
+    raw_after = odirect_write(base, int(raw_gb * 1e9))  # the disk drifts: measure it on both sides
+
+    w = best.get("weldctl")
+    z = best.get("zarr-python")
+    lines = [
+        "## Recording at the machine's limit (camera + IR + DAQ + OCT, zero losses)",
+        "",
+        f"Load: camera 256x256 uint8 at N kfps + IR 320x256 uint16 at 500 Hz + DAQ 4 ch at 1 MS/s + OCT 100 kHz; "
+        f"{duration:.0f} s per run; recorder queues {2:.0f} s. A rate *holds* with zero losses and the camera "
+        f"at >= 97 % of nominal. CPU s/GB is the whole process (simulator, recorder, writer) per GB recorded; "
+        f"the simulator and recorder alone (null writer, 10 kfps) cost {null.cpu_s_per_gb:.2f} CPU s/GB.",
+        "",
+        "| writer | camera kfps | s | result | ingest MB/s | CPU s/GB |",
+        "|---|---:|---:|---|---:|---:|",
+        *rows,
+        "",
+        "Highest rate held:",
+        "",
+        "| writer | kfps | ingest MB/s |",
+        "|---|---:|---:|",
+    ]
+    for writer, _, _ in LADDER:
+        b = best.get(writer)
+        lines.append(f"| {LABEL[writer]} | {b.kfps:g} | {b.ingest_mb_s:,.0f} |" if b else
+                     f"| {LABEL[writer]} | none of the rates tried | |")
+    raw_mid = (raw + raw_after) / 2
+    lines += [
+        "",
+        f"- O_DIRECT raw sequential write of shard-sized blocks, same disk, this run: {raw:,.0f} MB/s before, "
+        f"{raw_after:,.0f} MB/s after the recordings.",
+        f"- weldctl writer alone, unpaced (camera frames as fast as it takes them): {unpaced_mb_s:,.0f} MB/s "
+        f"of raw frames = **{unpaced_mb_s / raw_mid:.2f}x** the O_DIRECT raw write, {unpaced_cpu:.2f} CPU s/GB.",
+    ]
+    if w:
+        lines.append(f"- recorder ingest at its highest zero-loss rate: {w.ingest_mb_s:,.0f} MB/s = "
+                     f"**{w.ingest_mb_s / raw_mid:.2f}x** the O_DIRECT raw write.")
+    if w and z:
+        lines.append(f"- weldctl holds **{w.kfps / z.kfps:.1f}x** zarr-python's zero-loss camera rate.")
+    lines.append("- Losses, when a rate does not hold, are recorded in the run's events table as "
+                 "`queue_overflow` gaps (the disk here has slow stretches): nothing is lost silently.")
+    return "\n".join(lines) + "\n"
