@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Sequence
 
 import google_crc32c
 import numpy as np
@@ -35,36 +34,81 @@ def index_nbytes(n_chunks: int) -> int:
     return 16 * n_chunks + 4
 
 
-class ShardAssembler:
-    """Lays one shard out in a reused aligned buffer. One per I/O thread (it is not thread-safe)."""
+BLOSC_OVERHEAD = 16  # c-blosc 1.x header: a chunk never grows by more than this
+_SHUFFLE_CODE = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
 
-    def __init__(self) -> None:
-        self._buf = aligned_empty(ALIGN)
 
-    def assemble(self, chunks: Sequence[bytes | None], pad: bool) -> memoryview:
-        n = len(chunks)
-        payload = sum(len(c) for c in chunks if c is not None)
-        size = payload + index_nbytes(n)
-        if pad:
-            size = round_up(size)
-        if len(self._buf) < size:
-            self._buf = aligned_empty(round_up(size + size // 4))
-        out = self._buf
-        index = np.full((n, 2), MISSING, dtype="<u8")
-        off = 0
-        for i, c in enumerate(chunks):
-            if c is None:
-                continue
-            out[off : off + len(c)] = np.frombuffer(c, dtype=np.uint8)
-            index[i] = (off, len(c))
-            off += len(c)
-        idx_start = size - index_nbytes(n)
-        out[off:idx_start] = 0
-        raw_index = index.tobytes()
-        out[idx_start : idx_start + 16 * n] = np.frombuffer(raw_index, dtype=np.uint8)
-        crc = np.uint32(google_crc32c.value(raw_index)).astype("<u4").tobytes()
-        out[size - 4 : size] = np.frombuffer(crc, dtype=np.uint8)
-        return memoryview(out[:size])
+def _blosc_compress_ctx():  # type: ignore[no-untyped-def]
+    """c-blosc's blosc_compress_ctx from the copy numcodecs bundles, or None (then: encode + copy)."""
+    try:
+        import ctypes
+
+        import numcodecs.blosc
+
+        fn = ctypes.CDLL(numcodecs.blosc.__file__).blosc_compress_ctx
+    except (ImportError, OSError, AttributeError):
+        return None
+    fn.restype = ctypes.c_int
+    fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_void_p,
+                   ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int]
+    return fn
+
+
+class BloscInto:
+    """Compresses a chunk straight into its place in a shard buffer (no bytes object, no second copy).
+
+    ctypes drops the GIL for the call, so a few threads compress in parallel. ``clevel`` 0 stores the chunk
+    "memcpyed": a blosc header plus the raw bytes, which every blosc decoder reads from the header.
+    """
+
+    _ctx = _blosc_compress_ctx()
+
+    def __init__(self, cname: str, clevel: int, shuffle: str, blocksize: int = 0) -> None:
+        self.cname = cname
+        self.clevel = clevel
+        self.shuffle = shuffle
+        self.blocksize = blocksize
+
+    def stored(self) -> BloscInto:
+        return BloscInto(self.cname, 0, "noshuffle", self.blocksize)
+
+    def into(self, rows: np.ndarray, out: np.ndarray, offset: int) -> int:
+        """Compress C-contiguous ``rows`` into ``out[offset:]``; returns the compressed length."""
+        room = len(out) - offset
+        if self._ctx is not None:
+            n = self._ctx(self.clevel, _SHUFFLE_CODE[self.shuffle], rows.dtype.itemsize, rows.nbytes,
+                          rows.ctypes.data, out.ctypes.data + offset, room, self.cname.encode(),
+                          self.blocksize, 1)
+            if n <= 0:
+                raise RuntimeError(f"blosc_compress_ctx failed ({n}) on a {rows.nbytes}-byte chunk")
+            return int(n)
+        from numcodecs import Blosc
+
+        codes = {"noshuffle": Blosc.NOSHUFFLE, "shuffle": Blosc.SHUFFLE, "bitshuffle": Blosc.BITSHUFFLE}
+        enc = Blosc(self.cname, self.clevel, codes[self.shuffle], self.blocksize).encode(rows)
+        out[offset : offset + len(enc)] = np.frombuffer(enc, dtype=np.uint8)
+        return len(enc)
+
+
+def shard_capacity(chunk_nbytes: int, n_chunks: int) -> int:
+    """Bytes a shard buffer needs in the worst case (nothing compresses), padded for O_DIRECT."""
+    return round_up(n_chunks * (chunk_nbytes + BLOSC_OVERHEAD) + index_nbytes(n_chunks))
+
+
+def finish_shard(out: np.ndarray, entries: np.ndarray, payload_end: int, pad: bool) -> int:
+    """Append the index (``entries``: (n, 2) uint64 offset/nbytes) and its crc32c after the chunks, zero
+    padding in between when ``pad``; returns the shard file's length."""
+    n = len(entries)
+    size = payload_end + index_nbytes(n)
+    if pad:
+        size = round_up(size)
+    idx_start = size - index_nbytes(n)
+    out[payload_end:idx_start] = 0
+    raw_index = entries.astype("<u8").tobytes()
+    out[idx_start : idx_start + 16 * n] = np.frombuffer(raw_index, dtype=np.uint8)
+    crc = np.uint32(google_crc32c.value(raw_index)).astype("<u4").tobytes()
+    out[size - 4 : size] = np.frombuffer(crc, dtype=np.uint8)
+    return size
 
 
 class LocalSink:

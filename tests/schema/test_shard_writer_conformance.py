@@ -103,6 +103,17 @@ def test_written_arrays_read_back_identically(tmp_path: Path, name: str, dtype: 
     _check_readers(w.uri, name, data)
 
 
+def test_incompressible_chunks_are_stored_raw_and_read_back(tmp_path: Path) -> None:
+    # White noise does not compress: the writer stores such chunks blosc-memcpyed, readers must not care.
+    noise = np.random.default_rng(9).integers(0, 256, (1100, 48, 40), dtype=np.uint8)
+    w = RunWriter.create(tmp_path, _manifest("RN"), [_spec("cam", "uint8", (48, 40), 1000.0)])
+    _append_in_blocks(w, "cam", noise, 0, block=100)
+    w.flush()
+    assert w.pool.stored_raw > 0
+    w.finalize()
+    _check_readers(w.uri, "cam", noise)
+
+
 def test_xarray_opens_a_stream_with_dimension_names(tmp_path: Path) -> None:
     xr = pytest.importorskip("xarray")
     data = _samples("uint8", (48, 40), 700, seed=1)
