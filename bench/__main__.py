@@ -30,7 +30,8 @@ def main() -> None:
     parts = [
         "# weldctl benchmarks",
         "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `python -m bench{' --quick' if args.quick else ''}`.",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with "
+        f"`python -m bench{' --quick' if args.quick else ''}`.",
         "",
         describe(args.dir),
         "",

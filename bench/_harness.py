@@ -87,7 +87,8 @@ def record_load(writer: str, kfps: float, duration_s: float, base: str) -> LoadR
     with scratch(base, f"load-{writer}-{kfps:g}") as out:
         devices = build_devices(rig)
         manifest = manifest_for(rig, "BENCH")
-        kwargs = {"queue_seconds": rig.recorder.queue_seconds, "flush_interval_s": rig.recorder.flush_interval_s}
+        settings = rig.recorder
+        kwargs = {"queue_seconds": settings.queue_seconds, "flush_interval_s": settings.flush_interval_s}
         sink = None
         if writer == "weldctl":
             rec: Recorder = Recorder(devices, manifest, out, **kwargs)
@@ -117,20 +118,27 @@ def record_load(writer: str, kfps: float, duration_s: float, base: str) -> LoadR
 
 def highest_rate(writer: str, start: float, step: float, duration_s: float, base: str,
                  max_runs: int) -> tuple[LoadResult | None, list[LoadResult]]:
-    """Walk up from ``start`` while rates hold (down if the first fails); the best held run and all runs."""
+    """Step up from ``start`` while rates hold (down while they fail), then halve the step between the best
+    rate held and the lowest that failed; returns the best held run and all runs."""
     runs: list[LoadResult] = []
     best: LoadResult | None = None
+    failed: float | None = None
     kfps = start
     for _ in range(max_runs):
         r = record_load(writer, kfps, duration_s, base)
         runs.append(r)
         if r.held:
             best = r if best is None or r.kfps > best.kfps else best
-            kfps += step
-        elif best is None:
-            kfps -= step
         else:
-            break
+            failed = kfps if failed is None else min(failed, kfps)
+        if best is not None and failed is not None:
+            kfps = round((best.kfps + failed) / 2, 1)
+            if failed - best.kfps <= step / 4 + 1e-9:
+                break
+        elif best is not None:
+            kfps = best.kfps + step
+        else:
+            kfps = kfps - step
         if kfps <= 0:
             break
     return best, runs

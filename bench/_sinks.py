@@ -41,7 +41,8 @@ class _Batched:
         self._specs: dict[str, StreamSpec] = {}
 
     def batch(self, spec: StreamSpec) -> int:
-        return stream_shards(spec.default_chunk(), spec.bytes_per_sample, spec.nominal_rate_hz, spec.is_frames)[1]
+        chunk = spec.default_chunk()
+        return stream_shards(chunk, spec.bytes_per_sample, spec.nominal_rate_hz, spec.is_frames)[1]
 
     def capacity(self, spec: StreamSpec) -> int:
         return int(spec.nominal_rate_hz * self.duration_s * CAPACITY_S) + self.batch(spec)
@@ -141,9 +142,9 @@ class TensorstoreSink(_Batched):
                 "shape": list(shape), "data_type": dtype,
                 "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(chunks)}},
                 "codecs": [{"name": "bytes", "configuration": {"endian": "little"}},
-                           {"name": "blosc", "configuration": {"cname": "lz4", "clevel": 1 if len(shape) == 3 else 5,
-                                                               "shuffle": _blosc_shuffle(dtype),
-                                                               "typesize": np.dtype(dtype).itemsize}}],
+                           {"name": "blosc", "configuration": {
+                               "cname": "lz4", "clevel": 1 if len(shape) == 3 else 5,
+                               "shuffle": _blosc_shuffle(dtype), "typesize": np.dtype(dtype).itemsize}}],
             },
             "create": True, "delete_existing": True,
         }
@@ -152,8 +153,8 @@ class TensorstoreSink(_Batched):
     def _create(self, spec: StreamSpec) -> None:
         cap = self.capacity(spec)
         base = os.path.join(self.base, spec.name)
-        data = self._open(f"{base}/data", (cap, *spec.sample_shape), (spec.default_chunk(), *spec.sample_shape),
-                          spec.dtype)
+        chunks = (spec.default_chunk(), *spec.sample_shape)
+        data = self._open(f"{base}/data", (cap, *spec.sample_shape), chunks, spec.dtype)
         t = self._open(f"{base}/t_ns", (cap,), (1 << 16,), "int64")
         s = self._open(f"{base}/seq", (cap,), (1 << 16,), "int64")
         self.arrays[spec.name] = (data, t, s)
@@ -223,7 +224,8 @@ class McapSink:
         ch = self.channels.get(spec.name)
         if ch is None:
             schema = self.writer.register_schema(name=f"{spec.name}.block", encoding="", data=b"")
-            ch = self.writer.register_channel(topic=f"/{spec.name}", message_encoding="numpy", schema_id=schema)
+            ch = self.writer.register_channel(topic=f"/{spec.name}", message_encoding="numpy",
+                                              schema_id=schema)
             self.channels[spec.name] = ch
         t0 = int(t_ns[0])
         payload = data.tobytes() + np.asarray(t_ns, np.int64).tobytes() + np.asarray(seq, np.int64).tobytes()

@@ -21,7 +21,8 @@ def run(quick: bool, base: str = ".bench-tmp") -> str:
         "|---|---:|---:|---:|---:|",
     ]
     for r in (w, m, *runs):
-        lines.append(f"| {r.writer} | {r.kfps:g} | {r.lost:,} | {r.ingest_mb_s:,.0f} | {r.cpu_s_per_gb:.2f} |")
+        lines.append(f"| {r.writer} | {r.kfps:g} | {r.lost:,} | {r.ingest_mb_s:,.0f} | "
+                     f"{r.cpu_s_per_gb:.2f} |")
     lines += [
         "",
         f"- mcap's highest zero-loss camera rate tried: {best.kfps:g} kfps ({best.ingest_mb_s:,.0f} MB/s)."

@@ -33,7 +33,8 @@ def run(quick: bool, base: str = ".bench-tmp") -> str:
     best: dict[str, LoadResult | None] = {}
     rows: list[str] = []
     for writer, start, step in LADDER:
-        b, runs = highest_rate(writer, start, step, duration, base, runs_per_writer if writer == "weldctl" else 2)
+        tries = runs_per_writer if writer == "weldctl" else 2
+        b, runs = highest_rate(writer, start, step, duration, base, tries)
         best[writer] = b
         rows += [_row(r) for r in runs]
     raw_after = odirect_write(base, int(raw_gb * 1e9))  # the disk drifts: measure it on both sides
@@ -43,10 +44,11 @@ def run(quick: bool, base: str = ".bench-tmp") -> str:
     lines = [
         "## Recording at the machine's limit (camera + IR + DAQ + OCT, zero losses)",
         "",
-        f"Load: camera 256x256 uint8 at N kfps + IR 320x256 uint16 at 500 Hz + DAQ 4 ch at 1 MS/s + OCT 100 kHz; "
-        f"{duration:.0f} s per run; recorder queues {2:.0f} s. A rate *holds* with zero losses and the camera "
-        f"at >= 97 % of nominal. CPU s/GB is the whole process (simulator, recorder, writer) per GB recorded; "
-        f"the simulator and recorder alone (null writer, 10 kfps) cost {null.cpu_s_per_gb:.2f} CPU s/GB.",
+        "Load: camera 256x256 uint8 at N kfps + IR 320x256 uint16 at 500 Hz + DAQ 4 ch at 1 MS/s + "
+        f"OCT 100 kHz; {duration:.0f} s per run; recorder queues 2 s. A rate *holds* with zero losses "
+        "and the camera at >= 97 % of nominal. CPU s/GB is the whole process (simulator, recorder, "
+        "writer) per GB recorded; the simulator and recorder alone (null writer, 10 kfps) cost "
+        f"{null.cpu_s_per_gb:.2f} CPU s/GB.",
         "",
         "| writer | camera kfps | s | result | ingest MB/s | CPU s/GB |",
         "|---|---:|---:|---|---:|---:|",
@@ -64,10 +66,12 @@ def run(quick: bool, base: str = ".bench-tmp") -> str:
     raw_mid = (raw + raw_after) / 2
     lines += [
         "",
-        f"- O_DIRECT raw sequential write of shard-sized blocks, same disk, this run: {raw:,.0f} MB/s before, "
+        f"- O_DIRECT raw sequential write of shard-sized blocks, same disk, this run: {raw:,.0f} MB/s "
+        "before, "
         f"{raw_after:,.0f} MB/s after the recordings.",
         f"- weldctl writer alone, unpaced (camera frames as fast as it takes them): {unpaced_mb_s:,.0f} MB/s "
-        f"of raw frames = **{unpaced_mb_s / raw_mid:.2f}x** the O_DIRECT raw write, {unpaced_cpu:.2f} CPU s/GB.",
+        f"of raw frames = **{unpaced_mb_s / raw_mid:.2f}x** the O_DIRECT raw write, "
+        f"{unpaced_cpu:.2f} CPU s/GB.",
     ]
     if w:
         lines.append(f"- recorder ingest at its highest zero-loss rate: {w.ingest_mb_s:,.0f} MB/s = "

@@ -23,8 +23,8 @@ from ._shard_io import MISSING, BloscInto, FsspecSink, LocalSink, finish_shard, 
 
 RING = 3  # staging buffers per array: one filling, two compressing or being written
 # Compression must never cost samples. A chunk is stored blosc-"memcpyed" (clevel 0: a 16-byte header and
-# the raw bytes, decoded by any blosc reader from that header) while more shards wait for the compressors
-# than there are compressors, or when the array's data does not compress (ratio below MIN_RATIO; re-probed
+# the raw bytes, decoded by any blosc reader from that header) while as many shards wait for the compressors
+# as there are compressors, or when the array's data does not compress (ratio below MIN_RATIO; re-probed
 # every PROBE_EVERY chunks).
 MIN_RATIO = 1.15
 PROBE_EVERY = 16
@@ -53,7 +53,7 @@ class WriterPool:
 
     @property
     def under_pressure(self) -> bool:
-        return self.backlog > self.threads
+        return self.backlog >= self.threads
 
     def _take_out(self, nbytes: int) -> np.ndarray:
         with self._lock:

@@ -126,8 +126,9 @@ def test_xarray_opens_a_stream_with_dimension_names(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("name", "dtype", "shape", "rate", "n"), CASES[:3], ids=[c[0] for c in CASES[:3]])
-def test_resume_after_reopen_continues_the_partial_shard(tmp_path: Path, name: str, dtype: str,
-                                                          shape: tuple[int, ...], rate: float, n: int) -> None:
+def test_resume_after_reopen_continues_the_partial_shard(
+    tmp_path: Path, name: str, dtype: str, shape: tuple[int, ...], rate: float, n: int
+) -> None:
     data = _samples(dtype, shape, n, seed=3)
     first = n // 3 + 1  # ends inside a shard and inside a chunk
     w = RunWriter.create(tmp_path, _manifest("RR"), [_spec(name, dtype, shape, rate)])
@@ -152,7 +153,8 @@ def test_unwritten_tail_of_times_reads_as_minus_one(tmp_path: Path) -> None:
 
 
 def test_plain_writes_without_padding_read_back(tmp_path: Path) -> None:
-    w = RunWriter.create(tmp_path, _manifest("RP"), [_spec("cam", "uint8", (48, 40), 1000.0)], direct_io=False)
+    spec = _spec("cam", "uint8", (48, 40), 1000.0)
+    w = RunWriter.create(tmp_path, _manifest("RP"), [spec], direct_io=False)
     data = _samples("uint8", (48, 40), 600, 2)
     _append_in_blocks(w, "cam", data, 0, block=64)
     w.finalize()
