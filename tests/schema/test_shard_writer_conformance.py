@@ -210,7 +210,8 @@ KILLED_WRITER = textwrap.dedent("""
         w.streams["cam"].append(frames, idx * 1000, idx)
         i += 25
         if time.monotonic() - last >= 0.2:
-            w.checkpoint(0.2)
+            w.checkpoint(0.0)
+            w.pool.drain()  # everything up to i is on disk and in the shapes now
             last = time.monotonic()
             print(i, flush=True)
         time.sleep(0.005)
@@ -221,19 +222,19 @@ def test_killed_writer_leaves_a_store_readers_trust_and_that_resumes(tmp_path: P
     proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(tmp_path)], stdout=subprocess.PIPE,
                             text=True)
     try:
-        appended = 0
+        durable = 0
         deadline = time.monotonic() + 30
-        while appended < 2000 and time.monotonic() < deadline:  # a few shards and checkpoints
+        while durable < 2000 and time.monotonic() < deadline:  # a few shards and checkpoints
             line = proc.stdout.readline() if proc.stdout else ""
-            appended = int(line) if line.strip() else appended
-        assert appended >= 2000, "writer subprocess did not make progress"
+            durable = int(line) if line.strip() else durable
+        assert durable >= 2000, "writer subprocess did not make progress"
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     uri = str(tmp_path / "RK.zarr")
     reader = RunReader(uri)
     n = reader.length("cam")
-    assert n >= 2000 - 2 * 25 * 60, f"only {n} of {appended}+ frames survived"  # bounded loss
+    assert n >= durable, f"only {n} frames readable, {durable} were committed before the kill"
     expected = (np.arange(n)[:, None, None] + np.arange(48 * 40).reshape(1, 48, 40)).astype(np.uint8)
     np.testing.assert_array_equal(np.asarray(reader.data("cam")[:n]), expected)
     np.testing.assert_array_equal(reader.seq("cam"), np.arange(n))
