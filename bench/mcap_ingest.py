@@ -6,11 +6,11 @@ from ._harness import highest_rate, record_load
 
 
 def run(quick: bool, base: str = ".bench-tmp") -> str:
-    duration = 6.0 if quick else 20.0
+    duration = 6.0 if quick else 15.0
     same = 10.0  # kfps: weldctl's target load
     w = record_load("weldctl", same, duration, base)
     m = record_load("mcap", same, duration, base)
-    best, runs = highest_rate("mcap", 3.0, 1.0, duration, base, 2)
+    best, runs = highest_rate("mcap", 4.0, 1.0, duration, base, 2)
     lines = [
         "## Recorder ingest vs an mcap writer (same load)",
         "",
