@@ -24,6 +24,7 @@ from weldctl.schema._shard_io import ALIGN, aligned_empty
 from ._sinks import SINKS
 
 KEEP_UP = 0.97  # share of nominal camera frames that must arrive for a rate to count
+PROBE_QUEUE = 0.5  # a short probe also fails if a recorder queue filled past this: it would overflow later
 
 
 @dataclass
@@ -37,10 +38,15 @@ class LoadResult:
     cpu_s: float
     gb: float
     error: str = ""
+    max_queue: float = 0.0  # deepest recorder queue fill seen during the run
 
     @property
     def held(self) -> bool:
         return not self.error and self.lost == 0 and self.camera_share >= KEEP_UP
+
+    @property
+    def probe_held(self) -> bool:
+        return self.held and self.max_queue <= PROBE_QUEUE
 
     @property
     def cpu_s_per_gb(self) -> float:
@@ -98,9 +104,14 @@ def record_load(writer: str, kfps: float, duration_s: float, base: str) -> LoadR
             rec.sink = sink  # type: ignore[attr-defined]
         for d in devices:
             d.configure()  # banks are built here, outside the timed part
+        deepest = [0.0]
+
+        def watch(r: Recorder) -> None:
+            deepest[0] = max([deepest[0], *(s.queue_fill for s in r.stats.values())])
+
         c0, t0 = os.times(), time.perf_counter()
         with mock.patch("weldctl.daq._recorder.finalize_run", _flush_only):
-            result = rec.run(duration_s=duration_s, stop_after_sequence=False)
+            result = rec.run(duration_s=duration_s, stop_after_sequence=False, on_tick=watch, tick_s=0.1)
         if sink is not None:
             sink.close()
         c1 = os.times()
@@ -113,35 +124,53 @@ def record_load(writer: str, kfps: float, duration_s: float, base: str) -> LoadR
             camera_share=cam.received / (kfps * 1000.0 * duration_s),
             ingest_mb_s=nbytes / result.duration_s / 1e6,
             cpu_s=(c1.user + c1.system) - (c0.user + c0.system), gb=nbytes / 1e9, error=result.error,
+            max_queue=deepest[0],
         ) if wall > 0 else LoadResult(writer, kfps, 0, 0, 0, 0, 0, 0, "no time")
 
 
-def highest_rate(writer: str, start: float, step: float, duration_s: float, base: str,
-                 max_runs: int) -> tuple[LoadResult | None, list[LoadResult]]:
-    """Step up from ``start`` while rates hold (down while they fail), then halve the step between the best
-    rate held and the lowest that failed; returns the best held run and all runs."""
+def _fits_on_disk(base: str, kfps: float, duration_s: float) -> bool:
+    """A run's raw bytes must fit in 80 % of the free space (each store is deleted after its run)."""
+    raw = (kfps * 1000 * 65536 + 500 * 163840 + 16e6 + 0.8e6) * duration_s
+    return raw < 0.8 * shutil.disk_usage(base).free
+
+
+def highest_rate(writer: str, start: float, step: float, base: str, *, probe_s: float, confirm_s: float,
+                 max_probes: int, max_kfps: float) -> tuple[LoadResult | None, list[LoadResult]]:
+    """The highest camera rate ``writer`` records for ``confirm_s`` with zero losses.
+
+    Short probes (zero losses, queues never past half full) step up from ``start`` (down while they fail),
+    then bisect once between the best rate held and the lowest that failed; the best probed rate is then
+    recorded for ``confirm_s`` (the next one down if that fails). Returns the confirmed run (or None) and
+    every run.
+    """
     runs: list[LoadResult] = []
-    best: LoadResult | None = None
+    held: list[float] = []
     failed: float | None = None
     kfps = start
-    for _ in range(max_runs):
-        r = record_load(writer, kfps, duration_s, base)
+    for _ in range(max_probes):
+        if kfps <= 0 or kfps > max_kfps or not _fits_on_disk(base, kfps, probe_s):
+            break
+        r = record_load(writer, kfps, probe_s, base)
         runs.append(r)
-        if r.held:
-            best = r if best is None or r.kfps > best.kfps else best
+        if r.probe_held:
+            held.append(kfps)
         else:
             failed = kfps if failed is None else min(failed, kfps)
-        if best is not None and failed is not None:
-            kfps = round((best.kfps + failed) / 2, 1)
-            if failed - best.kfps <= step / 4 + 1e-9:
+        if held and failed is not None:
+            mid = round((max(held) + failed) / 2, 1)
+            if failed - max(held) <= step / 2 + 1e-9 or mid in held:
                 break
-        elif best is not None:
-            kfps = best.kfps + step
+            kfps = mid
         else:
-            kfps = kfps - step
-        if kfps <= 0:
-            break
-    return best, runs
+            kfps = kfps + step if held else kfps - step
+    for rate in sorted(held, reverse=True)[:2]:
+        if not _fits_on_disk(base, rate, confirm_s):
+            continue
+        r = record_load(writer, rate, confirm_s, base)
+        runs.append(r)
+        if r.held:
+            return r, runs
+    return None, runs
 
 
 def odirect_write(base: str, nbytes: int, block: int = 32 << 20) -> float:
