@@ -39,6 +39,7 @@ class LoadResult:
     gb: float
     error: str = ""
     max_queue: float = 0.0  # deepest recorder queue fill seen during the run
+    stored_gb: float = 0.0  # what the run left on disk
 
     @property
     def held(self) -> bool:
@@ -116,6 +117,7 @@ def record_load(writer: str, kfps: float, duration_s: float, base: str) -> LoadR
             sink.close()
         c1 = os.times()
         wall = time.perf_counter() - t0
+        stored = sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(out) for f in files)
         cam = result.stats["camera"]
         nbytes = sum(s.bytes for s in result.stats.values())
         return LoadResult(
@@ -124,14 +126,18 @@ def record_load(writer: str, kfps: float, duration_s: float, base: str) -> LoadR
             camera_share=cam.received / (kfps * 1000.0 * duration_s),
             ingest_mb_s=nbytes / result.duration_s / 1e6,
             cpu_s=(c1.user + c1.system) - (c0.user + c0.system), gb=nbytes / 1e9, error=result.error,
-            max_queue=deepest[0],
+            max_queue=deepest[0], stored_gb=stored / 1e9,
         ) if wall > 0 else LoadResult(writer, kfps, 0, 0, 0, 0, 0, 0, "no time")
 
 
-def _fits_on_disk(base: str, kfps: float, duration_s: float) -> bool:
-    """A run's raw bytes must fit in 80 % of the free space (each store is deleted after its run)."""
-    raw = (kfps * 1000 * 65536 + 500 * 163840 + 16e6 + 0.8e6) * duration_s
-    return raw < 0.8 * shutil.disk_usage(base).free
+def _fits_on_disk(base: str, kfps: float, duration_s: float, probe: LoadResult | None = None) -> bool:
+    """A run must fit in 70 % of the free space (each store is deleted after its run): estimated from what
+    the probe at this rate stored, else from the raw bytes."""
+    if probe is not None and probe.stored_gb > 0:
+        need = probe.stored_gb * 1e9 / probe.duration_s * duration_s * 1.15
+    else:
+        need = (kfps * 1000 * 65536 + 500 * 163840 + 16e6 + 0.8e6) * duration_s
+    return need < 0.7 * shutil.disk_usage(base).free
 
 
 def highest_rate(writer: str, start: float, step: float, base: str, *, probe_s: float, confirm_s: float,
@@ -163,9 +169,12 @@ def highest_rate(writer: str, start: float, step: float, base: str, *, probe_s: 
             kfps = mid
         else:
             kfps = kfps + step if held else kfps - step
-    for rate in sorted(held, reverse=True)[:2]:
-        if not _fits_on_disk(base, rate, confirm_s):
+    tries = 0
+    for rate in sorted(held, reverse=True):
+        probe = next(r for r in runs if r.kfps == rate and r.probe_held)
+        if tries == 2 or not _fits_on_disk(base, rate, confirm_s, probe):
             continue
+        tries += 1
         r = record_load(writer, rate, confirm_s, base)
         runs.append(r)
         if r.held:

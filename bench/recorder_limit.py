@@ -24,7 +24,7 @@ def _row(r: LoadResult) -> str:
     if r.error:
         status = f"error: {r.error[:60]}"
     return (f"| {LABEL.get(r.writer, r.writer)} | {r.kfps:g} | {r.duration_s:.0f} | {status} | "
-            f"{r.max_queue:.0%} | {r.ingest_mb_s:,.0f} | {r.cpu_s_per_gb:.2f} |")
+            f"{r.max_queue:.0%} | {r.ingest_mb_s:,.0f} | {r.stored_gb:.1f} | {r.cpu_s_per_gb:.2f} |")
 
 
 def run(quick: bool, base: str = ".bench-tmp") -> str:
@@ -58,8 +58,8 @@ def run(quick: bool, base: str = ".bench-tmp") -> str:
         "writer) per GB recorded; the simulator and recorder alone (null writer, 10 kfps) cost "
         f"{null.cpu_s_per_gb:.2f} CPU s/GB.",
         "",
-        "| writer | camera kfps | s | result | deepest queue | ingest MB/s | CPU s/GB |",
-        "|---|---:|---:|---|---:|---:|---:|",
+        "| writer | camera kfps | s | result | deepest queue | ingest MB/s | stored GB | CPU s/GB |",
+        "|---|---:|---:|---|---:|---:|---:|---:|",
         *rows,
         "",
         f"Highest rate held for {duration:.0f} s:",
@@ -95,6 +95,8 @@ def run(quick: bool, base: str = ".bench-tmp") -> str:
         if b and b.kfps >= ceiling:
             lines.append(f"- {LABEL[writer]} held the ceiling of its search ({ceiling:g} kfps): its limit is "
                          "higher still.")
+    lines.append("- A 30 s confirmation is only run where the store fits on the free disk space (estimated "
+                 "from the probe's stored bytes); the ceiling of each search is in LADDER.")
     lines.append("- Losses, when a rate does not hold, are recorded in the run's events table as "
                  "`queue_overflow` gaps (the disk here has slow stretches): nothing is lost silently.")
     return "\n".join(lines) + "\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.live import Live
 
-from weldctl.daq import Recorder, make_recorder, live_table, summary_table
+from weldctl.daq import Recorder, live_table, make_recorder, summary_table
 from weldctl.schema import default_sim_rig, load_rig, load_sim_rig
 
 from ._app import app, console, fail, user_errors

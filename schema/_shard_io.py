@@ -153,6 +153,16 @@ class LocalSink:
         finally:
             os.close(fd)
 
+    def remove_unfinished(self) -> int:
+        """Delete temporary files a killed writer left (never renamed into place, so never read)."""
+        n = 0
+        for dirpath, _, files in os.walk(self.root):
+            for name in files:
+                if name.endswith(TMP_SUFFIX):
+                    os.unlink(os.path.join(dirpath, name))
+                    n += 1
+        return n
+
     def get(self, key: str) -> bytes | None:
         try:
             with open(os.path.join(self.root, key), "rb") as f:

@@ -45,12 +45,9 @@ def run_uri(out: str | os.PathLike[str], run_id: str) -> str:
 
 
 def codecs_for(dtype: np.dtype | str, sample_shape: tuple[int, ...]) -> list[BloscCodec]:
-    """blosc-lz4: fast enough for camera rates; bitshuffle pays off on 8-bit frames, byte shuffle on 16-bit."""
+    """blosc-lz4: fast enough for camera rates; bitshuffle pays off on 8-bit frames, byte shuffle on wider."""
     dt = np.dtype(dtype)
-    if dt.itemsize == 1:
-        shuffle = "bitshuffle"
-    else:
-        shuffle = "shuffle"
+    shuffle = "bitshuffle" if dt.itemsize == 1 else "shuffle"
     level = 1 if len(sample_shape) == 2 else 5
     return [BloscCodec(cname="lz4", clevel=level, shuffle=shuffle, typesize=dt.itemsize)]
 

@@ -252,7 +252,8 @@ class RunWriter:
         if not is_url(uri):
             local_path(uri).parent.mkdir(parents=True, exist_ok=True)
         group = zarr.open_group(zarr_store(uri, read_only=False), mode="w", zarr_format=3)
-        group.attrs[ROOT_ATTR] = {"schema_version": SCHEMA_VERSION, "manifest": manifest.model_dump(mode="json")}
+        group.attrs[ROOT_ATTR] = {"schema_version": SCHEMA_VERSION,
+                                  "manifest": manifest.model_dump(mode="json")}
         streams_group = group.require_group(STREAMS)
         pool = default_pool(group.store, direct_io)
         streams: dict[str, StreamAppender] = {}
@@ -272,6 +273,8 @@ class RunWriter:
         reader = RunReader(uri)
         group = zarr.open_group(zarr_store(uri, read_only=False), mode="r+", zarr_format=3)
         pool = default_pool(group.store)
+        if isinstance(pool.sink, LocalSink):
+            pool.sink.remove_unfinished()  # a killed writer's half-written shard files
         streams = {
             name: StreamAppender(group[STREAMS][name], spec, create=False, pool=pool)
             for name, spec in reader.specs.items()
@@ -367,7 +370,8 @@ class RunWriter:
 
     def set_manifest(self, manifest: RunManifest) -> None:
         self.manifest = manifest
-        self.group.attrs[ROOT_ATTR] = {"schema_version": SCHEMA_VERSION, "manifest": manifest.model_dump(mode="json")}
+        self.group.attrs[ROOT_ATTR] = {"schema_version": SCHEMA_VERSION,
+                                       "manifest": manifest.model_dump(mode="json")}
 
     def finalize(self, status: RunStatus = "finalized") -> None:
         self.flush()

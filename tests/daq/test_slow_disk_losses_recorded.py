@@ -14,7 +14,8 @@ from weldctl.schema import RecorderSettings, Rig, RunReader, SimCameraConfig, Si
 from weldctl.schema._shard_io import LocalSink
 
 
-def test_slow_disk_becomes_recorded_gaps_not_silent_loss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_slow_disk_becomes_recorded_gaps_not_silent_loss(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     real_put = LocalSink.put
 
     def slow_put(self: LocalSink, key: str, data: memoryview | bytes) -> None:

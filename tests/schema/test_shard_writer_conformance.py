@@ -240,6 +240,7 @@ def test_killed_writer_leaves_a_store_readers_trust_and_that_resumes(tmp_path: P
     np.testing.assert_array_equal(reader.seq("cam"), np.arange(n))
     # Recovery path: reopen, continue appending, finalize; all readers agree.
     w = RunWriter.reopen(uri)
+    assert not list(Path(uri).rglob("*.writing")), "reopen must clear half-written shard files"
     idx = np.arange(n, n + 300, dtype=np.int64)
     more = (idx[:, None, None] + np.arange(48 * 40).reshape(1, 48, 40)).astype(np.uint8)
     w.streams["cam"].append(more, idx * 1000, idx)
