@@ -8,7 +8,7 @@ import typer
 from rich.live import Live
 
 from weldctl.daq import Recorder, live_table, make_recorder, summary_table
-from weldctl.schema import default_sim_rig, load_rig
+from weldctl.schema import default_sim_rig, load_rig, load_sim_rig
 
 from ._app import app, console, fail, user_errors
 
@@ -23,9 +23,19 @@ def record(
     operator: str = typer.Option("unknown", "--operator", help="who is at the cell"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing run with this id"),
     live: bool = typer.Option(True, "--live/--no-live", help="live table of rates, losses, queues and disk"),
+    load_kfps: float | None = typer.Option(
+        None, "--load-kfps", min=0.1,
+        help="record the load-generator sim rig instead: camera 256x256 at this many kfps + IR 500 Hz + "
+             "DAQ 4 ch at 1 MS/s + OCT 100 kHz (needs --duration)"),
 ) -> None:
     """Record every device of the rig into one time-aligned run store (Ctrl-C stops and finalizes)."""
-    rig_model = load_rig(rig) if rig else default_sim_rig()
+    if load_kfps is not None:
+        if rig is not None or duration is None:
+            raise fail("--load-kfps records the load-generator rig for a given time",
+                       "drop --rig and pass --duration, e.g. --load-kfps 10 --duration 30")
+        rig_model = load_sim_rig(load_kfps, duration)
+    else:
+        rig_model = load_rig(rig) if rig else default_sim_rig()
     if "://" not in out:
         Path(out).mkdir(parents=True, exist_ok=True)
     rec: Recorder = make_recorder(rig_model, run_id, out, overwrite=overwrite, operator=operator,

@@ -39,8 +39,22 @@ def stream_table(stats: dict[str, StreamStats], elapsed_s: float, title: str) ->
         state = f"[red]{s.state}: {s.error}[/]" if s.error else s.state
         t.add_row(s.name, s.kind, f"{rate:,.0f}", f"{s.nominal_rate_hz:,.0f}", f"{s.samples:,}", lost,
                   str(s.gaps), queue, risk, _mb(s.bytes / elapsed_s if elapsed_s > 0 else 0), state)
-    t.caption = f"total {_mb(total_bytes)} MB, {_mb(total_bytes / elapsed_s if elapsed_s else 0)} MB/s"
+    t.caption = f"total {_mb(total_bytes)} MB, ingest {_mb(total_bytes / elapsed_s if elapsed_s else 0)} MB/s"
     return t
+
+
+def writer_line(load: dict[str, float], stats: dict[str, StreamStats]) -> str:
+    """Where the bottleneck is: writer busy shares, queued writes, disk rate and the headroom left."""
+    if not load:
+        return ""
+    deepest = max((s.queue_fill for s in stats.values()), default=0.0)
+    headroom = load.get("headroom", 0.0)
+    style = "red" if headroom < 0.1 or deepest > 0.5 else ("yellow" if headroom < 0.3 else "green")
+    mode = "O_DIRECT" if load.get("direct_io") else "buffered"
+    return (f"writer: disk {load.get('disk_mb_s', 0.0):,.0f} MB/s ({mode}), compress "
+            f"{load.get('compress_busy', 0.0):.0%} busy, I/O {load.get('io_busy', 0.0):.0%} busy, "
+            f"{load.get('io_queue', 0.0):.0f} writes queued, deepest queue {deepest:.0%}, "
+            f"[{style}]headroom {headroom:.0%}[/]")
 
 
 def live_table(rec: Recorder) -> Table:
@@ -49,9 +63,14 @@ def live_table(rec: Recorder) -> Table:
     if not is_url(rec.out):
         free = shutil.disk_usage(rec.out).free
         table.caption = f"{table.caption}   disk free {free / 1e9:,.1f} GB"
+    if rec.writer is not None:
+        table.caption = f"{table.caption}\n{writer_line(rec.writer.load(window_s=2.0), rec.stats)}"
     return table
 
 
 def summary_table(result: RecordResult) -> Table:
     title = f"{result.uri}: {result.duration_s:.2f} s, stopped: {result.stop_reason or 'error'}"
-    return stream_table(result.stats, result.duration_s, title)
+    table = stream_table(result.stats, result.duration_s, title)
+    if result.writer:
+        table.caption = f"{table.caption}\n{writer_line(result.writer, result.stats)}"
+    return table

@@ -45,6 +45,7 @@ class RecordResult:
     stop_reason: str
     error: str = ""
     fits: dict[str, object] = field(default_factory=dict)
+    writer: dict[str, float] = field(default_factory=dict)  # writer load over the run (RunWriter.load)
 
     @property
     def ok(self) -> bool:
@@ -157,6 +158,7 @@ class Recorder:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
         by_duration = self.end_ns is not None and self._stop_reason.startswith("duration")
         duration = self.end_ns / 1e9 if by_duration and self.end_ns is not None else self.elapsed_s()
+        writer_load = self.writer.load()
         fits: dict[str, object] = {}
         try:
             if self._write_failed:
@@ -171,7 +173,8 @@ class Recorder:
             self._error += " — free space, then `weldctl recover` finalizes it"
         if on_tick:
             on_tick(self)
-        return RecordResult(self.writer.uri, self.stats, duration, self._stop_reason, self._error, fits)
+        return RecordResult(self.writer.uri, self.stats, duration, self._stop_reason, self._error, fits,
+                            writer_load)
 
     # -- acquisition -------------------------------------------------------------------------
     def _acquire(self, pipe: Pipe) -> None:
@@ -224,9 +227,9 @@ class Recorder:
             while True:
                 busy = False
                 for pipe in self.pipes:
-                    # Everything queued when the pass reaches this stream: a stream of many small
-                    # blocks (IR, one frame each) is not starved behind one of large ones.
-                    for _ in range(max(1, pipe.queue.qsize())):
+                    # Everything queued now, at least 8 blocks: a stream of many small blocks (IR, one
+                    # frame each) must not starve behind one of large blocks (camera) when appends wait.
+                    for _ in range(max(8, pipe.queue.qsize())):
                         try:
                             block = pipe.queue.get_nowait()
                         except queue.Empty:
@@ -303,7 +306,8 @@ class Recorder:
     def _flush(self) -> None:
         assert self.writer is not None
         self._flush_tables()
-        self.writer.flush()
+        # Bounded-interval commit, no wait for the disk: finalize's flush writes the rest.
+        self.writer.checkpoint(self.flush_interval_s)
         now = time.monotonic_ns()
         for pipe in self.pipes:
             if pipe.oldest_unflushed_ns is not None:

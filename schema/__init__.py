@@ -30,6 +30,7 @@ from ._rig import (
     SimOctConfig,
     SimProcess,
     default_sim_rig,
+    load_sim_rig,
 )
 from ._rig_cam import AravisCameraConfig, OpenCVCameraConfig
 from ._rig_examples import example_rig_names, example_rig_text
@@ -110,6 +111,7 @@ __all__ = [
     "is_url",
     "load_mapping",
     "load_rig",
+    "load_sim_rig",
     "load_taxonomy",
     "parse_rig",
     "read_labels",

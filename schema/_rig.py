@@ -50,8 +50,13 @@ class SimCameraConfig(_SimDevice):
     )
 
 
+SimRender = Literal["physics", "bank"]
+RENDER_HELP = "physics: every sample from the process model; bank: pre-rendered banks, cheap at load rates"
+
+
 class SimIRConfig(_SimDevice):
     kind: Literal["ir"] = "ir"
+    render: SimRender = Field(default="physics", description=RENDER_HELP)
     width: int = Field(default=320, gt=0, le=4096)
     height: int = Field(default=256, gt=0, le=4096)
     fps: float = Field(default=100.0, gt=0)
@@ -61,6 +66,7 @@ class SimIRConfig(_SimDevice):
 
 class SimDaqConfig(_SimDevice):
     kind: Literal["daq"] = "daq"
+    render: SimRender = Field(default="physics", description=RENDER_HELP)
     rate_hz: float = Field(default=100_000.0, gt=0)
     channels: list[Literal["photodiode", "acoustic", "laser_on", "camera_strobe"]] = Field(
         default_factory=lambda: ["photodiode", "acoustic", "laser_on"]
@@ -77,6 +83,7 @@ class SimAudioConfig(_SimDevice):
 
 class SimOctConfig(_SimDevice):
     kind: Literal["oct"] = "oct"
+    render: SimRender = Field(default="physics", description=RENDER_HELP)
     rate_hz: float = Field(default=20_000.0, gt=0)
     clock: ClockSource = ClockSource.device
 
@@ -94,6 +101,7 @@ class SimProcess(BaseModel):
     welds: list[WeldPlan] | None = Field(
         default=None, description="the weld sequence; None gives one weld per laser condition"
     )
+    repeat: int = Field(default=1, ge=1, description="run the weld sequence this many times")
 
 
 def _device_tag(value: Any) -> str:
@@ -171,4 +179,27 @@ def default_sim_rig() -> Rig:
             SimAudioConfig(name="audio"),
             SimOctConfig(name="oct"),
         ],
+    )
+
+
+# One pass of the default weld sequence lasts ~5.6 s (7 welds of 0.5 s, 0.3 s apart).
+_SEQUENCE_S = 5.6
+
+
+def load_sim_rig(camera_kfps: float = 10.0, duration_s: float = 30.0, queue_seconds: float = 2.0) -> Rig:
+    """The load generator: the sim rig at recorder-benchmark rates, rendered from banks so the simulator
+    costs a memcpy per frame and is not what a benchmark measures. Camera 256x256 uint8 at
+    ``camera_kfps`` kfps, IR 320x256 uint16 at 500 Hz, DAQ 4 channels at 1 MS/s, OCT at 100 kHz."""
+    repeat = max(1, int(-(-(duration_s + 1.0) // _SEQUENCE_S)))
+    return Rig(
+        name=f"load-{camera_kfps:g}kfps",
+        sim=SimProcess(repeat=repeat),
+        devices=[
+            SimCameraConfig(name="camera", fps=camera_kfps * 1000.0, block_frames=64),
+            SimIRConfig(name="ir", fps=500.0, render="bank"),
+            SimDaqConfig(name="daq", rate_hz=1_000_000.0, render="bank",
+                         channels=["photodiode", "acoustic", "laser_on", "camera_strobe"]),
+            SimOctConfig(name="oct", rate_hz=100_000.0, render="bank"),
+        ],
+        recorder=RecorderSettings(queue_seconds=queue_seconds, stop_after_sequence=False),
     )

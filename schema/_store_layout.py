@@ -45,8 +45,37 @@ def run_uri(out: str | os.PathLike[str], run_id: str) -> str:
 
 
 def codecs_for(dtype: np.dtype | str, sample_shape: tuple[int, ...]) -> list[BloscCodec]:
-    """blosc-lz4: fast enough for camera rates; bitshuffle pays off on 8-bit frames, byte shuffle on 16-bit."""
+    """blosc-lz4: fast enough for camera rates; bitshuffle pays off on 8-bit frames, byte shuffle on wider."""
     dt = np.dtype(dtype)
     shuffle = "bitshuffle" if dt.itemsize == 1 else "shuffle"
     level = 1 if len(sample_shape) == 2 else 5
     return [BloscCodec(cname="lz4", clevel=level, shuffle=shuffle, typesize=dt.itemsize)]
+
+
+# Sharding: shards are the unit of a disk write, inner chunks the unit of compression (and of reads).
+SHARD_SECONDS = 2.0  # a shard holds at most ~this much data at the nominal rate: partial rewrites stay small
+SHARD_MAX_CHUNKS = 8  # camera: chunk 64 frames -> shard 512 frames
+SHARD_MAX_CHUNKS_1D = 16  # 1-D streams: chunk 2^18 values -> shard ~2^22
+SHARD_MAX_BYTES = 64 << 20  # staging buffers are shard-sized, a few per array
+INDEX_CHUNK = 1 << 14  # t_ns / seq samples per inner chunk
+
+
+def shard_chunks(chunk: int, sample_bytes: int, rate_hz: float, max_chunks: int) -> int:
+    """Inner chunks per shard: a power of two, within time and size bounds, at least one."""
+    by_time = SHARD_SECONDS * rate_hz / chunk
+    by_size = SHARD_MAX_BYTES / max(1, chunk * sample_bytes)
+    n = 1
+    while n * 2 <= min(max_chunks, by_time, by_size):
+        n *= 2
+    return n
+
+
+def stream_shards(chunk: int, sample_bytes: int, rate_hz: float, frames: bool) -> tuple[int, int]:
+    """(chunk, shard) lengths along time for a stream's data array."""
+    n = shard_chunks(chunk, sample_bytes, rate_hz, SHARD_MAX_CHUNKS if frames else SHARD_MAX_CHUNKS_1D)
+    return chunk, chunk * n
+
+
+def index_shards(rate_hz: float) -> tuple[int, int]:
+    """(chunk, shard) lengths for t_ns and seq (int64)."""
+    return INDEX_CHUNK, INDEX_CHUNK * shard_chunks(INDEX_CHUNK, 8, rate_hz, SHARD_MAX_CHUNKS)

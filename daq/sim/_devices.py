@@ -16,6 +16,7 @@ from weldctl.schema import (
 
 from .._block import Block
 from .._device import AudioDevice, Camera, DaqDevice, IRCamera, OctDevice
+from ._banks import IRBank, NoiseBank, ProcessTable
 from ._frames import FrameBank
 from ._process import AMBIENT_C, WeldProcess
 from ._source import SimSource
@@ -89,15 +90,21 @@ class SimIRCamera(_SimDevice, IRCamera):
         cy, cx = h / 2, w / 2
         # A hot spot with a cooling tail behind the beam (travel is +x).
         self._profile = np.exp(-(((xx - cx) / np.where(xx < cx, 40.0, 8.0)) ** 2) - ((yy - cy) / 10.0) ** 2)
+        self._bank: IRBank | None = None
 
     def _do_configure(self) -> StreamSpec:
         c = self.config
+        if c.render == "bank" and self._bank is None:
+            peak = float(ProcessTable.of(self.process).values("ir_peak_c").max())
+            self._bank = IRBank(self._profile, c.counts_per_kelvin, peak, _seed(self.process, c.name))
         cal = Calibration(scale=1.0 / c.counts_per_kelvin, offset=-273.15, units="degC")
         return StreamSpec(name=c.name, kind=self.kind, device="sim-ir", driver="sim", dtype="uint16",
                           sample_shape=(c.height, c.width), units="counts", calibration={"*": cal},
                           nominal_rate_hz=c.fps, clock=c.clock)
 
     def _render(self, t_true: np.ndarray, index: np.ndarray) -> np.ndarray:
+        if self._bank is not None:
+            return self._bank.take(ProcessTable.of(self.process)("ir_peak_c", t_true), index)
         peak = self.process.ir_peak_c(t_true)
         temp_c = AMBIENT_C + (peak[:, None, None] - AMBIENT_C) * self._profile[None]
         counts = (temp_c + 273.15) * self.config.counts_per_kelvin
@@ -109,6 +116,7 @@ class SimDaq(_SimDevice, DaqDevice):
     def __init__(self, cfg: SimDaqConfig, process: WeldProcess) -> None:
         DaqDevice.__init__(self, cfg)
         self._setup(cfg, process, cfg.rate_hz, int(cfg.rate_hz * SIGNAL_BLOCK_S))
+        self._noise_bank = NoiseBank(_seed(process, cfg.name)) if cfg.render == "bank" else None
         self.strobed: SimCamera | None = None  # the camera wired to the camera_strobe channel
 
     def wire_strobe(self, camera: SimCamera) -> None:
@@ -116,6 +124,9 @@ class SimDaq(_SimDevice, DaqDevice):
 
     def _do_configure(self) -> StreamSpec:
         c = self.config
+        if self._noise_bank is not None:
+            for quantity in ("photodiode", "acoustic_envelope", "laser_on"):
+                ProcessTable.of(self.process).values(quantity)
         return StreamSpec(name=c.name, kind=self.kind, device="sim-daq", driver="sim", dtype="float32",
                           sample_shape=(len(c.channels),), channels=list(c.channels), units="V",
                           nominal_rate_hz=c.rate_hz, clock=c.clock, trigger=c.trigger)
@@ -124,6 +135,8 @@ class SimDaq(_SimDevice, DaqDevice):
         return False  # timed by the sample clock: index / rate
 
     def _render(self, t_true: np.ndarray, index: np.ndarray) -> np.ndarray:
+        if self._noise_bank is not None:
+            return self._render_bank(t_true)
         out = np.empty((len(t_true), len(self.config.channels)), dtype=np.float32)
         for j, ch in enumerate(self.config.channels):
             if ch == "photodiode":
@@ -134,6 +147,21 @@ class SimDaq(_SimDevice, DaqDevice):
                 out[:, j] = 5.0 * self.process.laser_on(t_true)
             elif ch == "camera_strobe":
                 out[:, j] = STROBE_HIGH_V * self.strobed.strobe_level(t_true) if self.strobed else 0.0
+        return out
+
+    def _render_bank(self, t: np.ndarray) -> np.ndarray:
+        assert self._noise_bank is not None
+        p, noise = ProcessTable.of(self.process), self._noise_bank
+        out = np.zeros((len(t), len(self.config.channels)), dtype=np.float32)
+        for j, ch in enumerate(self.config.channels):
+            if ch == "photodiode":
+                out[:, j] = p("photodiode", t) + 0.01 * noise.take(len(t))
+            elif ch == "acoustic":
+                out[:, j] = p("acoustic_envelope", t) * noise.take(len(t))
+            elif ch == "laser_on":
+                out[:, j] = 5.0 * p("laser_on", t)
+            elif ch == "camera_strobe" and self.strobed:
+                out[:, j] = STROBE_HIGH_V * self.strobed.strobe_level(t)
         return out
 
 
@@ -160,17 +188,25 @@ class SimOct(_SimDevice, OctDevice):
     def __init__(self, cfg: SimOctConfig, process: WeldProcess) -> None:
         OctDevice.__init__(self, cfg)
         self._setup(cfg, process, cfg.rate_hz, int(cfg.rate_hz * SIGNAL_BLOCK_S))
+        self._noise_bank = NoiseBank(_seed(process, cfg.name)) if cfg.render == "bank" else None
 
     def _do_configure(self) -> StreamSpec:
         c = self.config
+        if self._noise_bank is not None:
+            ProcessTable.of(self.process).values("keyhole_depth")
         return StreamSpec(name=c.name, kind=self.kind, device="sim-oct", driver="sim", dtype="float32",
                           sample_shape=(2,), channels=["keyhole_depth", "quality"], units="um",
                           nominal_rate_hz=c.rate_hz, clock=c.clock)
 
     def _render(self, t_true: np.ndarray, index: np.ndarray) -> np.ndarray:
-        depth_um = 1000.0 * self.process.keyhole_depth(t_true)
+        if self._noise_bank is not None:
+            depth_um = 1000.0 * ProcessTable.of(self.process)("keyhole_depth", t_true)
+            noise = 5.0 * self._noise_bank.take(len(t_true))
+        else:
+            depth_um = 1000.0 * self.process.keyhole_depth(t_true)
+            noise = self._noise(t_true.shape, 5.0)
         valid = depth_um > 1.0
         out = np.zeros((len(t_true), 2), dtype=np.float32)
-        out[:, 0] = np.where(valid, depth_um + self._noise(t_true.shape, 5.0), 0.0)
+        out[:, 0] = np.where(valid, depth_um + noise, 0.0)
         out[:, 1] = valid
         return out

@@ -62,11 +62,14 @@ class WeldProcess:
         self.cfg = cfg
         rng = np.random.default_rng(cfg.seed)
         plans = list(cfg.welds if cfg.welds is not None else default_weld_sequence(cfg.workpiece))
+        repeats = cfg.repeat
         if plans and min_duration_s > 0:
             cycle = sum((p.length_mm or 30.0) / (p.speed_mm_s or 60.0) + cfg.gap_s for p in plans)
-            repeats = int(np.ceil(max(min_duration_s - cfg.lead_s, 0.0) / cycle)) if cycle > 0 else 1
+            if cycle > 0:
+                repeats = max(repeats, int(np.ceil(max(min_duration_s - cfg.lead_s, 0.0) / cycle)))
+        if repeats > 1:  # long recordings: the same sequence again, welds numbered on
             plans = [p.model_copy(update={"weld_id": k * len(plans) + i})
-                     for k in range(max(repeats, 1)) for i, p in enumerate(plans)]
+                     for k in range(repeats) for i, p in enumerate(plans)]
         t = cfg.lead_s
         welds: list[Weld] = []
         for plan in plans:

@@ -17,7 +17,7 @@ from tests.conftest import need
 from weldctl.daq import record
 from weldctl.schema import RunReader, default_sim_rig, verify_checksums
 
-SIZE_MB = 40
+SIZE_MB = 100  # full after ~1-2 s of the default rig: every stream has committed data by then
 
 
 def _as_root(*cmd: str) -> list[str]:
@@ -36,23 +36,32 @@ def _mount_tmpfs(where: Path) -> bool:
 
 
 class FakeFullDisk:
-    """Fake at the storage edge, only where no small filesystem can be mounted: zarr's local file
-    writes raise ENOSPC once SIZE_MB have been written."""
+    """Fake at the storage edge, only where no small filesystem can be mounted: local file writes
+    (zarr's metadata and the shard writer's shards) raise ENOSPC once SIZE_MB have been written."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         import zarr.storage._local as local
 
-        self.left = SIZE_MB << 20
-        real_put = local._put
+        from weldctl.schema._shard_io import LocalSink
 
-        def put(path, value, exclusive=False):  # type: ignore[no-untyped-def]
-            n = len(value.as_buffer_like())
+        self.left = SIZE_MB << 20
+        real_put, real_write = local._put, LocalSink._write
+
+        def take(n: int, path: object) -> None:
             if n > self.left:
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
             self.left -= n
+
+        def put(path, value, exclusive=False):  # type: ignore[no-untyped-def]
+            take(len(value.as_buffer_like()), path)
             return real_put(path, value, exclusive)
 
+        def write(path, data, flags):  # type: ignore[no-untyped-def]
+            take(len(memoryview(data)), path)
+            return real_write(path, data, flags)
+
         monkeypatch.setattr(local, "_put", put)
+        monkeypatch.setattr(LocalSink, "_write", staticmethod(write))
 
 
 @pytest.fixture

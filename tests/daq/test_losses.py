@@ -103,18 +103,20 @@ def test_a_writer_that_falls_behind_drops_whole_blocks_and_says_so(tmp_path, mon
     rig.recorder.queue_seconds = 0.1
     # Long enough that the stall lands mid-recording, whatever the machine's load.
     rig.sim.welds = [w.model_copy(update={"length_mm": 120.0}) for w in rig.sim.welds or []]
-    real_flush = StreamAppender.flush
+    real_append = StreamAppender.append
     stalled = {"done": False}
 
-    def stalling_flush(self):  # type: ignore[no-untyped-def]
-        if self.spec.name == "daq" and self.pending > 0 and not stalled["done"]:
+    def stalling_append(self, *args):  # type: ignore[no-untyped-def]
+        # The writer thread waits on the disk once (an append blocks when shard buffers are all in
+        # flight), for longer than the queue holds.
+        if self.spec.name == "daq" and self.n > 0 and not stalled["done"]:
             stalled["done"] = True
             import time
 
-            time.sleep(0.6)  # the disk stalls once, for longer than the queue holds
-        return real_flush(self)
+            time.sleep(0.6)
+        return real_append(self, *args)
 
-    monkeypatch.setattr(StreamAppender, "flush", stalling_flush)
+    monkeypatch.setattr(StreamAppender, "append", stalling_append)
     rec = make_recorder(rig, "RSTALL", str(tmp_path))
     result = rec.run()
     assert result.ok, result.error

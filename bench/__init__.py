@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench [--quick]`` runs every section and writes BENCHMARKS.md."""

@@ -1,0 +1,54 @@
+"""Run every benchmark section and write BENCHMARKS.md.
+
+    python -m bench [--quick] [--dir FOLDER] [--only SECTION ...] [--out BENCHMARKS.md]
+
+Sections are modules with ``run(quick: bool) -> str`` returning a markdown section. Run on the disk that
+recordings go to (the folder must not be tmpfs); the full suite takes about 10 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import time
+from datetime import UTC, datetime
+
+from ._machine import describe
+
+SECTIONS = ["bench.recorder_limit", "bench.mcap_ingest"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench")
+    ap.add_argument("--quick", action="store_true", help="short runs (smoke test of the benchmarks)")
+    ap.add_argument("--dir", default=".bench-tmp", help="scratch folder on the disk under test")
+    ap.add_argument("--only", nargs="*", help="section modules to run (default: all)")
+    ap.add_argument("--out", default="BENCHMARKS.md")
+    args = ap.parse_args()
+    os.makedirs(args.dir, exist_ok=True)
+    parts = [
+        "# weldctl benchmarks",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with "
+        f"`python -m bench{' --quick' if args.quick else ''}`.",
+        "",
+        describe(args.dir),
+        "",
+    ]
+    for name in args.only or SECTIONS:
+        t0 = time.perf_counter()
+        module = importlib.import_module(name if "." in name else f"bench.{name}")
+        try:
+            parts.append(module.run(args.quick, base=args.dir))
+        except TypeError:  # sections that manage their own scratch space
+            parts.append(module.run(args.quick))
+        parts.append(f"_({name}: {time.perf_counter() - t0:.0f} s)_\n")
+        print(f"{name}: {time.perf_counter() - t0:.0f} s", flush=True)
+    with open(args.out, "w") as f:
+        f.write("\n".join(parts))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
