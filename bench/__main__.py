@@ -3,20 +3,22 @@
     python -m bench [--quick] [--dir FOLDER] [--only SECTION ...] [--out BENCHMARKS.md]
 
 Sections are modules with ``run(quick: bool) -> str`` returning a markdown section. Run on the disk that
-recordings go to (the folder must not be tmpfs); the full suite takes about 10 minutes.
+recordings go to (the folder must not be tmpfs); the full suite takes about 20 minutes.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import os
 import time
 from datetime import UTC, datetime
 
 from ._machine import describe
 
-SECTIONS = ["bench.recorder_limit", "bench.mcap_ingest"]
+SECTIONS = ["bench.recorder_limit", "bench.mcap_ingest", "bench.alignment", "bench.memory", "bench.curation",
+            "bench.datasets"]
 
 
 def main() -> None:
@@ -39,10 +41,9 @@ def main() -> None:
     for name in args.only or SECTIONS:
         t0 = time.perf_counter()
         module = importlib.import_module(name if "." in name else f"bench.{name}")
-        try:
-            parts.append(module.run(args.quick, base=args.dir))
-        except TypeError:  # sections that manage their own scratch space
-            parts.append(module.run(args.quick))
+        # Sections that take ``base`` write on the disk under test; the others manage their own scratch space.
+        takes_base = "base" in inspect.signature(module.run).parameters
+        parts.append(module.run(args.quick, base=args.dir) if takes_base else module.run(args.quick))
         parts.append(f"_({name}: {time.perf_counter() - t0:.0f} s)_\n")
         print(f"{name}: {time.perf_counter() - t0:.0f} s", flush=True)
     with open(args.out, "w") as f:
