@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +32,22 @@ class SourceStream:
     note: str = ""
     more: Callable[[], Iterator[tuple[np.ndarray, np.ndarray]]] | None = None
     close: Callable[[], None] | None = None
+
+    @classmethod
+    def of_channels(cls, m: Any, data: np.ndarray, t_ns: np.ndarray, *, absolute: bool, rate_hz: float,
+                    origin: str) -> SourceStream:
+        """A multi-channel table stream (CSV, HDF5, TDMS): names, units and calibration from the mapping."""
+        units = {c.units for c in m.channels}
+        return cls(
+            data=data.astype(m.dtype),
+            t_ns=t_ns,
+            absolute=absolute,
+            rate_hz=rate_hz,
+            origin=origin,
+            channels=[c.name for c in m.channels],
+            units=units.pop() if len(units) == 1 else "raw",
+            calibration={c.name: Calibration(scale=c.scale, offset=c.offset, units=c.units) for c in m.channels},
+        )
 
 
 def need_module(name: str, extra: str = "curation"):  # type: ignore[no-untyped-def]

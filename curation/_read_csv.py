@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from weldctl.schema import Calibration, ImportSourceError, StreamMapping
+from weldctl.schema import ImportSourceError, StreamMapping
 
 from ._import_source import SourceStream, need_module, rate_times, wall_clock_ns
 
@@ -58,14 +58,4 @@ def read_csv(path: Path, m: StreamMapping) -> SourceStream:
         raise ImportSourceError(f"{origin}: line {i + 2}: time goes backwards", "sort or repair the file")
     span = (t_ns[-1] - t_ns[0]) / 1e9
     rate = (len(t_ns) - 1) / span if span > 0 else 1.0
-    units = {c.units for c in m.channels}
-    return SourceStream(
-        data=data.astype(m.dtype),
-        t_ns=t_ns,
-        absolute=absolute,
-        rate_hz=rate,
-        origin=origin,
-        channels=[c.name for c in m.channels],
-        units=units.pop() if len(units) == 1 else "raw",
-        calibration={c.name: Calibration(scale=c.scale, offset=c.offset, units=c.units) for c in m.channels},
-    )
+    return SourceStream.of_channels(m, data, t_ns, absolute=absolute, rate_hz=rate, origin=origin)

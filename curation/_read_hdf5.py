@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from weldctl.schema import Calibration, ImportSourceError, StreamMapping
+from weldctl.schema import ImportSourceError, StreamMapping
 
 from ._import_source import SourceStream, need_module, rate_times
 
@@ -51,14 +51,4 @@ def read_hdf5(path: Path, m: StreamMapping) -> SourceStream:
             raise ImportSourceError(
                 f"mapping stream {m.name!r}: HDF5 time needs time.columns or time.rate_hz"
             )
-    units = {c.units for c in m.channels}
-    return SourceStream(
-        data=np.stack(cols, axis=1).astype(m.dtype),
-        t_ns=t_ns,
-        absolute=absolute,
-        rate_hz=rate,
-        origin=origin,
-        channels=[c.name for c in m.channels],
-        units=units.pop() if len(units) == 1 else "raw",
-        calibration={c.name: Calibration(scale=c.scale, offset=c.offset, units=c.units) for c in m.channels},
-    )
+    return SourceStream.of_channels(m, np.stack(cols, axis=1), t_ns, absolute=absolute, rate_hz=rate, origin=origin)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from weldctl.schema import Calibration, ImportSourceError, StreamMapping
+from weldctl.schema import ImportSourceError, StreamMapping
 
 from ._import_source import SourceStream, need_module, rate_times
 
@@ -44,14 +44,4 @@ def read_tdms(path: Path, m: StreamMapping) -> SourceStream:
     if "wf_start_time" in props and m.align.mode == "wall_clock":
         start = np.datetime64(props["wf_start_time"], "ns").astype(np.int64)
         t_ns, absolute = t_ns + int(start), True
-    units = {c.units for c in m.channels}
-    return SourceStream(
-        data=np.stack(cols, axis=1).astype(m.dtype),
-        t_ns=t_ns,
-        absolute=absolute,
-        rate_hz=rate,
-        origin=origin,
-        channels=[c.name for c in m.channels],
-        units=units.pop() if len(units) == 1 else "raw",
-        calibration={c.name: Calibration(scale=c.scale, offset=c.offset, units=c.units) for c in m.channels},
-    )
+    return SourceStream.of_channels(m, np.stack(cols, axis=1), t_ns, absolute=absolute, rate_hz=rate, origin=origin)
