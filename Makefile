@@ -60,7 +60,7 @@ sim-runs: install
 # Segments -> samples -> split -> balance -> augment -> build -> card, under DVC.
 dataset: install-dev
 	test -d runs || $(MAKE) sim-runs
-	test -d .dvc || $(VENV)/bin/dvc init -q
+	test -d .dvc || { $(VENV)/bin/dvc init -q && $(VENV)/bin/dvc config cache.type reflink,hardlink,copy; }
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/dvc repro
 
 test: install-dev
