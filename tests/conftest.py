@@ -22,6 +22,15 @@ def need(condition: bool, why: str) -> None:
     pytest.skip(why)
 
 
+def need_module(name: str, why: str):  # type: ignore[no-untyped-def]
+    """Import ``name``, or skip (locally) / fail (in CI) the whole module that needs it."""
+    if importlib.util.find_spec(name) is None:
+        if IN_CI:
+            pytest.fail(f"required in CI: {why}", pytrace=False)
+        pytest.skip(why, allow_module_level=True)
+    return importlib.import_module(name)
+
+
 @pytest.fixture(scope="session")
 def sim_run_3s(tmp_path_factory: pytest.TempPathFactory) -> str:
     """One 3 s sim recording shared by read-only tests."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import need_module
 from weldctl.daq import Device, make_recorder
 from weldctl.schema import OpenCVCameraConfig, RunReader, StreamKind, parse_rig
 
@@ -20,7 +21,7 @@ SHAPE = (48, 64)
 
 def write_video(path: Path, n: int = N_FRAMES, fps: float = FPS) -> Path:
     """A grey ramp: frame i has brightness 4*i, so order and identity can be checked after decoding."""
-    cv2 = pytest.importorskip("cv2")
+    cv2 = need_module("cv2", "OpenCV drives the file camera: pip install -e '.[curation]'")
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, SHAPE[::-1], False)
     assert writer.isOpened()
     for i in range(n):

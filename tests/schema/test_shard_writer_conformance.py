@@ -16,10 +16,11 @@ import numpy as np
 import pytest
 import zarr
 
+from tests.conftest import need_module
 from weldctl.schema import RunManifest, RunReader, RunWriter, StreamSpec
 from weldctl.schema._shard_io import LocalSink
 
-ts = pytest.importorskip("tensorstore")
+ts = need_module("tensorstore", "tensorstore reads the writer's output: pip install -e '.[dev]'")
 
 # (name, dtype, sample_shape, rate, samples): sizes chosen to end inside a shard and inside a chunk.
 CASES = [
@@ -115,7 +116,7 @@ def test_incompressible_chunks_are_stored_raw_and_read_back(tmp_path: Path) -> N
 
 
 def test_xarray_opens_a_stream_with_dimension_names(tmp_path: Path) -> None:
-    xr = pytest.importorskip("xarray")
+    xr = need_module("xarray", "xarray reads the writer's output: pip install -e '.[dev]'")
     data = _samples("uint8", (48, 40), 700, seed=1)
     w = RunWriter.create(tmp_path, _manifest("RX"), [_spec("cam", "uint8", (48, 40), 1000.0)])
     _append_in_blocks(w, "cam", data, 0, block=25)
