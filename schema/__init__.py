@@ -39,8 +39,9 @@ from ._rig_io import NidaqChannel, NidaqConfig, NidaqGrpc, OctTcpConfig, Soundde
 from ._run_id import MAX_RUN_ID, validate_run_id
 from ._store_layout import CHECKSUMS, EVENT_COLUMNS, is_url, run_uri
 from ._store_reader import RunReader, resolve_run
-from ._store_writer import UNWRITTEN, RunWriter, StreamAppender
+from ._store_writer import RunWriter
 from ._stream import Calibration, ClockSource, StreamKind, StreamSpec
+from ._stream_appender import UNWRITTEN, StreamAppender
 from ._tables import read_table
 from ._taxonomy import ChoiceGroup, RegionGroup, Taxonomy, load_taxonomy, shipped_taxonomies
 from ._transfer import check_destination, upload_run
