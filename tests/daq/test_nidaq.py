@@ -177,7 +177,7 @@ def test_missing_nidaqmx_names_what_to_install(monkeypatch: pytest.MonkeyPatch) 
 
 def test_unreachable_server_is_a_device_error() -> None:
     need(_have_nidaqmx_grpc(), "nidaqmx with gRPC support is needed: pip install -e '.[hardware]'")
-    from tests.peers.s3 import free_port
+    from tests.peers._process import free_port
     from weldctl.daq._nidaq import NidaqDaq
 
     dev = NidaqDaq(daq_config(f"127.0.0.1:{free_port()}"))

@@ -10,7 +10,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import need
+from tests.peers._process import free_port
 
 START_TIMEOUT_S = 240.0
 
@@ -29,12 +29,6 @@ def label_studio_bin() -> str | None:
     if explicit:
         return explicit if Path(explicit).exists() else None
     return shutil.which("label-studio")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

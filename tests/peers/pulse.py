@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.peers._process import stop_process
+
 RATE = 48_000
 
 
@@ -67,12 +69,7 @@ def pulse_null_sink(sink: str = "weld") -> Iterator[PulseServer]:
             time.sleep(0.05)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
         shutil.rmtree(runtime, ignore_errors=True)
 

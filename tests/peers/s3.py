@@ -20,11 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.peers._process import free_port, stop_process
 
 
 @dataclass(frozen=True)
@@ -80,8 +76,4 @@ def moto_s3(bucket: str = "weld-data", *, auth: bool = False) -> Iterator[S3Serv
         server.client().create_bucket(Bucket=bucket)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)

@@ -44,7 +44,7 @@ def test_wrong_credentials_one_clear_error_nothing_written(  # type: ignore[no-u
 def test_unreachable_endpoint(sim_run_3s: str, s3_env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import fsspec
 
-    from tests.peers.s3 import free_port
+    from tests.peers._process import free_port
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
