@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -20,8 +21,9 @@ app = typer.Typer(
     add_completion=False,
 )
 # Piped output (CI logs, files) gets a width that fits the tables instead of rich's 80 columns.
-console = Console() if Console().is_terminal else Console(width=140)
-err_console = Console(stderr=True) if Console(stderr=True).is_terminal else Console(stderr=True, width=140)
+_PIPED_WIDTH = int(os.environ.get("COLUMNS", "160"))
+console = Console() if Console().is_terminal else Console(width=_PIPED_WIDTH)
+err_console = Console(stderr=True) if Console(stderr=True).is_terminal else Console(stderr=True, width=_PIPED_WIDTH)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

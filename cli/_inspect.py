@@ -14,10 +14,11 @@ from ._app import app, console, user_errors
 
 
 def _stored_bytes(uri: str, stream: str) -> int:
+    """Bytes on disk of the stream's data array: compared with its raw size, this is the compression ratio."""
     if is_url(uri):
         return 0
     total = 0
-    for root, _dirs, files in os.walk(os.path.join(uri, "streams", stream)):
+    for root, _dirs, files in os.walk(os.path.join(uri, "streams", stream, "data")):
         total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
     return total
 
