@@ -10,7 +10,7 @@ from ._errors import StoreError
 from ._store_layout import CHECKSUMS_DOC, is_url, local_path
 
 
-def _fs_and_root(uri: str):  # type: ignore[no-untyped-def]
+def fs_and_root(uri: str):  # type: ignore[no-untyped-def]
     import fsspec
 
     if is_url(uri):
@@ -21,7 +21,7 @@ def _fs_and_root(uri: str):  # type: ignore[no-untyped-def]
 
 
 def _hash_files(uri: str) -> dict[str, str]:
-    fs, root = _fs_and_root(uri)
+    fs, root = fs_and_root(uri)
     out: dict[str, str] = {}
     for path in sorted(fs.find(root)):
         rel = path[len(root) + 1 :]
@@ -37,7 +37,7 @@ def _hash_files(uri: str) -> dict[str, str]:
 
 def write_checksums(uri: str) -> int:
     files = _hash_files(uri)
-    fs, root = _fs_and_root(uri)
+    fs, root = fs_and_root(uri)
     doc = {"zarr_format": 3, "node_type": "group", "attributes": {"algorithm": "sha256", "files": files}}
     fs.makedirs(f"{root}/{CHECKSUMS_DOC.rsplit('/', 1)[0]}", exist_ok=True)
     with fs.open(f"{root}/{CHECKSUMS_DOC}", "w") as f:
@@ -59,7 +59,7 @@ class VerifyReport:
 
 def has_checksums(uri: str) -> bool:
     """True when the store has a complete checksum manifest (finalize got to its last step)."""
-    fs, root = _fs_and_root(uri)
+    fs, root = fs_and_root(uri)
     try:
         with fs.open(f"{root}/{CHECKSUMS_DOC}", "r") as f:
             return isinstance(json.load(f)["attributes"]["files"], dict)
@@ -68,7 +68,7 @@ def has_checksums(uri: str) -> bool:
 
 
 def verify_checksums(uri: str) -> VerifyReport:
-    fs, root = _fs_and_root(uri)
+    fs, root = fs_and_root(uri)
     try:
         with fs.open(f"{root}/{CHECKSUMS_DOC}", "r") as f:
             expected: dict[str, str] = json.load(f)["attributes"]["files"]

@@ -7,18 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ._checksum import verify_checksums
+from ._checksum import fs_and_root, verify_checksums
 from ._errors import StoreError
-from ._store_layout import CHECKSUMS_DOC, is_url, local_path
+from ._store_layout import CHECKSUMS_DOC, is_url
 from ._store_reader import RunReader
-
-
-def _fs(uri: str):  # type: ignore[no-untyped-def]
-    import fsspec
-
-    if is_url(uri):
-        return fsspec.core.url_to_fs(uri)
-    return fsspec.filesystem("file"), str(local_path(uri).resolve())
 
 
 def _explain(uri: str, exc: BaseException) -> StoreError:
@@ -39,7 +31,7 @@ def _explain(uri: str, exc: BaseException) -> StoreError:
 def check_destination(dest: str) -> None:
     """Fail before anything is written if the destination cannot be listed."""
     try:
-        fs, path = _fs(dest)
+        fs, path = fs_and_root(dest)
         bucket = path.split("/", 1)[0] if is_url(dest) else path
         if is_url(dest):
             fs.ls(bucket, detail=False, refresh=True)
@@ -58,8 +50,8 @@ def upload_run(run: str, dest_prefix: str, *, progress: Callable[[int, int], Non
                          "the local copy is damaged: do not upload it")
     check_destination(dest_prefix)
     dest = f"{dest_prefix.rstrip('/')}/{reader.run_id}.zarr"
-    src_fs, src_root = _fs(reader.uri)
-    dst_fs, dst_root = _fs(dest)
+    src_fs, src_root = fs_and_root(reader.uri)
+    dst_fs, dst_root = fs_and_root(dest)
     files = sorted(src_fs.find(src_root))
     # The checksum manifest goes last: a store without it reads as "upload incomplete".
     files.sort(key=lambda p: p.endswith(CHECKSUMS_DOC))
