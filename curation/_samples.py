@@ -43,13 +43,20 @@ class _RunSignals:
         self.reader = reader
         self.channels: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (t_ns, values)
         self.images: dict[str, tuple[np.ndarray, Any]] = {}  # name -> (t_ns, lazy data)
-        for name, spec in reader.specs.items():
-            t = reader.t_ns(name)
-            if len(spec.sample_shape) == 2:
-                if params.images is None or name in params.images:
-                    self.images[name] = (t, reader.data(name))
-                continue
-            data = np.asarray(reader.data(name)[: len(t)], dtype=np.float64)
+        images = [n for n, s in reader.specs.items()
+                  if len(s.sample_shape) == 2 and (params.images is None or n in params.images)]
+        lines = [n for n, s in reader.specs.items() if len(s.sample_shape) != 2]
+        reader.open_streams(images + lines)
+        n_of = {n: reader.length(n) for n in images + lines}
+        # Every time axis and every 1-D stream in one round trip of concurrent reads.
+        got = reader.read_many([(n, "t_ns", slice(0, n_of[n])) for n in images + lines]
+                               + [(n, "data", slice(0, n_of[n])) for n in lines])
+        t_of = dict(zip(images + lines, got, strict=False))
+        for name in images:
+            self.images[name] = (t_of[name], reader.data(name))
+        for name, raw in zip(lines, got[len(images) + len(lines):], strict=True):
+            spec, t = reader.specs[name], t_of[name]
+            data = raw.astype(np.float64)
             names = spec.channels or ([name] if data.ndim == 1 else [f"{i}" for i in range(data.shape[1])])
             cols = data.reshape(len(t), -1)
             for i, ch in enumerate(names):
@@ -67,20 +74,28 @@ class _RunSignals:
         imgs = {k: ((int(d.shape[1]), int(d.shape[2])), str(d.dtype)) for k, (_t, d) in self.images.items()}
         return Layout(sorted(self.channels), rate, imgs)
 
-    def cut(self, t0: int, t1: int, rate: float) -> SampleArrays:
-        n = max(1, int(np.floor((t1 - t0) * rate / 1e9)))
-        axis = t0 + np.round(np.arange(n) * (1e9 / rate)).astype(np.int64)
-        sig = np.zeros((n, len(self.channels)), np.float32)
-        for j, name in enumerate(sorted(self.channels)):
-            t, v = self.channels[name]
-            if len(t):
-                sig[:, j] = np.interp(axis, t, v)
-        frames, frames_t = {}, {}
-        for name, (t, data) in self.images.items():
-            i0, i1 = np.searchsorted(t, [t0, t1])
-            frames[name] = np.asarray(data[i0:i1])
-            frames_t[name] = (t[i0:i1] - t0).astype(np.int64)
-        return SampleArrays(sig, frames, frames_t)
+    def cut_many(self, windows: list[tuple[int, int]], rate: float) -> list[SampleArrays]:
+        """The samples of all windows; their frames fetched in one round trip."""
+        spans = {name: [np.searchsorted(t, [t0, t1]) for t0, t1 in windows] for name, (t, _d) in self.images.items()}
+        reads = [(name, "data", slice(int(i0), int(i1))) for name, ss in spans.items() for i0, i1 in ss]
+        fetched = iter(self.reader.read_many(reads))
+        frames_of = {name: [next(fetched) for _ in ss] for name, ss in spans.items()}
+        out = []
+        for k, (t0, t1) in enumerate(windows):
+            n = max(1, int(np.floor((t1 - t0) * rate / 1e9)))
+            axis = t0 + np.round(np.arange(n) * (1e9 / rate)).astype(np.int64)
+            sig = np.zeros((n, len(self.channels)), np.float32)
+            for j, name in enumerate(sorted(self.channels)):
+                t, v = self.channels[name]
+                if len(t):
+                    sig[:, j] = np.interp(axis, t, v)
+            frames, frames_t = {}, {}
+            for name, (t, _data) in self.images.items():
+                i0, i1 = spans[name][k]
+                frames[name] = frames_of[name][k]
+                frames_t[name] = (t[i0:i1] - t0).astype(np.int64)
+            out.append(SampleArrays(sig, frames, frames_t))
+        return out
 
 
 def _windows(t0: int, t1: int, params: SamplesParams) -> list[tuple[int, int]]:
@@ -117,7 +132,7 @@ def run_samples(run_uri: str, segments_dir: str, labels: dict[tuple[str, int], d
     m = reader.manifest
     plans = {w.weld_id: w for w in m.welds}
     rows: list[dict[str, Any]] = []
-    arrays: list[SampleArrays] = []
+    windows: list[tuple[int, int]] = []
     unlabelled = 0
     for seg in segs.itertuples(index=False):
         weld_id = int(seg.weld_id)
@@ -145,8 +160,8 @@ def run_samples(run_uri: str, segments_dir: str, labels: dict[tuple[str, int], d
                 "annotators": json.dumps(rec["annotators"]),
                 **_window_labels(rec["labels"], rec.get("pore_regions") or [], t0, t1, params.mode == "weld"),
             })
-            arrays.append(sig.cut(t0, t1, params.signal_rate_hz))
-    return reader.run_id, layout, rows, arrays, unlabelled
+            windows.append((t0, t1))
+    return reader.run_id, layout, rows, sig.cut_many(windows, params.signal_rate_hz), unlabelled
 
 
 def build_samples(

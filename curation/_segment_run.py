@@ -128,11 +128,12 @@ def gate_signal(reader: RunReader, choice: GateChoice) -> tuple[np.ndarray, np.n
     """(t_ns, values in physical units) of the chosen stream/channel."""
     spec = reader.specs[choice.stream]
     n = reader.length(choice.stream)
-    arr = reader.data(choice.stream)
-    raw = np.asarray(arr[:n, spec.channel_index(choice.channel)] if choice.channel else arr[:n])
+    rows = slice(0, n)
+    sel = (rows, spec.channel_index(choice.channel)) if choice.channel else rows
+    raw, t_ns = reader.read_many([(choice.stream, "data", sel), (choice.stream, "t_ns", rows)])
     cal = spec.calibration.get(choice.channel or "*") or spec.calibration.get("*")
     values = cal.apply(raw) if cal else raw.astype(np.float64)
-    return reader.t_ns(choice.stream), values
+    return t_ns, values
 
 
 def segment_run(reader: RunReader, params: SegmentParams) -> pd.DataFrame:

@@ -28,18 +28,22 @@ def segments_path(segments_dir: str | os.PathLike[str], run_id: str) -> Path:
 
 
 def _conform(df: pd.DataFrame) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     missing = [c for c in SEGMENT_COLUMNS if c not in df.columns]
     if missing:
         raise WeldctlError(f"segments table lacks columns {missing}", f"expected {list(SEGMENT_COLUMNS)}")
-    out = df[list(SEGMENT_COLUMNS)].copy()
-    for col, dtype in SEGMENT_COLUMNS.items():
-        out[col] = out[col].astype(str) if dtype == "str" else out[col].astype(dtype)
-    bad = sorted(set(out["source"]) - set(SEGMENT_SOURCES))
+    # Column by column in numpy: pandas' per-column astype/sort costs more than the table is worth.
+    cols = {c: np.array([str(x) for x in df[c]], dtype=object) if d == "str" else np.asarray(df[c], dtype=d)
+            for c, d in SEGMENT_COLUMNS.items()}
+    bad = sorted(set(cols["source"]) - set(SEGMENT_SOURCES))
     if bad:
         raise WeldctlError(f"unknown segment source(s) {bad}", f"allowed: {', '.join(SEGMENT_SOURCES)}")
-    if (out["t_end_ns"] <= out["t_start_ns"]).any():
+    if (cols["t_end_ns"] <= cols["t_start_ns"]).any():
         raise WeldctlError("segments table has a segment with t_end_ns <= t_start_ns")
-    return out.sort_values(["run_id", "weld_id"]).reset_index(drop=True)
+    order = np.lexsort((cols["weld_id"], cols["run_id"].astype(str)))
+    return pd.DataFrame({c: v[order] for c, v in cols.items()})
 
 
 def write_segments(path: str | os.PathLike[str], df: pd.DataFrame) -> Path:

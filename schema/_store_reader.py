@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Sequence
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import zarr
 from pydantic import ValidationError
+from zarr.core.sync import sync
 
 from ._errors import StoreError
 from ._location import store_exists, zarr_store
 from ._manifest import RunManifest
 from ._store_layout import CLOCK, EVENTS, ROOT_ATTR, STREAM_ATTR, STREAMS, TRUTH, is_url, local_path
 from ._stream import StreamSpec
+from ._stream_appender import ARRAYS
 from ._tables import read_table
+
+# (stream, "data" | "t_ns" | "seq", selection): one read of ``RunReader.read_many``.
+StreamRead = tuple[str, str, Any]
 
 
 def resolve_run(run: str | os.PathLike[str], runs_dir: str | os.PathLike[str] | None = None) -> str:
@@ -64,18 +72,51 @@ class RunReader:
                 raise StoreError(f"{self.uri}: stream {name!r} has no valid stream spec ({exc})") from None
         return out
 
+    def open_streams(self, names: Sequence[str]) -> None:
+        """Open the arrays of these streams in one round trip of concurrent metadata reads.
+
+        On object storage (and a cold disk) that is one wait instead of one per array; a finalized store never
+        changes, so each array's metadata is read once per reader.
+        """
+        unknown = [n for n in names if n not in self.specs]
+        if unknown:
+            raise StoreError(f"run {self.run_id} has no stream {unknown[0]!r}; it has {', '.join(self.specs)}")
+        keys = [(n, w) for n in dict.fromkeys(names) for w in ARRAYS if (n, w) not in self._arrays]
+        if not keys:
+            return
+        group = self.group._async_group
+
+        async def gather() -> list[Any]:
+            return await asyncio.gather(*(group.getitem(f"{STREAMS}/{n}/{w}") for n, w in keys),
+                                        return_exceptions=True)
+
+        for (n, w), node in zip(keys, sync(gather()), strict=True):
+            if not isinstance(node, zarr.AsyncArray):
+                raise StoreError(f"run {self.run_id}: stream {n!r} has no readable {w!r} array ({node})",
+                                 f"`weldctl verify {self.uri}` checks the store")
+            self._arrays[(n, w)] = zarr.Array(node)
+
     def _array(self, name: str, which: str) -> zarr.Array:
-        # A finalized store never changes, so each array's metadata is read once, not on every access.
-        key = (name, which)
-        arr = self._arrays.get(key)
+        arr = self._arrays.get((name, which))
         if arr is None:
-            if name not in self.specs:
-                raise StoreError(f"run {self.run_id} has no stream {name!r}; it has {', '.join(self.specs)}")
-            arr = self._arrays[key] = self.group[f"{STREAMS}/{name}/{which}"]
+            self.open_streams([name])
+            arr = self._arrays[(name, which)]
         return arr
 
+    def read_many(self, reads: Sequence[StreamRead]) -> list[np.ndarray]:
+        """Several array reads in one round trip: zarr fetches the chunks of all of them concurrently."""
+        self.open_streams([name for name, _w, _sel in reads])
+        arrays = [self._array(name, which) for name, which, _sel in reads]
+
+        async def gather() -> list[Any]:
+            pending = (a._async_array.getitem(sel) for a, (_n, _w, sel) in zip(arrays, reads, strict=True))
+            return await asyncio.gather(*pending)
+
+        return [np.asarray(x) for x in sync(gather())]
+
     def length(self, name: str) -> int:
-        return min(self._array(name, w).shape[0] for w in ("data", "t_ns", "seq"))
+        # The appender grows data, t_ns, seq in that order: the shortest is what was committed.
+        return min(self._array(name, w).shape[0] for w in ARRAYS)
 
     def data(self, name: str) -> zarr.Array:
         """The stream's data array (lazy; slice it). Use ``length`` for the committed sample count."""
