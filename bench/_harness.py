@@ -130,14 +130,14 @@ def record_load(writer: str, kfps: float, duration_s: float, base: str) -> LoadR
         ) if wall > 0 else LoadResult(writer, kfps, 0, 0, 0, 0, 0, 0, "no time")
 
 
-def _fits_on_disk(base: str, kfps: float, duration_s: float, probe: LoadResult | None = None) -> bool:
-    """A run must fit in 70 % of the free space (each store is deleted after its run): estimated from what
-    the probe at this rate stored, else from the raw bytes."""
+def _fitting_duration(base: str, kfps: float, duration_s: float, probe: LoadResult | None = None) -> float:
+    """The longest run up to ``duration_s`` whose store fits in 70 % of the free space (each store is deleted
+    after its run): estimated from what the probe at this rate stored, else from the raw bytes."""
     if probe is not None and probe.stored_gb > 0:
-        need = probe.stored_gb * 1e9 / probe.duration_s * duration_s * 1.15
+        per_s = probe.stored_gb * 1e9 / probe.duration_s * 1.15
     else:
-        need = (kfps * 1000 * 65536 + 500 * 163840 + 16e6 + 0.8e6) * duration_s
-    return need < 0.7 * shutil.disk_usage(base).free
+        per_s = kfps * 1000 * 65536 + 500 * 163840 + 16e6 + 0.8e6
+    return min(duration_s, 0.7 * shutil.disk_usage(base).free / per_s)
 
 
 def highest_rate(writer: str, start: float, step: float, base: str, *, probe_s: float, confirm_s: float,
@@ -154,7 +154,7 @@ def highest_rate(writer: str, start: float, step: float, base: str, *, probe_s: 
     failed: float | None = None
     kfps = start
     for _ in range(max_probes):
-        if kfps <= 0 or kfps > max_kfps or not _fits_on_disk(base, kfps, probe_s):
+        if kfps <= 0 or kfps > max_kfps or _fitting_duration(base, kfps, probe_s) < probe_s:
             break
         r = record_load(writer, kfps, probe_s, base)
         runs.append(r)
@@ -172,10 +172,13 @@ def highest_rate(writer: str, start: float, step: float, base: str, *, probe_s: 
     tries = 0
     for rate in sorted(held, reverse=True):
         probe = next(r for r in runs if r.kfps == rate and r.probe_held)
-        if tries == 2 or not _fits_on_disk(base, rate, confirm_s, probe):
+        # A fast writer fills the disk sooner: its confirmation is as long as the free space allows, but at
+        # least half of confirm_s (else the next rate down is confirmed instead).
+        seconds = float(int(_fitting_duration(base, rate, confirm_s, probe)))
+        if tries == 2 or seconds < confirm_s / 2:
             continue
         tries += 1
-        r = record_load(writer, rate, confirm_s, base)
+        r = record_load(writer, rate, seconds, base)
         runs.append(r)
         if r.held:
             return r, runs
