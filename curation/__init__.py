@@ -20,7 +20,7 @@ from ._features import (
     sliding_stats,
 )
 from ._features_run import FeatureParams, compute_features, write_features
-from ._gate import GateSegment, GateThresholds, gate_segments
+from ._gate import GateScanner, GateSegment, GateThresholds, gate_segments
 from ._import import ImportResult, align_streams, find_runs, import_run
 from ._import_labels import import_label_record, merge_labels_jsonl, read_labels_jsonl
 from ._import_source import SourceStream
@@ -55,6 +55,7 @@ __all__ = [
     "DatasetSplit",
     "FeatureParams",
     "GateChoice",
+    "GateScanner",
     "GateSegment",
     "GateThresholds",
     "ImportResult",
@@ -125,7 +126,8 @@ __all__ = [
     "run_build",
     "run_split",
     "scheduler_address",
-    "segment_run", "segment_uri",
+    "segment_run",
+    "segment_uri",
     "segments_path",
     "sliding_stats",
     "torch_dataset",

@@ -36,59 +36,84 @@ class GateSegment(NamedTuple):
     confidence: float  # share of the segment's samples at or above on_threshold
 
 
-def _hysteresis_state(values: np.ndarray, on: float, off: float) -> np.ndarray:
-    """True where the gate is open. NaNs and samples between the thresholds keep the previous state."""
-    above = values >= on
-    below = values < off
-    decisive = np.where(above | below, np.arange(len(values)), -1)
-    np.maximum.accumulate(decisive, out=decisive)
-    return np.where(decisive >= 0, above[np.maximum(decisive, 0)], False)
+class GateScanner:
+    """``gate_segments`` fed in pieces: a long recording is gated chunk by chunk in bounded memory.
 
+    Only the gate's edges are kept (time, sample index, samples at or above on_threshold before it), so the
+    result is the same as gating the whole signal at once.
+    """
 
-def _merge(starts: np.ndarray, ends: np.ndarray, gap_ns: int) -> tuple[np.ndarray, np.ndarray]:
-    if len(starts) < 2:
-        return starts, ends
-    # A segment starts a new group when it begins more than gap_ns after every earlier one ended.
-    new_group = np.concatenate([[True], starts[1:] - np.maximum.accumulate(ends)[:-1] > gap_ns])
-    group = np.cumsum(new_group) - 1
-    merged_ends = np.full(group[-1] + 1, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(merged_ends, group, ends)
-    return starts[new_group], merged_ends
+    def __init__(self, gate: GateThresholds) -> None:
+        self.gate = gate
+        self.open = False  # gate state after the last sample fed
+        self.n = 0  # samples fed
+        self.n_on = 0  # of them at or above on_threshold
+        self.t_first: int | None = None
+        self.t_last = 0
+        self.dt: int | None = None  # median sample period of the first piece: a weld on at the end closes one
+        # sample period after the last sample
+        self._edges: list[np.ndarray] = []  # rows (t_ns, sample index, on-count before it, +1 open / -1 close)
+
+    def feed(self, t_ns: np.ndarray, values: np.ndarray) -> None:
+        t = np.asarray(t_ns, dtype=np.int64)
+        v = np.asarray(values, dtype=np.float64).reshape(-1)
+        if len(t) != len(v):
+            raise ValueError(f"t_ns has {len(t)} samples, values {len(v)}")
+        if not len(t):
+            return
+        if self.dt is None:
+            ts = t if self.t_first is None else np.concatenate([[self.t_last], t])
+            self.dt = int(np.median(np.diff(ts))) if len(ts) > 1 else None
+        if self.t_first is None:
+            self.t_first = int(t[0])
+        g = self.gate
+        above, below = v >= g.on_threshold, v < g.off_threshold
+        # NaNs and samples between the thresholds keep the previous state (hysteresis).
+        decisive = np.where(above | below, np.arange(len(v)), -1)
+        np.maximum.accumulate(decisive, out=decisive)
+        state = np.where(decisive >= 0, above[np.maximum(decisive, 0)], self.open).astype(np.int8)
+        edges = np.diff(state, prepend=np.int8(self.open))
+        at = np.flatnonzero(edges)
+        on_before = np.concatenate([[0], np.cumsum(above)])[at]
+        self._edges.append(np.stack([t[at], self.n + at, self.n_on + on_before, edges[at]], axis=1))
+        self.open = bool(state[-1])
+        self.n += len(v)
+        self.n_on += int(above.sum())
+        self.t_last = int(t[-1])
+
+    def segments(self) -> list[GateSegment]:
+        if self.t_first is None:
+            return []
+        edges = np.concatenate([*self._edges, np.zeros((0, 4), np.int64)])
+        t_end = self.t_last + (self.dt or 0)
+        if self.open:
+            edges = np.concatenate([edges, [[t_end, self.n, self.n_on, -1]]])
+        opens, closes = edges[edges[:, 3] == 1], edges[edges[:, 3] == -1]
+        g = self.gate
+        # Spikes go first: merged into a neighbour they would stretch its edges by up to merge_gap_s.
+        real = (closes[:, 0] - opens[:, 0]) >= round(g.debounce_s * 1e9)
+        opens, closes = opens[real], closes[real]
+        if len(opens) > 1:
+            # Openings never overlap: a group of them ends where its last one closes.
+            first = np.concatenate([[True], opens[1:, 0] - closes[:-1, 0] > round(g.merge_gap_s * 1e9)])
+            opens, closes = opens[first], closes[np.append(np.flatnonzero(first)[1:] - 1, len(first) - 1)]
+        keep = (closes[:, 0] - opens[:, 0]) >= round(g.min_length_s * 1e9)
+        opens, closes = opens[keep], closes[keep]
+        pad = round(g.pad_s * 1e9)
+        out: list[GateSegment] = []
+        for o, c in zip(opens, closes, strict=True):
+            n = int(c[1] - o[1])
+            conf = (c[2] - o[2]) / n if n > 0 else 0.0
+            s, e = max(int(o[0]) - pad, self.t_first), min(int(c[0]) + pad, t_end)
+            if out and s <= out[-1].t_end_ns:  # padding made neighbours overlap: one segment, weakest confidence
+                prev = out.pop()
+                s, e, conf = prev.t_start_ns, max(e, prev.t_end_ns), min(conf, prev.confidence)
+            out.append(GateSegment(int(s), int(e), round(float(conf), 6)))
+        return out
 
 
 def gate_segments(t_ns: np.ndarray, values: np.ndarray, gate: GateThresholds) -> list[GateSegment]:
     """Segments where ``values`` (sampled at ascending ``t_ns``) hold the gate open."""
-    t = np.asarray(t_ns, dtype=np.int64)
-    v = np.asarray(values, dtype=np.float64).reshape(-1)
-    if len(t) != len(v):
-        raise ValueError(f"t_ns has {len(t)} samples, values {len(v)}")
-    if len(t) == 0:
-        return []
-    state = _hysteresis_state(v, gate.on_threshold, gate.off_threshold).astype(np.int8)
-    edges = np.diff(state, prepend=np.int8(0), append=np.int8(0))
-    i_start = np.flatnonzero(edges == 1)
-    i_end = np.flatnonzero(edges == -1)  # exclusive sample index
-    if not len(i_start):
-        return []
-    dt = int(np.median(np.diff(t))) if len(t) > 1 else 0
-    t_after = np.append(t, t[-1] + dt)  # a weld still on at the end closes one sample period later
-    starts, ends = t[i_start], t_after[i_end]
-    # Spikes go first: merged into a neighbour they would stretch its edges by up to merge_gap_s.
-    real = (ends - starts) >= round(gate.debounce_s * 1e9)
-    starts, ends = _merge(starts[real], ends[real], round(gate.merge_gap_s * 1e9))
-    keep = (ends - starts) >= round(gate.min_length_s * 1e9)
-    starts, ends = starts[keep], ends[keep]
-    on = v >= gate.on_threshold
-    conf = []
-    for s, e in zip(starts, ends, strict=True):
-        i0, i1 = np.searchsorted(t, [s, e])
-        conf.append(float(on[i0:i1].mean()) if i1 > i0 else 0.0)
-    lo, hi = int(t[0]), int(t_after[-1])
-    pad = round(gate.pad_s * 1e9)
-    out: list[GateSegment] = []
-    for s, e, c in zip(np.maximum(starts - pad, lo), np.minimum(ends + pad, hi), conf, strict=True):
-        if out and s <= out[-1].t_end_ns:  # padding made neighbours overlap: one segment, weakest confidence
-            prev = out.pop()
-            s, e, c = prev.t_start_ns, max(int(e), prev.t_end_ns), min(c, prev.confidence)
-        out.append(GateSegment(int(s), int(e), round(float(c), 6)))
-    return out
+    scanner = GateScanner(gate)
+    scanner.feed(t_ns, values)
+    return scanner.segments()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
-from weldctl.curation import GateThresholds, gate_segments
+from weldctl.curation import GateScanner, GateThresholds, gate_segments
 
 MS = 1_000_000
 
@@ -64,3 +66,22 @@ def test_weld_running_at_end_of_record_and_nans() -> None:
 def test_off_above_on_rejected() -> None:
     with pytest.raises(ValueError, match="must not exceed"):
         Gate(on=1.0, off=2.0)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_gating_in_pieces_equals_gating_at_once(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1000, 5000))
+    t = np.arange(n, dtype=np.int64) * MS
+    v = np.repeat(rng.normal(2, 3, n // 50 + 1), 50)[:n] + rng.normal(0, 1, n)
+    v[rng.random(n) < 0.01] = np.nan
+    gate = Gate(on=3.0, off=float(rng.choice([1.0, 3.0])), min_length_s=float(rng.choice([0, 0.01])),
+                merge_gap_s=float(rng.choice([0, 0.02])), pad_s=float(rng.choice([0, 0.01])),
+                debounce_s=float(rng.choice([0, 0.002])))
+    whole = gate_segments(t, v, gate)
+    scanner = GateScanner(gate)
+    cuts = [0, *sorted(rng.integers(0, n, 6)), n]  # empty and one-sample pieces included
+    for a, b in itertools.pairwise(cuts):
+        scanner.feed(t[a:b], v[a:b])
+    assert scanner.segments() == whole
+    assert whole, "the signal opens the gate somewhere"

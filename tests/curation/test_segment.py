@@ -9,8 +9,11 @@ import pytest
 from tests.conftest import GMAW_SAMPLE, need
 from weldctl.curation import (
     DEFAULT_GATES,
+    GateScanner,
     SegmentParams,
     gate_segments,
+    gate_signal,
+    pick_gate,
     read_segments,
     segment_run,
     write_segments,
@@ -43,6 +46,20 @@ def test_sim_segments_match_truth(sim_welds_run: str, kwargs: dict[str, str], so
     # One segment per weld, in weld order: each segment's best match is its own weld.
     assert list(seg["weld_id"]) == list(truth["weld_id"])
     assert (seg["confidence"] > 0.9).all()
+
+
+def test_gating_a_long_run_piece_by_piece_finds_the_same_welds(sim_welds_run: str) -> None:
+    reader = RunReader(sim_welds_run)
+    params = SegmentParams(stream="daq", channel="photodiode")
+    whole = segment_run(reader, params)
+    choice = pick_gate(reader.specs, params)
+    pieces = list(gate_signal(reader, choice, chunk=7_777))  # chunks cut through welds and through pores
+    assert len(pieces) > 10
+    scanner = GateScanner(params.thresholds(choice.source))
+    for t_ns, values in pieces:
+        scanner.feed(t_ns, values)
+    got = [(s.t_start_ns, s.t_end_ns, s.confidence) for s in scanner.segments()]
+    assert got == list(zip(whole["t_start_ns"], whole["t_end_ns"], whole["confidence"], strict=True))
 
 
 def test_padding_widens_segments(sim_welds_run: str) -> None:
