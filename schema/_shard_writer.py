@@ -225,10 +225,14 @@ class ShardedArray:
             if row + k == self.shard:
                 self._submit(complete=True)
 
-    def _compress_chunk(self, rows: np.ndarray, out: np.ndarray, offset: int) -> int:
+    def _compress_chunk(self, rows: np.ndarray, out: np.ndarray, offset: int, edge: bool = False) -> int:
         self._chunks_seen += 1
         probe = self._chunks_seen % PROBE_EVERY == 1
         self.pool.chunks += 1
+        if edge:
+            # An edge chunk is mostly fill: compressed it is only as big as its rows, stored raw it would keep
+            # a whole chunk on disk for the last shard of every stream. One per flush costs next to nothing.
+            return self.codec.into(rows, out, offset)
         if self.pool.under_pressure or (self.ratio < MIN_RATIO and not probe):
             self.pool.stored_raw += 1
             return self.stored_codec.into(rows, out, offset)
@@ -256,7 +260,7 @@ class ShardedArray:
             off = 0
             for c in range(n_full + (edge is not None)):
                 rows = edge if c == n_full else buf[c * self.chunk : (c + 1) * self.chunk]
-                nbytes = self._compress_chunk(rows, out, off)
+                nbytes = self._compress_chunk(rows, out, off, edge=c == n_full)
                 entries[c] = (off, nbytes)
                 off += nbytes
             return finish_shard(out, entries, off, pad)

@@ -115,6 +115,19 @@ def test_incompressible_chunks_are_stored_raw_and_read_back(tmp_path: Path) -> N
     _check_readers(w.uri, "cam", noise)
 
 
+def test_edge_chunk_of_noise_costs_its_rows_not_a_whole_chunk(tmp_path: Path) -> None:
+    # 1100 frames = 2 full 512-frame shards + 76 rows: the last shard holds one 64-frame chunk and a
+    # 12-row edge chunk. The edge is compressed (its fill is free) even though the noise never compresses.
+    noise = np.random.default_rng(3).integers(0, 256, (1100, 48, 40), dtype=np.uint8)
+    w = RunWriter.create(tmp_path, _manifest("RE"), [_spec("cam", "uint8", (48, 40), 1000.0)])
+    _append_in_blocks(w, "cam", noise, 0, block=100)
+    w.finalize()
+    last = tmp_path / "RE.zarr" / "streams" / "cam" / "data" / "c" / "2" / "0" / "0"
+    frame = 48 * 40
+    assert last.stat().st_size < (64 + 12) * frame * 1.05 + 4096, "edge chunk stored as a whole chunk"
+    _check_readers(w.uri, "cam", noise)
+
+
 def test_xarray_opens_a_stream_with_dimension_names(tmp_path: Path) -> None:
     xr = need_module("xarray", "xarray reads the writer's output: pip install -e '.[dev]'")
     data = _samples("uint8", (48, 40), 700, seed=1)
