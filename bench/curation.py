@@ -73,43 +73,62 @@ def curate(runs: list[str], runs_dir: Path, labels: Path, work: Path) -> None:
     build_samples(runs_dir, work / "segments", labels, load_params(REPO / "params.yaml").samples, work / "samples")
 
 
-def run(quick: bool = False) -> str:
-    n_runs = 6 if quick else 20
-    with tempfile.TemporaryDirectory(dir=REPO) as tmp:
-        runs_dir = Path(tmp) / "runs"
-        runs = _sim_runs().record_sim_runs(runs_dir, n_runs, camera_px=64)
-        labels = Path(tmp) / "labels.jsonl"
-        write_truth_labels(runs, labels)
-        stored = sum(f.stat().st_size for f in runs_dir.rglob("*") if f.is_file())
-        rows = []
-        for rep in range(3):
-            _drop_caches(runs_dir)
-            t0 = time.perf_counter()
-            decoded = plain_zarr_read(runs)
-            t_read = time.perf_counter() - t0
-            work = Path(tmp) / f"work{rep}"
-            _drop_caches(runs_dir)
-            t0 = time.perf_counter()
-            curate(runs, runs_dir, labels, work)
-            t_cur = time.perf_counter() - t0
-            shutil.rmtree(work)
-            rows.append((t_read, t_cur))
+# (what, runs, quick runs, camera px, camera fps): many tiny runs, where per-file overhead dominates, and
+# fewer runs with a full-size high-speed camera, where the frames dominate.
+CASES = [("small runs", 20, 6, 64, 500.0), ("runs, full-size camera", 6, 2, 256, 1000.0)]
+
+
+def _measure(tmp: Path, n_runs: int, px: int, fps: float) -> tuple[float, float, float, float]:
+    """(median plain read s, median curation s, MB stored, MB decoded) over 3 passes, caches dropped."""
+    runs_dir = tmp / "runs"
+    runs = _sim_runs().record_sim_runs(runs_dir, n_runs, camera_px=px, camera_fps=fps)
+    labels = tmp / "labels.jsonl"
+    write_truth_labels(runs, labels)
+    stored = sum(f.stat().st_size for f in runs_dir.rglob("*") if f.is_file())
+    rows = []
+    for rep in range(3):
+        _drop_caches(runs_dir)
+        t0 = time.perf_counter()
+        decoded = plain_zarr_read(runs)
+        t_read = time.perf_counter() - t0
+        work = tmp / f"work{rep}"
+        _drop_caches(runs_dir)
+        t0 = time.perf_counter()
+        curate(runs, runs_dir, labels, work)
+        t_cur = time.perf_counter() - t0
+        shutil.rmtree(work)
+        rows.append((t_read, t_cur))
     t_read, t_cur = (float(np.median([r[i] for r in rows])) for i in (0, 1))
-    ratio = t_read / t_cur
-    verdict = "meets" if ratio >= 0.7 else "below"
-    return "\n".join([
+    return t_read, t_cur, stored / 1e6, decoded / 1e6
+
+
+def run(quick: bool = False) -> str:
+    lines = [
         "## Curation throughput against a plain zarr read",
         "",
-        f"{n_runs} sim runs ({stored / 1e6:.0f} MB stored, {decoded / 1e6:.0f} MB decoded), page cache dropped "
-        "before each pass; median of 3. Curation = `segment` + `dataset samples` (in-process; the labels "
-        "file is an input, made beforehand); "
-        "plain read = every array of every run read whole with zarr-python alone.",
+        "Page cache dropped before each pass; median of 3. Curation = `segment` + `dataset samples` "
+        "(in-process; the labels file is an input, made beforehand); plain read = every array of every run "
+        "read whole with zarr-python alone. Sim runs of 3 welds each (IR 16x16, DAQ 5 kHz, OCT 2 kHz).",
         "",
-        "| plain zarr read (s) | segment + samples (s) | throughput ratio (read time / curation time) | target ≥ 0.7 |",
-        "|---:|---:|---:|---|",
-        f"| {t_read:.2f} | {t_cur:.2f} | {ratio:.2f} | {verdict} |",
+        "| runs | MB stored | MB decoded | plain zarr read (s) | segment + samples (s) | ratio (read time / "
+        "curation time) | target ≥ 0.7 |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for what, n_full, n_quick, px, fps in CASES:
+        n_runs = n_quick if quick else n_full
+        with tempfile.TemporaryDirectory(dir=REPO) as tmp:
+            t_read, t_cur, stored, decoded = _measure(Path(tmp), n_runs, px, fps)
+        ratio = t_read / t_cur
+        verdict = "meets" if ratio >= 0.7 else "below"
+        lines.append(f"| {n_runs} {what} ({px}x{px} @ {fps:g} fps) | {stored:.0f} | {decoded:.0f} | "
+                     f"{t_read:.2f} | {t_cur:.2f} | {ratio:.2f} | {verdict} |")
+    lines += [
         "",
-    ])
+        "Curation reads each run's arrays in batches of concurrent reads (one round trip for the metadata, one "
+        "for the signals, one for a run's frames) and gates long signals piece by piece.",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Data at the edges: rig files, run manifests, stream specs, and the run-store layout."""
 
+from ._array_writer import write_array
 from ._checksum import VerifyReport, has_checksums, verify_checksums, write_checksums
 from ._device_base import DeviceBase
 from ._errors import RigFileError, RunIdError, StoreError, WeldctlError
@@ -125,6 +126,7 @@ __all__ = [
     "validate_run_id",
     "verify_checksums",
     "weldctl_version",
+    "write_array",
     "write_checksums",
     "write_labels",
 ]

@@ -33,9 +33,12 @@ PROBE_EVERY = 16
 class WriterPool:
     """Compression threads and the one I/O thread shared by every array of a run, with their load."""
 
-    def __init__(self, sink: LocalSink | FsspecSink, compress_threads: int = 2) -> None:
+    def __init__(self, sink: LocalSink | FsspecSink, compress_threads: int = 2, adaptive: bool = True) -> None:
         self.sink = sink
         self.threads = max(1, compress_threads)
+        # Adaptive: store chunks raw under pressure or when they do not compress (a recording must never lose
+        # samples to the compressors). Not adaptive: always compress, so the bytes depend on the data alone.
+        self.adaptive = adaptive
         self._compress = ThreadPoolExecutor(self.threads, thread_name_prefix="weldctl-compress")
         self._io = ThreadPoolExecutor(1, thread_name_prefix="weldctl-io")
         self._error: BaseException | None = None
@@ -229,9 +232,10 @@ class ShardedArray:
         self._chunks_seen += 1
         probe = self._chunks_seen % PROBE_EVERY == 1
         self.pool.chunks += 1
-        if edge:
+        if edge or not self.pool.adaptive:
             # An edge chunk is mostly fill: compressed it is only as big as its rows, stored raw it would keep
             # a whole chunk on disk for the last shard of every stream. One per flush costs next to nothing.
+            # No ratio bookkeeping: the compress threads would update it in an order that varies.
             return self.codec.into(rows, out, offset)
         if self.pool.under_pressure or (self.ratio < MIN_RATIO and not probe):
             self.pool.stored_raw += 1
