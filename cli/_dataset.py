@@ -28,8 +28,8 @@ def _params(path: Path):  # type: ignore[no-untyped-def]
 @user_errors
 def samples(
     runs: str = typer.Argument("runs", help="folder (or URL prefix, e.g. s3://bucket/runs) of <run-id>.zarr"),
-    segments: str = typer.Option("segments", "--segments", help="folder of <run-id>.segments.parquet"),
-    labels: str = typer.Option("labels.jsonl", "--labels", help="labels JSONL"),
+    segments: str = typer.Option("segments", "--segments", help="folder or URL of <run-id>.segments.parquet"),
+    labels: str = typer.Option("labels.jsonl", "--labels", help="labels JSONL (path or URL)"),
     out: str = typer.Option("work/samples", "--out", "-o"),
     params: Path = PARAMS,
     scheduler: str | None = SCHEDULER,
