@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from ._app import console, user_errors
@@ -19,12 +17,12 @@ def from_truth(
 ) -> None:
     """One label record per weld of each sim run (annotator "sim-truth", source "truth")."""
     from weldctl.curation import labels_from_truth, list_runs
-    from weldctl.schema import RunReader, check_destination, is_url, write_labels
+    from weldctl.schema import RunReader, check_destination, is_url, uri_exists, write_labels
 
     check_destination(out)
     records = []
     for run in runs:
-        folder = not run.rstrip("/").endswith(".zarr") and (is_url(run) or Path(run).is_dir())
+        folder = not run.rstrip("/").endswith(".zarr") and (is_url(run) or uri_exists(run))
         stores = list_runs(run) if folder else [run]
         for s in stores:
             records += labels_from_truth(RunReader(str(s), runs_dir))

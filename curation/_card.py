@@ -13,7 +13,6 @@ import yaml
 from weldctl.schema import (
     check_destination,
     fs_and_root,
-    is_url,
     join_uri,
     list_files,
     read_bytes,
@@ -31,8 +30,6 @@ def tree_hash(path: str | os.PathLike[str]) -> str:
     """sha256 over (relative path, file sha256) of every file under ``path`` (folder, file or URL), sorted."""
     with storage_errors(path):
         fs, root = fs_and_root(path)
-        if is_url(path):
-            fs.invalidate_cache(root)
         single = fs.isfile(root)
     h = hashlib.sha256()
     for rel in ["."] if single else list_files(path):

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from weldctl.schema import fs_and_root, is_url, join_uri, read_bytes, storage_errors, uri_exists
+from weldctl.schema import glob_uri, join_uri, read_bytes, uri_exists
 
 from ._dataset_build import WEIGHTS
 from ._sampleset import TABLE, DatasetError, SampleSet
@@ -48,11 +48,7 @@ class DatasetSplit:
 
 def splits_in(dataset: str | os.PathLike[str]) -> list[str]:
     """Names of the built splits of a dataset (folders holding a samples table)."""
-    with storage_errors(dataset):
-        fs, root = fs_and_root(dataset)
-        if is_url(dataset):
-            fs.invalidate_cache(root)
-        return sorted(p.rsplit("/", 2)[-2] for p in fs.glob(f"{root}/*/{TABLE}"))
+    return [p.split("/", 1)[0] for p in glob_uri(dataset, f"*/{TABLE}")]
 
 
 def iter_dataset(dataset: str | os.PathLike[str], split: str = "train") -> Iterator[dict[str, Any]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from weldctl.schema import RunReader, absolute_uri, check_destination, fs_and_root, is_url, storage_errors, uri_exists
+from weldctl.schema import RunReader, absolute_uri, check_destination, glob_uri, join_uri, uri_exists
 
 from ._dataset_params import SamplesParams
 from ._executor import map_items
@@ -20,11 +20,8 @@ from ._segments_io import read_segments, segments_path
 
 def list_runs(runs_dir: str | os.PathLike[str]) -> list[str]:
     """Run stores in a folder or under an object-storage prefix (any fsspec URL), sorted by name."""
-    with storage_errors(runs_dir):
-        fs, root = fs_and_root(runs_dir)
-        found = [p for p, info in fs.glob(f"{root}/*.zarr", detail=True).items() if info["type"] == "directory"]
-    protocol = str(runs_dir).split("://", 1)[0]
-    runs = sorted(f"{protocol}://{p}" if is_url(runs_dir) else p for p in found)
+    base = absolute_uri(runs_dir)  # Dask workers open these from their own working directory
+    runs = [join_uri(base, name) for name in glob_uri(base, "*.zarr")]
     if not runs:
         raise DatasetError(
             f"no runs (*.zarr) in {runs_dir}", "record some: `make sim-runs` or `weldctl record`"

@@ -7,11 +7,9 @@ from typing import TYPE_CHECKING
 
 from weldctl.schema import (
     WeldctlError,
-    fs_and_root,
-    is_url,
+    glob_uri,
     join_uri,
     read_bytes,
-    storage_errors,
     uri_exists,
     write_bytes,
 )
@@ -38,12 +36,7 @@ def segments_path(segments_dir: str | os.PathLike[str], run_id: str) -> str:
 
 def segment_tables(segments_dir: str | os.PathLike[str]) -> list[str]:
     """Every run's table under a folder or URL prefix, sorted by run id."""
-    with storage_errors(segments_dir):
-        fs, root = fs_and_root(segments_dir)
-        if is_url(segments_dir):
-            fs.invalidate_cache(root)
-        names = sorted(p.rsplit("/", 1)[-1] for p in fs.glob(f"{root}/*{SUFFIX}"))
-    return [join_uri(segments_dir, n) for n in names]
+    return [join_uri(segments_dir, n) for n in glob_uri(segments_dir, f"*{SUFFIX}")]
 
 
 def _conform(df: pd.DataFrame) -> pd.DataFrame:

@@ -26,11 +26,14 @@ def fs_and_root(uri: Uri):  # type: ignore[no-untyped-def]
     """(fsspec filesystem, path on it without a trailing slash); local paths are made absolute."""
     import fsspec
 
-    if is_url(uri):
-        fs, root = fsspec.core.url_to_fs(str(uri))
-    else:
-        fs, root = fsspec.filesystem("file"), str(local_path(uri).resolve())
-    return fs, root.rstrip("/")
+    if not is_url(uri):
+        return fsspec.filesystem("file"), str(local_path(uri).resolve()).rstrip("/")
+    fs, root = fsspec.core.url_to_fs(str(uri))
+    root = root.rstrip("/")
+    # The filesystem instance is shared and caches listings; zarr's own client, another process or a
+    # Dask worker may have written here since, so listings and existence checks start fresh.
+    fs.invalidate_cache(root)
+    return fs, root
 
 
 def join_uri(base: Uri, *parts: str) -> str:
@@ -89,7 +92,6 @@ def uri_exists(uri: Uri) -> bool:
         return local_path(uri).exists()
     with storage_errors(uri):
         fs, path = fs_and_root(uri)
-        fs.invalidate_cache(path)  # another process (or zarr's own client) may have written it since
         return bool(fs.exists(path))
 
 
@@ -120,8 +122,6 @@ def remove_uri(uri: Uri) -> None:
     """Delete a file or a whole tree; nothing there is fine."""
     with storage_errors(uri):
         fs, path = fs_and_root(uri)
-        if is_url(uri):
-            fs.invalidate_cache(path)
         if fs.exists(path):
             fs.rm(path, recursive=True)
 
@@ -130,10 +130,15 @@ def list_files(uri: Uri) -> list[str]:
     """Paths of every file under ``uri``, relative to it, ordered as pathlib orders them (by part)."""
     with storage_errors(uri):
         fs, root = fs_and_root(uri)
-        if is_url(uri):
-            fs.invalidate_cache(root)
         rel = [p[len(root) + 1 :] for p in fs.find(root)]
     return sorted((r for r in rel if r), key=lambda r: r.split("/"))
+
+
+def glob_uri(base: Uri, pattern: str) -> list[str]:
+    """Names under ``base`` matching a glob ``pattern`` (e.g. ``*.zarr``), relative to it, sorted."""
+    with storage_errors(base):
+        fs, root = fs_and_root(base)
+        return sorted(p[len(root) + 1 :] for p in fs.glob(f"{root}/{pattern}"))
 
 
 def zarr_store(uri: Uri, *, read_only: bool) -> zarr.abc.store.Store:
