@@ -45,7 +45,7 @@ def _root(
 
 SCHEDULER = typer.Option(
     None, "--scheduler", envvar="DASK_SCHEDULER_ADDRESS",
-    help="Dask scheduler address: run per-run work as tasks on that cluster (default: in-process)",
+    help="Dask scheduler address: run the per-run (build: per-split) work as tasks there (default: in-process)",
 )
 
 

@@ -15,6 +15,7 @@ dataset_app = typer.Typer(
 app.add_typer(dataset_app, name="dataset")
 
 PARAMS = typer.Option(Path("params.yaml"), "--params", help="params.yaml of the dataset pipeline")
+# Every other path of these commands is a local path or an fsspec URL (s3://bucket/prefix/...).
 
 
 def _params(path: Path):  # type: ignore[no-untyped-def]
@@ -27,9 +28,9 @@ def _params(path: Path):  # type: ignore[no-untyped-def]
 @user_errors
 def samples(
     runs: str = typer.Argument("runs", help="folder (or URL prefix, e.g. s3://bucket/runs) of <run-id>.zarr"),
-    segments: Path = typer.Option(Path("segments"), "--segments", help="folder of <run-id>.segments.parquet"),
-    labels: Path = typer.Option(Path("labels.jsonl"), "--labels", help="labels JSONL"),
-    out: Path = typer.Option(Path("work/samples"), "--out", "-o"),
+    segments: str = typer.Option("segments", "--segments", help="folder or URL of <run-id>.segments.parquet"),
+    labels: str = typer.Option("labels.jsonl", "--labels", help="labels JSONL (path or URL)"),
+    out: str = typer.Option("work/samples", "--out", "-o"),
     params: Path = PARAMS,
     scheduler: str | None = SCHEDULER,
 ) -> None:
@@ -44,8 +45,8 @@ def samples(
 @dataset_app.command("split")
 @user_errors
 def split(
-    samples: Path = typer.Option(Path("work/samples"), "--samples"),
-    out: Path = typer.Option(Path("work/split.parquet"), "--out", "-o"),
+    samples: str = typer.Option("work/samples", "--samples"),
+    out: str = typer.Option("work/split.parquet", "--out", "-o"),
     params: Path = PARAMS,
 ) -> None:
     """Stratified and grouped split: no workpiece, run or day in two splits."""
@@ -58,10 +59,10 @@ def split(
 @dataset_app.command("balance")
 @user_errors
 def balance(
-    samples: Path = typer.Option(Path("work/samples"), "--samples"),
-    split_file: Path = typer.Option(Path("work/split.parquet"), "--split"),
-    out: Path = typer.Option(Path("work/balance.parquet"), "--out", "-o"),
-    weights: Path = typer.Option(Path("work/class_weights.json"), "--weights"),
+    samples: str = typer.Option("work/samples", "--samples"),
+    split_file: str = typer.Option("work/split.parquet", "--split"),
+    out: str = typer.Option("work/balance.parquet", "--out", "-o"),
+    weights: str = typer.Option("work/class_weights.json", "--weights"),
     params: Path = PARAMS,
 ) -> None:
     """Over-/under-sample the train split to the targets in params; export class weights."""
@@ -74,9 +75,9 @@ def balance(
 @dataset_app.command("augment")
 @user_errors
 def augment(
-    samples: Path = typer.Option(Path("work/samples"), "--samples"),
-    balance_file: Path = typer.Option(Path("work/balance.parquet"), "--balance"),
-    out: Path = typer.Option(Path("work/augment"), "--out", "-o"),
+    samples: str = typer.Option("work/samples", "--samples"),
+    balance_file: str = typer.Option("work/balance.parquet", "--balance"),
+    out: str = typer.Option("work/augment", "--out", "-o"),
     params: Path = PARAMS,
 ) -> None:
     """Synthetic train samples with recorded parent, transform, parameters, seed and library versions."""
@@ -89,19 +90,21 @@ def augment(
 @dataset_app.command("build")
 @user_errors
 def build(
-    samples: Path = typer.Option(Path("work/samples"), "--samples"),
-    split_file: Path = typer.Option(Path("work/split.parquet"), "--split"),
-    balance_file: Path = typer.Option(Path("work/balance.parquet"), "--balance"),
-    augmented: Path = typer.Option(Path("work/augment"), "--augmented"),
-    weights: Path = typer.Option(Path("work/class_weights.json"), "--weights"),
-    out: Path = typer.Option(Path("dataset"), "--out", "-o"),
-    metrics: Path = typer.Option(Path("metrics.json"), "--metrics"),
+    samples: str = typer.Option("work/samples", "--samples"),
+    split_file: str = typer.Option("work/split.parquet", "--split"),
+    balance_file: str = typer.Option("work/balance.parquet", "--balance"),
+    augmented: str = typer.Option("work/augment", "--augmented"),
+    weights: str = typer.Option("work/class_weights.json", "--weights"),
+    out: str = typer.Option("dataset", "--out", "-o"),
+    metrics: str = typer.Option("metrics.json", "--metrics"),
     params: Path = PARAMS,
+    scheduler: str | None = SCHEDULER,
 ) -> None:
     """Packed split stores, manifest and metrics; fails if the leak audit finds a leak."""
     from weldctl.curation import run_build
 
-    m = run_build(samples, split_file, balance_file, augmented, weights, _params(params), out, metrics)
+    m = run_build(samples, split_file, balance_file, augmented, weights, _params(params), out, metrics,
+                  scheduler=scheduler)
     console.print(
         ", ".join(f"{s}: {v['samples']} samples in {v['files']} files" for s, v in m["splits"].items())
     )
@@ -110,8 +113,8 @@ def build(
 @dataset_app.command("card")
 @user_errors
 def card(
-    dataset: Path = typer.Option(Path("dataset"), "--dataset"),
-    out: Path = typer.Option(Path("card"), "--out", "-o"),
+    dataset: str = typer.Option("dataset", "--dataset"),
+    out: str = typer.Option("card", "--out", "-o"),
     params: Path = PARAMS,
 ) -> None:
     """DATASET.md with plots: class x condition per split, groups, label provenance, leak audit, hashes."""
@@ -125,7 +128,7 @@ def card(
 @user_errors
 def replay(
     sample_id: str = typer.Argument(..., help="id of an augmented or over-sampled sample"),
-    dataset: Path = typer.Option(Path("dataset"), "--dataset"),
+    dataset: str = typer.Option("dataset", "--dataset"),
 ) -> None:
     """Rebuild a synthetic sample from its parent and check it is bit-identical to the stored one."""
     from weldctl.curation import replay as do_replay

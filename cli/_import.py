@@ -21,8 +21,8 @@ def import_(
         None, "--run-id", help="run id (default: from the mapping's run.pattern)"
     ),
     out: Path = typer.Option(Path("runs"), "--out", help="folder for <run-id>.zarr"),
-    labels: Path = typer.Option(
-        Path("labels/import.jsonl"), "--labels", help="labels JSONL to add the run's labels to"
+    labels: str = typer.Option(
+        "labels/import.jsonl", "--labels", help="labels JSONL (path or URL) to add the run's labels to"
     ),
     batch: bool = typer.Option(False, "--batch", help="import every run folder under SOURCE"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace runs that already exist"),

@@ -21,9 +21,10 @@ from weldctl.curation import (
     pull_records,
     push_welds,
     read_segments,
+    segment_tables,
     segments_path,
 )
-from weldctl.schema import RunReader, WeldctlError, load_taxonomy, read_labels, write_labels
+from weldctl.schema import RunReader, WeldctlError, check_destination, load_taxonomy, read_labels, write_labels
 
 from ._app import app, console, user_errors
 
@@ -50,7 +51,7 @@ def _document_root(value: Path | None) -> Path:
 def push(
     runs_: list[str] = typer.Argument(..., metavar="RUN...", help="run stores (path/URL) or run ids"),
     runs: str = typer.Option("runs", "--runs", help="folder holding <run-id>.zarr"),
-    segments: Path = typer.Option(Path("segments"), "--segments", "-s", help="folder of segments tables"),
+    segments: str = typer.Option("segments", "--segments", "-s", help="folder (or URL) of segments tables"),
     taxonomy: str = TAXONOMY,
     project: str | None = PROJECT,
     url: str | None = URL,
@@ -84,13 +85,14 @@ def push(
 @label_app.command("pull")
 @user_errors
 def pull(
-    out: Path = typer.Option(Path("labels.jsonl"), "--out", "-o", help="labels file (JSONL)"),
+    out: str = typer.Option("labels.jsonl", "--out", "-o", help="labels file (JSONL; path or URL)"),
     taxonomy: str = TAXONOMY,
     project: str | None = PROJECT,
     url: str | None = URL,
 ) -> None:
     """Annotations into the labels file: one record per weld and annotator; idempotent."""
     tax = load_taxonomy(taxonomy)
+    check_destination(out)
     existing = read_labels(out)  # a broken file stops us before the server is asked anything
     settings = LabelStudioSettings.from_env(url)
     client = connect(settings)
@@ -120,8 +122,8 @@ def _print_agreement(records: list, tax) -> None:  # type: ignore[no-untyped-def
 @label_app.command("status")
 @user_errors
 def status(
-    labels: Path = typer.Option(Path("labels.jsonl"), "--labels", "-l", help="labels file (JSONL)"),
-    segments: Path | None = typer.Option(None, "--segments", "-s", help="segments folder: lists unlabelled"),
+    labels: str = typer.Option("labels.jsonl", "--labels", "-l", help="labels file (JSONL; path or URL)"),
+    segments: str | None = typer.Option(None, "--segments", "-s", help="segments folder: lists unlabelled"),
     taxonomy: str = TAXONOMY,
 ) -> None:
     """Welds per class (annotators' majority) and welds nobody has labelled yet."""
@@ -131,7 +133,7 @@ def status(
     records = read_labels(labels)
     seg = None
     if segments is not None:
-        tables = [read_segments(p) for p in sorted(segments.glob("*.segments.parquet"))]
+        tables = [read_segments(p) for p in segment_tables(segments)]
         seg = pd.concat(tables) if tables else None
     st = label_status(records, tax, seg)
     console.print(f"{st.labelled}/{st.welds} welds labelled, {len(records)} records in {labels}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from ._app import console, user_errors
@@ -14,17 +12,18 @@ from ._label import label_app
 @user_errors
 def from_truth(
     runs: list[str] = typer.Argument(..., help="run stores, run ids, or folders of runs"),
-    out: Path = typer.Option(Path("labels.jsonl"), "--out", "-o"),
+    out: str = typer.Option("labels.jsonl", "--out", "-o", help="labels file (path or URL)"),
     runs_dir: str = typer.Option("runs", "--runs", help="where bare run ids are looked up"),
 ) -> None:
     """One label record per weld of each sim run (annotator "sim-truth", source "truth")."""
     from weldctl.curation import labels_from_truth, list_runs
-    from weldctl.schema import RunReader, write_labels
+    from weldctl.schema import RunReader, check_destination, is_url, uri_exists, write_labels
 
+    check_destination(out)
     records = []
     for run in runs:
-        p = Path(run)
-        stores = list_runs(p) if p.is_dir() and not run.rstrip("/").endswith(".zarr") else [run]
+        folder = not run.rstrip("/").endswith(".zarr") and (is_url(run) or uri_exists(run))
+        stores = list_runs(run) if folder else [run]
         for s in stores:
             records += labels_from_truth(RunReader(str(s), runs_dir))
     write_labels(out, records)

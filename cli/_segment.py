@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from weldctl.curation import SegmentParams, map_items, segment_uri, segments_path, write_segments
-from weldctl.schema import WeldctlError, resolve_run
+from weldctl.schema import WeldctlError, check_destination, resolve_run
 
 from ._app import SCHEDULER, app, console, user_errors
 from ._params import params_section
@@ -21,7 +21,7 @@ from ._params import params_section
 def segment(
     runs_: list[str] = typer.Argument(..., metavar="RUN...", help="run stores (path/URL) or run ids"),
     runs: str = typer.Option("runs", "--runs", help="folder holding <run-id>.zarr"),
-    out: str | None = typer.Option(None, "--out", "-o", help="folder for the tables [segments]"),
+    out: str | None = typer.Option(None, "--out", "-o", help="folder or URL prefix for the tables [segments]"),
     params: Path = typer.Option(Path("params.yaml"), "--params", help="params file; its `segment:` section"),
     stream: str | None = typer.Option(None, "--stream", help="gate stream (default: auto-pick)"),
     channel: str | None = typer.Option(None, "--channel", help="gate channel of that stream"),
@@ -45,6 +45,7 @@ def segment(
     summary = Table(title="segments", title_justify="left")
     for col in ("run", "source", "welds", "mean length s", "min confidence", "file"):
         summary.add_column(col)
+    check_destination(p.out)  # an unusable output URL fails before any run is read
     uris = [resolve_run(run, runs) for run in runs_]
     for df in map_items(partial(segment_uri, params=p), uris, label="segment", scheduler=scheduler):
         run_id = str(df.attrs["run_id"])

@@ -21,10 +21,10 @@ def view(
     out: Path | None = typer.Option(
         None, "--out", help="PNG to write (default <run-id>[.weld<W>].quicklook.png)"
     ),
-    segments: Path | None = typer.Option(
-        None, "--segments", help="segments table (.segments.parquet) of the run"
+    segments: str | None = typer.Option(
+        None, "--segments", help="segments table (.segments.parquet; path or URL) of the run"
     ),
-    labels: Path | None = typer.Option(None, "--labels", help="labels JSONL to annotate welds with"),
+    labels: str | None = typer.Option(None, "--labels", help="labels JSONL (path or URL) to annotate welds with"),
     width: int = typer.Option(1400, "--width", help="figure width, px"),
     height: int = typer.Option(1800, "--height", help="figure height, px"),
     runs: str = typer.Option("runs", "--runs", help="folder holding <run-id>.zarr"),

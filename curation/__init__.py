@@ -36,7 +36,14 @@ from ._quicklook import quicklook
 from ._samples import build_samples, list_runs
 from ._sampleset import DatasetError, SampleArrays, SampleSet
 from ._segment_run import DEFAULT_GATES, GateChoice, SegmentParams, gate_signal, pick_gate, segment_run, segment_uri
-from ._segments_io import SEGMENT_COLUMNS, SEGMENT_SOURCES, read_segments, segments_path, write_segments
+from ._segments_io import (
+    SEGMENT_COLUMNS,
+    SEGMENT_SOURCES,
+    read_segments,
+    segment_tables,
+    segments_path,
+    write_segments,
+)
 from ._signals import Signal, find_signal, read_signal
 from ._split import SplitError, assign_splits
 from ._truth import labels_from_truth
@@ -127,6 +134,7 @@ __all__ = [
     "run_split",
     "scheduler_address",
     "segment_run",
+    "segment_tables",
     "segment_uri",
     "segments_path",
     "sliding_stats",

@@ -6,10 +6,19 @@ import hashlib
 import json
 import os
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import yaml
+
+from weldctl.schema import (
+    check_destination,
+    fs_and_root,
+    join_uri,
+    list_files,
+    read_bytes,
+    storage_errors,
+    write_bytes,
+)
 
 from ._card_plots import class_matrix, group_counts, provenance
 from ._dataset_build import AUDIT, MANIFEST, WEIGHTS
@@ -18,13 +27,14 @@ from ._sampleset import read_table
 
 
 def tree_hash(path: str | os.PathLike[str]) -> str:
-    """sha256 over (relative path, file sha256) of every file under ``path``, in sorted order."""
-    root = Path(path)
+    """sha256 over (relative path, file sha256) of every file under ``path`` (folder, file or URL), sorted."""
+    with storage_errors(path):
+        fs, root = fs_and_root(path)
+        single = fs.isfile(root)
     h = hashlib.sha256()
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-    for f in files:
-        h.update(f.relative_to(root).as_posix().encode() if f != root else b".")
-        h.update(hashlib.sha256(f.read_bytes()).digest())
+    for rel in ["."] if single else list_files(path):
+        h.update(rel.encode())
+        h.update(hashlib.sha256(read_bytes(path if single else join_uri(path, rel))).digest())
     return h.hexdigest()
 
 
@@ -38,19 +48,23 @@ def write_card(
     dataset: str | os.PathLike[str],
     out: str | os.PathLike[str],
     params_path: str | os.PathLike[str] = "params.yaml",
-) -> Path:
-    dataset, out = Path(dataset), Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+) -> str:
+    """DATASET.md and its PNG figures into ``out`` (a folder or URL prefix); the Markdown goes last."""
+    check_destination(out)
     params = load_params(params_path)
-    rows = read_table(dataset / MANIFEST)
-    audit = json.loads((dataset / AUDIT).read_text())
-    weights = json.loads((dataset / WEIGHTS).read_text())
+    rows = read_table(join_uri(dataset, MANIFEST))
+    audit = json.loads(read_bytes(join_uri(dataset, AUDIT)))
+    weights = json.loads(read_bytes(join_uri(dataset, WEIGHTS)))
     splits = sorted({r["split"] for r in rows})
     labels = sorted(set(params.split.strata) | {params.balance.by})
     strata_x = "penetration" if "penetration" in labels else labels[0]
-    plots = [class_matrix(rows, strata_x, "condition", out / "class_by_condition.png")]
-    plots += [group_counts(rows, c, out / f"per_{c}.png") for c in ("workpiece", "run_id")]
-    plots.append(provenance(rows, out / "provenance.png"))
+    class_matrix(rows, strata_x, "condition", join_uri(out, "class_by_condition.png"))
+    plots = ["class_by_condition"]
+    for c in ("workpiece", "run_id"):
+        group_counts(rows, c, join_uri(out, f"per_{c}.png"))
+        plots.append(f"per_{c}")
+    provenance(rows, join_uri(out, "provenance.png"))
+    plots.append("provenance")
     md = [
         "# Dataset card",
         "",
@@ -88,7 +102,7 @@ def write_card(
             "",
             _table(["split", *classes], [[s, *(c[(s, k)] for k in classes)] for s in splits]),
         ]
-    md += ["", "## Plots", ""] + [f"![{p.stem}]({p.name})" for p in plots]
+    md += ["", "## Plots", ""] + [f"![{p}]({p}.png)" for p in plots]
     md += ["", "## Label provenance", ""]
     prov = Counter((r["label_source"], r["annotators"]) for r in rows if r["origin"] == "original")
     md.append(_table(["source", "annotators", "samples"], [[s, a, n] for (s, a), n in sorted(prov.items())]))
@@ -124,9 +138,8 @@ def write_card(
     md.append(
         _table(
             ["part", "sha256"],
-            [[s, tree_hash(dataset / s)] for s in splits] + [[MANIFEST, tree_hash(dataset / MANIFEST)]],
+            [[s, tree_hash(join_uri(dataset, s))] for s in splits]
+            + [[MANIFEST, tree_hash(join_uri(dataset, MANIFEST))]],
         )
     )
-    path = out / "DATASET.md"
-    path.write_text("\n".join(md) + "\n")
-    return path
+    return write_bytes(join_uri(out, "DATASET.md"), ("\n".join(md) + "\n").encode())

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from weldctl.schema import write_bytes
 
 
 def _plt() -> Any:
@@ -20,16 +22,17 @@ def _plt() -> Any:
     return plt
 
 
-def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
-    # No Software/date chunks: the same rows give the same PNG bytes.
-    fig.savefig(str(path), dpi=80, metadata={"Software": None}, bbox_inches="tight")
+def _save(fig: Any, path: str | os.PathLike[str]) -> str:
+    # No Software/date chunks: the same rows give the same PNG bytes. Rendered in memory, written whole.
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80, metadata={"Software": None}, bbox_inches="tight")
     _plt().close(fig)
-    return Path(path)
+    return write_bytes(path, buf.getvalue())
 
 
 def class_matrix(
     rows: Sequence[Mapping[str, Any]], row_col: str, col_col: str, path: str | os.PathLike[str]
-) -> Path:
+) -> str:
     """One heatmap per split: counts of ``row_col`` classes (y) by ``col_col`` classes (x)."""
     plt = _plt()
     splits = sorted({r["split"] for r in rows})
@@ -54,7 +57,7 @@ def class_matrix(
     return _save(fig, path)
 
 
-def group_counts(rows: Sequence[Mapping[str, Any]], group_col: str, path: str | os.PathLike[str]) -> Path:
+def group_counts(rows: Sequence[Mapping[str, Any]], group_col: str, path: str | os.PathLike[str]) -> str:
     """Samples per group value, stacked by split (a group in two colours would be a leak)."""
     plt = _plt()
     splits = sorted({r["split"] for r in rows})
@@ -73,7 +76,7 @@ def group_counts(rows: Sequence[Mapping[str, Any]], group_col: str, path: str | 
     return _save(fig, path)
 
 
-def provenance(rows: Sequence[Mapping[str, Any]], path: str | os.PathLike[str]) -> Path:
+def provenance(rows: Sequence[Mapping[str, Any]], path: str | os.PathLike[str]) -> str:
     """Where labels and samples come from: label source x sample origin, per split."""
     plt = _plt()
     splits = sorted({r["split"] for r in rows})

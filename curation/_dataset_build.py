@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
-from pathlib import Path
+from functools import partial
 from typing import Any
+
+from weldctl.schema import absolute_uri, check_destination, join_uri, list_files, read_bytes, remove_uri, write_bytes
 
 from ._augment import apply, draw, library_versions, sample_seed
 from ._balance import balance_train, class_weights
 from ._dataset_params import DatasetParams
+from ._executor import map_items
 from ._leak_audit import leak_audit, raise_on_leak
 from ._sampleset import DatasetError, SampleSet, SampleSetWriter, read_table, write_table
 from ._split import assign_splits
@@ -18,23 +21,30 @@ from ._split import assign_splits
 MANIFEST = "manifest.parquet"
 AUDIT = "audit.json"
 WEIGHTS = "class_weights.json"
+SAMPLES, AUGMENTED = "samples", "augmented"
+
+Uri = str | os.PathLike[str]
 
 
-def _dump_json(obj: Any, path: str | os.PathLike[str]) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+def _dump_json(obj: Any, path: Uri) -> None:
+    write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
 
 
-def _read_split(path: str | os.PathLike[str]) -> dict[str, str]:
+def _check_outputs(*uris: Uri) -> None:
+    """Before any work: an unusable object-storage output fails now, with nothing written anywhere."""
+    for uri in uris:
+        check_destination(uri)
+
+
+def _read_split(path: Uri) -> dict[str, str]:
     return {r["sample_id"]: r["split"] for r in read_table(path)}
 
 
-def run_split(
-    samples: str | os.PathLike[str], params: DatasetParams, out: str | os.PathLike[str]
-) -> dict[str, Any]:
+def run_split(samples: Uri, params: DatasetParams, out: Uri) -> dict[str, Any]:
+    """Assign every sample to a split. One global pass over the row table (no arrays): in-process only."""
+    _check_outputs(out)
     rows = SampleSet(samples).rows
     assignment = assign_splits(rows, params.split)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
     write_table([{"sample_id": s, "split": assignment[s]} for s in sorted(assignment)], out)
     counts: dict[str, int] = defaultdict(int)
     for s in assignment.values():
@@ -46,13 +56,8 @@ def label_columns(params: DatasetParams) -> list[str]:
     return sorted(set(params.split.strata) | {params.balance.by})
 
 
-def run_balance(
-    samples: str | os.PathLike[str],
-    split: str | os.PathLike[str],
-    params: DatasetParams,
-    out: str | os.PathLike[str],
-    weights_out: str | os.PathLike[str],
-) -> dict[str, Any]:
+def run_balance(samples: Uri, split: Uri, params: DatasetParams, out: Uri, weights_out: Uri) -> dict[str, Any]:
+    _check_outputs(out, weights_out)
     rows = SampleSet(samples).rows
     balanced, report = balance_train(rows, _read_split(split), params.balance)
     write_table(balanced, out)
@@ -62,13 +67,9 @@ def run_balance(
     return report
 
 
-def run_augment(
-    samples: str | os.PathLike[str],
-    balance: str | os.PathLike[str],
-    params: DatasetParams,
-    out: str | os.PathLike[str],
-) -> int:
+def run_augment(samples: Uri, balance: Uri, params: DatasetParams, out: Uri) -> int:
     """Materialise the synthetic train samples: every over-sampled copy, plus ``copies`` per original."""
+    _check_outputs(out)
     src = SampleSet(samples)
     bal = read_table(balance)
     todo = [(b["sample_id"], b["parent_id"], "oversample") for b in bal if b["origin"] == "oversample"]
@@ -100,60 +101,104 @@ def run_augment(
     return len(todo)
 
 
+class _Sources:
+    """The sample sets a build packs from, each opened once per process.
+
+    In-process every split task shares one instance, so each set's arrays are read once. A Dask task
+    gets a pickled copy without the open sets and opens them where it runs (by absolute URI).
+    """
+
+    def __init__(self, uris: dict[str, str]) -> None:
+        self.uris = uris
+        self._open: dict[str, SampleSet] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"uris": self.uris}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["uris"])  # type: ignore[misc]
+
+    def __getitem__(self, name: str) -> SampleSet:
+        if name not in self._open:
+            self._open[name] = SampleSet(self.uris[name])
+        return self._open[name]
+
+
+SplitJob = tuple[str, list[tuple[str, str]]]  # (split, [(source, sample_id), ...])
+
+
+def _pack_split(job: SplitJob, sources: _Sources, out: str) -> tuple[list[dict[str, Any]], int]:
+    """Write one split store; (its rows, its file count). Pure in its inputs: safe as a (retried) Dask task."""
+    split, items = job
+    writer = SampleSetWriter(sources[SAMPLES].layout)
+    for source, sample_id in items:
+        owner = sources[source]
+        r = owner.by_id[sample_id]
+        row = {k: v for k, v in r.items() if not k.endswith(("_offset", "_len")) and k != "content_hash"}
+        writer.add(dict(row, split=split), owner.arrays_of(r))
+    dest = join_uri(out, split)
+    writer.write(dest, {"split": split})
+    return writer.rows, len(list_files(dest))
+
+
 def run_build(
-    samples: str | os.PathLike[str],
-    split: str | os.PathLike[str],
-    balance: str | os.PathLike[str],
-    augmented: str | os.PathLike[str],
-    weights: str | os.PathLike[str],
+    samples: Uri,
+    split: Uri,
+    balance: Uri,
+    augmented: Uri,
+    weights: Uri,
     params: DatasetParams,
-    out: str | os.PathLike[str],
-    metrics_out: str | os.PathLike[str],
+    out: Uri,
+    metrics_out: Uri,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
-    """Packed split stores + manifest + audit; fails (and writes nothing) if the audit finds a leak."""
-    src, aug = SampleSet(samples), SampleSet(augmented)
+    """Packed split stores + manifest + audit; fails (and writes nothing) if the audit finds a leak.
+
+    Packing runs one task per split (on Dask with a scheduler); the manifest is written after every split
+    and the metrics last, so a dataset with a manifest is complete.
+    """
+    _check_outputs(out, metrics_out)
+    sources = _Sources({SAMPLES: absolute_uri(samples), AUGMENTED: absolute_uri(augmented)})
+    src, aug = sources[SAMPLES], sources[AUGMENTED]
     assignment = _read_split(split)
     keep_train = {b["sample_id"] for b in read_table(balance)}
-    per_split: dict[str, list[tuple[dict[str, Any], SampleSet]]] = defaultdict(list)
+    class_weights_doc = json.loads(read_bytes(weights))
+    per_split: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for r in src.rows:
         s = assignment.get(r["sample_id"])
         if s is None:
             raise DatasetError(f"sample {r['sample_id']} has no split", "re-run `weldctl dataset split`")
         if s != "train" or r["sample_id"] in keep_train:
-            per_split[s].append((r, src))
+            per_split[s].append((SAMPLES, r["sample_id"]))
     for r in aug.rows:
-        per_split["train"].append((r, aug))
+        per_split["train"].append((AUGMENTED, r["sample_id"]))
     # Audit the split as assigned (train samples dropped by under-sampling included) plus every synthetic row.
     audited = [dict(r, split=assignment[r["sample_id"]]) for r in src.rows]
     audited += [dict(r, split="train") for r in aug.rows]
     report = leak_audit(audited, params.split.audit)
     raise_on_leak(report)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    remove_uri(join_uri(out, MANIFEST))  # until the new manifest is written, the dataset reads as incomplete
+    jobs = sorted(per_split.items())
+    packed = map_items(partial(_pack_split, sources=sources, out=absolute_uri(out)), jobs, label="build",
+                       scheduler=scheduler)
     metrics: dict[str, Any] = {"splits": {}, "leak_audit_ok": report["ok"]}
     manifest: list[dict[str, Any]] = []
-    for s, items in sorted(per_split.items()):
-        writer = SampleSetWriter(src.layout)
-        for r, owner in items:
-            row = {k: v for k, v in r.items() if not k.endswith(("_offset", "_len")) and k != "content_hash"}
-            writer.add(dict(row, split=s), owner.arrays_of(r))
-        writer.write(out / s, {"split": s})
-        manifest += writer.rows
-        files = sum(len(f) for _, _, f in os.walk(out / s))
+    for (s, items), (rows, files) in zip(jobs, packed, strict=True):
         if files > params.build.max_files_per_split:
             raise DatasetError(
                 f"split {s} has {files} files, over build.max_files_per_split="
                 f"{params.build.max_files_per_split}",
                 "raise the bound or use fewer image streams",
             )
+        manifest += rows
         metrics["splits"][s] = {
             "samples": len(items),
             "files": files,
-            **{c: _counts(writer.rows, c) for c in label_columns(params)},
+            **{c: _counts(rows, c) for c in label_columns(params)},
         }
-    write_table(sorted(manifest, key=lambda r: (r["split"], r["sample_id"])), out / MANIFEST)
-    _dump_json(report, out / AUDIT)
-    _dump_json(json.loads(Path(weights).read_text()), out / WEIGHTS)
+    _dump_json(report, join_uri(out, AUDIT))
+    _dump_json(class_weights_doc, join_uri(out, WEIGHTS))
+    write_table(sorted(manifest, key=lambda r: (r["split"], r["sample_id"])), join_uri(out, MANIFEST))
     _dump_json(metrics, metrics_out)
     return metrics
 
@@ -165,18 +210,19 @@ def _counts(rows: list[dict[str, Any]], col: str) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-def replay(dataset: str | os.PathLike[str], sample_id: str) -> tuple[bool, str]:
+def replay(dataset: Uri, sample_id: str) -> tuple[bool, str]:
     """Rebuild an augmented sample from its parent; (identical?, explanation)."""
-    rows = {r["sample_id"]: r for r in read_table(Path(dataset) / MANIFEST)}
+    manifest = join_uri(dataset, MANIFEST)
+    rows = {r["sample_id"]: r for r in read_table(manifest)}
     row = rows.get(sample_id)
     if row is None:
-        raise DatasetError(f"no sample {sample_id!r} in {dataset}", f"ids are in {Path(dataset) / MANIFEST}")
+        raise DatasetError(f"no sample {sample_id!r} in {dataset}", f"ids are in {manifest}")
     if row.get("origin", "original") == "original":
         raise DatasetError(
             f"{sample_id} is an original sample, not a synthetic one",
             "replay an id with origin oversample or augment",
         )
-    store = SampleSet(Path(dataset) / row["split"])
+    store = SampleSet(join_uri(dataset, row["split"]))
     parent = store.arrays(row["parent_id"])
     rebuilt = apply(
         parent, json.loads(row["transform_params"]), int(row["seed"]), store.layout.signal_rate_hz

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
+from weldctl.schema import glob_uri, join_uri, read_bytes, uri_exists
+
 from ._dataset_build import WEIGHTS
-from ._sampleset import DatasetError, SampleSet
+from ._sampleset import TABLE, DatasetError, SampleSet
 
 LABEL_KEYS = ("penetration", "porosity", "condition")
 
@@ -18,22 +19,17 @@ class DatasetSplit:
     """One split of a built dataset. Items: metadata + ``signals`` (T, C) + ``frames`` per image stream."""
 
     def __init__(self, dataset: str | os.PathLike[str], split: str) -> None:
-        path = Path(dataset) / split
-        if not path.exists():
-            have = (
-                sorted(p.name for p in Path(dataset).iterdir() if p.is_dir())
-                if Path(dataset).exists()
-                else []
-            )
+        path = join_uri(dataset, split)
+        if not uri_exists(join_uri(path, TABLE)):
             raise DatasetError(
-                f"no split {split!r} in {dataset}", f"splits here: {have or 'none (run dvc pull)'}"
+                f"no split {split!r} in {dataset}", f"splits here: {splits_in(dataset) or 'none (run dvc pull)'}"
             )
-        self.set = SampleSet(path, eager=False)
+        self.set = SampleSet(path, eager=False)  # a few samples of a big split read only their shards
         self.split = split
         self.channels = self.set.layout.channels
-        wfile = Path(dataset) / WEIGHTS
+        wfile = join_uri(dataset, WEIGHTS)
         self.class_weights: dict[str, dict[str, float]] = (
-            json.loads(wfile.read_text()).get("class_weights", {}) if wfile.exists() else {}
+            json.loads(read_bytes(wfile)).get("class_weights", {}) if uri_exists(wfile) else {}
         )
 
     def __len__(self) -> int:
@@ -48,6 +44,11 @@ class DatasetSplit:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for i in range(len(self)):
             yield self[i]
+
+
+def splits_in(dataset: str | os.PathLike[str]) -> list[str]:
+    """Names of the built splits of a dataset (folders holding a samples table)."""
+    return [p.split("/", 1)[0] for p in glob_uri(dataset, f"*/{TABLE}")]
 
 
 def iter_dataset(dataset: str | os.PathLike[str], split: str = "train") -> Iterator[dict[str, Any]]:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
-from weldctl.schema import LabelRecord, read_labels
+from weldctl.schema import LabelRecord, read_labels, uri_exists
 
 from ._sampleset import DatasetError
 
@@ -20,7 +19,7 @@ def _rank(r: LabelRecord) -> tuple[int, str, str]:
 
 def chosen_labels(path: str | os.PathLike[str]) -> dict[tuple[str, int], dict[str, Any]]:
     """(run_id, weld_id) -> {labels, pore_regions, source, annotators} of the chosen record."""
-    if not Path(path).exists():
+    if not uri_exists(path):
         raise DatasetError(
             f"no labels file {path}",
             "pull labels with `weldctl label pull`, or for sim runs `weldctl label from-truth`",

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import os
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from weldctl.schema import RunReader, is_url
+from weldctl.schema import RunReader, absolute_uri, check_destination, glob_uri, join_uri, uri_exists
 
 from ._dataset_params import SamplesParams
 from ._executor import map_items
@@ -21,14 +20,8 @@ from ._segments_io import read_segments, segments_path
 
 def list_runs(runs_dir: str | os.PathLike[str]) -> list[str]:
     """Run stores in a folder or under an object-storage prefix (any fsspec URL), sorted by name."""
-    if is_url(runs_dir):
-        import fsspec
-
-        fs, root = fsspec.core.url_to_fs(str(runs_dir))
-        protocol = str(runs_dir).split("://", 1)[0]
-        runs = sorted(f"{protocol}://{p}" for p in fs.glob(f"{root.rstrip('/')}/*.zarr"))
-    else:
-        runs = sorted(str(p.resolve()) for p in Path(runs_dir).glob("*.zarr") if p.is_dir())
+    base = absolute_uri(runs_dir)  # Dask workers open these from their own working directory
+    runs = [join_uri(base, name) for name in glob_uri(base, "*.zarr")]
     if not runs:
         raise DatasetError(
             f"no runs (*.zarr) in {runs_dir}", "record some: `make sim-runs` or `weldctl record`"
@@ -124,7 +117,7 @@ def run_samples(run_uri: str, segments_dir: str, labels: dict[tuple[str, int], d
     """One run's samples: (run id, layout, rows, arrays, unlabelled welds). Pure: safe as a Dask task."""
     reader = RunReader(run_uri)
     seg_file = segments_path(segments_dir, reader.run_id)
-    if not seg_file.exists():
+    if not uri_exists(seg_file):
         raise DatasetError(f"no segments for run {reader.run_id} ({seg_file})", "run `weldctl segment` first")
     segs = read_segments(seg_file).sort_values(["t_start_ns", "weld_id"])
     sig = _RunSignals(reader, params)
@@ -173,10 +166,11 @@ def build_samples(
     scheduler: str | None = None,
 ) -> dict[str, int]:
     """Samples of every run under ``runs_dir`` (a folder or URL prefix); one task per run."""
+    check_destination(out)
     labels = chosen_labels(labels_path)
     runs = list_runs(runs_dir)
     # Workers have their own working directory: hand them absolute paths.
-    seg_dir = str(Path(segments_dir).resolve())
+    seg_dir = absolute_uri(segments_dir)
     results = map_items(partial(run_samples, segments_dir=seg_dir, labels=labels, params=params),
                         runs, label="samples", scheduler=scheduler)
     writer: SampleSetWriter | None = None

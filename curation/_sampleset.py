@@ -13,12 +13,20 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from weldctl.schema import WeldctlError
+from weldctl.schema import (
+    WeldctlError,
+    join_uri,
+    read_bytes,
+    remove_uri,
+    storage_errors,
+    uri_exists,
+    write_bytes,
+    zarr_store,
+)
 
 TABLE = "samples.parquet"
 ARRAYS = "arrays.zarr"
@@ -133,18 +141,25 @@ class SampleSetWriter:
                     "all runs of a dataset must use the same camera sizes; split them by rig",
                 )
 
-    def write(self, out: str | os.PathLike[str], extra_attrs: Mapping[str, Any] | None = None) -> Path:
-        import zarr
-
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
+    def write(self, out: str | os.PathLike[str], extra_attrs: Mapping[str, Any] | None = None) -> str:
+        """Write the set to a folder or URL prefix; the table goes last and marks the set complete."""
         order = sorted(range(len(self.rows)), key=lambda i: self.rows[i]["sample_id"])
         rows = [dict(self.rows[i]) for i in order]
         arrays = [self.arrays[i] for i in order]
         ids = [r["sample_id"] for r in rows]
         if len(set(ids)) != len(ids):
             raise DatasetError("duplicate sample ids in a sample set", "report this as a bug")
-        group = zarr.open_group(str(out / ARRAYS), mode="w", zarr_format=3)
+        with storage_errors(out):
+            remove_uri(join_uri(out, TABLE))  # a half-rewritten set must not look complete
+            self._write_arrays(out, rows, arrays, extra_attrs)
+        write_table(rows, join_uri(out, TABLE))
+        return str(out)
+
+    def _write_arrays(self, out: str | os.PathLike[str], rows: list[dict[str, Any]], arrays: list[SampleArrays],
+                      extra_attrs: Mapping[str, Any] | None) -> None:
+        import zarr
+
+        group = zarr.open_group(zarr_store(join_uri(out, ARRAYS), read_only=False), mode="w", zarr_format=3)
         group.attrs.update({"layout": self.layout.to_attrs(), **(extra_attrs or {})})
         self._pack(
             group,
@@ -166,8 +181,6 @@ class SampleSetWriter:
                 np.concatenate(t).astype(np.int64) if t else np.zeros(0, np.int64),
                 ["frame"],
             )
-        write_table(rows, out / TABLE)
-        return out
 
     @staticmethod
     def _pack(
@@ -188,7 +201,7 @@ class SampleSetWriter:
 
 
 def write_table(rows: Iterable[Mapping[str, Any]], path: str | os.PathLike[str]) -> None:
-    """Rows -> Parquet with a fixed column order and no pandas/time metadata (stable bytes)."""
+    """Rows -> Parquet with a fixed column order and no pandas/time metadata (stable bytes), written whole."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -196,7 +209,9 @@ def write_table(rows: Iterable[Mapping[str, Any]], path: str | os.PathLike[str])
     cols = sorted({k for r in rows for k in r})
     data = {c: [_plain(r.get(c)) for r in rows] for c in cols}
     table = pa.table(data) if rows else pa.table({})
-    pq.write_table(table.replace_schema_metadata(None), str(path), compression="zstd", compression_level=3)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table.replace_schema_metadata(None), sink, compression="zstd", compression_level=3)
+    write_bytes(path, sink.getvalue().to_pybytes())
 
 
 def _plain(v: Any) -> Any:
@@ -208,11 +223,12 @@ def _plain(v: Any) -> Any:
 
 
 def read_table(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if not Path(path).exists():
+    if not uri_exists(path):
         raise DatasetError(f"no table at {path}", "run the stage that writes it first (`dvc repro`)")
-    return pq.read_table(str(path)).to_pylist()
+    return pq.read_table(pa.BufferReader(read_bytes(path))).to_pylist()
 
 
 class SampleSet:
@@ -221,16 +237,18 @@ class SampleSet:
     def __init__(self, path: str | os.PathLike[str], eager: bool = True) -> None:
         import zarr
 
-        self.path = Path(path)
+        self.path = str(path)  # a folder or URL prefix
         self.eager = eager
-        if not (self.path / TABLE).exists():
+        if not uri_exists(join_uri(self.path, TABLE)):
             raise DatasetError(
                 f"{self.path} is not a sample set (no {TABLE})",
                 "point at the output of `weldctl dataset samples` or a built split",
             )
-        self.rows = read_table(self.path / TABLE)
+        self.rows = read_table(join_uri(self.path, TABLE))
         self.by_id = {r["sample_id"]: r for r in self.rows}
-        self.group = zarr.open_group(str(self.path / ARRAYS), mode="r", zarr_format=3)
+        with storage_errors(self.path):
+            arrays = zarr_store(join_uri(self.path, ARRAYS), read_only=True)
+            self.group = zarr.open_group(arrays, mode="r", zarr_format=3)
         self.layout = Layout.from_attrs(self.group.attrs["layout"])
         self._cache: dict[str, np.ndarray] = {}
 

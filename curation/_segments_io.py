@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from weldctl.schema import WeldctlError
+from weldctl.schema import (
+    WeldctlError,
+    glob_uri,
+    join_uri,
+    read_bytes,
+    uri_exists,
+    write_bytes,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,8 +29,14 @@ SEGMENT_SOURCES = ("laser_on", "photodiode", "arc_current", "oct_valid", "truth"
 SUFFIX = ".segments.parquet"
 
 
-def segments_path(segments_dir: str | os.PathLike[str], run_id: str) -> Path:
-    return Path(segments_dir) / f"{run_id}{SUFFIX}"
+def segments_path(segments_dir: str | os.PathLike[str], run_id: str) -> str:
+    """Where run ``run_id``'s table lives under a folder or URL prefix."""
+    return join_uri(segments_dir, f"{run_id}{SUFFIX}")
+
+
+def segment_tables(segments_dir: str | os.PathLike[str]) -> list[str]:
+    """Every run's table under a folder or URL prefix, sorted by run id."""
+    return [join_uri(segments_dir, n) for n in glob_uri(segments_dir, f"*{SUFFIX}")]
 
 
 def _conform(df: pd.DataFrame) -> pd.DataFrame:
@@ -46,8 +58,8 @@ def _conform(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({c: v[order] for c, v in cols.items()})
 
 
-def write_segments(path: str | os.PathLike[str], df: pd.DataFrame) -> Path:
-    """Write atomically (temp file + rename), so readers never see half a table."""
+def write_segments(path: str | os.PathLike[str], df: pd.DataFrame) -> str:
+    """Write the table whole (temp + rename locally, one object remotely), so readers never see half of it."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -55,18 +67,15 @@ def write_segments(path: str | os.PathLike[str], df: pd.DataFrame) -> Path:
     # Plain string columns and no pandas metadata: any Parquet reader gets the same table.
     table = table.cast(pa.schema([pa.field(c, pa.string() if d == "str" else pa.from_numpy_dtype(d))
                                   for c, d in SEGMENT_COLUMNS.items()])).replace_schema_metadata(None)
-    dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, dest)
-    return dest
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return write_bytes(path, sink.getvalue().to_pybytes())
 
 
 def read_segments(path: str | os.PathLike[str]) -> pd.DataFrame:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    p = Path(path)
-    if not p.exists():
-        raise WeldctlError(f"no segments table at {p}", "run `weldctl segment RUN` first")
-    return _conform(pq.read_table(p).to_pandas())
+    if not uri_exists(path):
+        raise WeldctlError(f"no segments table at {path}", "run `weldctl segment RUN` first")
+    return _conform(pq.read_table(pa.BufferReader(read_bytes(path))).to_pandas())

@@ -17,6 +17,20 @@ from ._import_mapping import (
     render,
 )
 from ._labels import LabelRecord, LabelStudioRef, TimeRegion, read_labels, write_labels
+from ._location import (
+    absolute_uri,
+    check_destination,
+    fs_and_root,
+    glob_uri,
+    join_uri,
+    list_files,
+    read_bytes,
+    remove_uri,
+    storage_errors,
+    uri_exists,
+    write_bytes,
+    zarr_store,
+)
 from ._manifest import LaserCondition, Penetration, RunManifest, RunStatus, WeldPlan
 from ._rig import (
     ClockFault,
@@ -45,7 +59,7 @@ from ._stream import Calibration, ClockSource, StreamKind, StreamSpec
 from ._stream_appender import UNWRITTEN, StreamAppender
 from ._tables import read_table
 from ._taxonomy import ChoiceGroup, RegionGroup, Taxonomy, load_taxonomy, shipped_taxonomies
-from ._transfer import check_destination, upload_run
+from ._transfer import upload_run
 from ._version import SCHEMA_VERSION, weldctl_version
 
 __all__ = [
@@ -104,29 +118,40 @@ __all__ = [
     "VerifyReport",
     "WeldPlan",
     "WeldctlError",
+    "absolute_uri",
     "check_destination",
     "default_sim_rig",
     "dump_rig",
     "example_rig_names",
     "example_rig_text",
+    "fs_and_root",
+    "glob_uri",
     "has_checksums",
     "is_url",
+    "join_uri",
+    "list_files",
     "load_mapping",
     "load_rig",
     "load_sim_rig",
     "load_taxonomy",
     "parse_rig",
+    "read_bytes",
     "read_labels",
     "read_table",
+    "remove_uri",
     "render",
     "resolve_run",
     "run_uri",
     "shipped_taxonomies",
+    "storage_errors",
     "upload_run",
+    "uri_exists",
     "validate_run_id",
     "verify_checksums",
     "weldctl_version",
     "write_array",
+    "write_bytes",
     "write_checksums",
     "write_labels",
+    "zarr_store",
 ]

@@ -7,17 +7,8 @@ import json
 from dataclasses import dataclass, field
 
 from ._errors import StoreError
-from ._store_layout import CHECKSUMS_DOC, is_url, local_path
-
-
-def fs_and_root(uri: str):  # type: ignore[no-untyped-def]
-    import fsspec
-
-    if is_url(uri):
-        fs, root = fsspec.core.url_to_fs(uri)
-    else:
-        fs, root = fsspec.filesystem("file"), str(local_path(uri).resolve())
-    return fs, root.rstrip("/")
+from ._location import fs_and_root
+from ._store_layout import CHECKSUMS_DOC
 
 
 def _hash_files(uri: str) -> dict[str, str]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._errors import WeldctlError
+from ._location import read_bytes, uri_exists, write_bytes
 
 
 class TimeRegion(BaseModel):
@@ -48,28 +48,22 @@ class LabelRecord(BaseModel):
 
 
 def read_labels(path: str | os.PathLike[str]) -> list[LabelRecord]:
-    p = Path(path)
-    if not p.exists():
+    """The records of a labels file (a local path or URL); none if it does not exist yet."""
+    if not uri_exists(path):
         return []
     out: list[LabelRecord] = []
-    for i, line in enumerate(p.read_text().splitlines(), 1):
+    for i, line in enumerate(read_bytes(path).decode().splitlines(), 1):
         if not line.strip():
             continue
         try:
             out.append(LabelRecord.model_validate_json(line))
         except ValidationError as exc:
-            raise WeldctlError(f"{p}:{i}: not a label record: {exc.errors()[0]['msg']}") from None
+            raise WeldctlError(f"{path}:{i}: not a label record: {exc.errors()[0]['msg']}") from None
     return out
 
 
-def write_labels(path: str | os.PathLike[str], records: list[LabelRecord]) -> Path:
-    """Sorted, one JSON object a line, replaced atomically: the same labels give the same bytes."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
+def write_labels(path: str | os.PathLike[str], records: list[LabelRecord]) -> str:
+    """Sorted, one JSON object a line, replaced whole: the same labels give the same bytes."""
     ordered = sorted(records, key=lambda r: (r.run_id, r.weld_id, r.annotator, r.source))
-    tmp = p.with_name(p.name + ".tmp")
-    with tmp.open("w") as f:
-        for r in ordered:
-            f.write(json.dumps(r.model_dump(mode="json", exclude_none=True), sort_keys=True) + "\n")
-    os.replace(tmp, p)
-    return p
+    text = "".join(json.dumps(r.model_dump(mode="json", exclude_none=True), sort_keys=True) + "\n" for r in ordered)
+    return write_bytes(path, text.encode())

@@ -7,36 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ._checksum import fs_and_root, verify_checksums
+from ._checksum import verify_checksums
 from ._errors import StoreError
-from ._store_layout import CHECKSUMS_DOC, is_url
+from ._location import check_destination, explain_storage_error, fs_and_root
+from ._store_layout import CHECKSUMS_DOC
 from ._store_reader import RunReader
-
-
-def _explain(uri: str, exc: BaseException) -> StoreError:
-    text = f"{type(exc).__name__}: {exc}"
-    if any(s in text for s in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "Forbidden",
-                               "NoCredentials", "PermissionError")):
-        hint = "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or your AWS profile) for this endpoint"
-    elif any(s in text for s in ("EndpointConnectionError", "Could not connect", "ConnectTimeout", "Connection refused",
-                                 "ClientConnectorError", "Cannot connect")):
-        hint = "the storage endpoint is unreachable: check AWS_ENDPOINT_URL and that the server is up"
-    elif "NoSuchBucket" in text or isinstance(exc, FileNotFoundError):
-        hint = "create the bucket first, or check its name"
-    else:
-        hint = "check the URL, the endpoint and the credentials"
-    return StoreError(f"cannot use {uri}: {text.splitlines()[0][:200]}", hint)
-
-
-def check_destination(dest: str) -> None:
-    """Fail before anything is written if the destination cannot be listed."""
-    try:
-        fs, path = fs_and_root(dest)
-        bucket = path.split("/", 1)[0] if is_url(dest) else path
-        if is_url(dest):
-            fs.ls(bucket, detail=False, refresh=True)
-    except Exception as exc:
-        raise _explain(dest, exc) from None
 
 
 def upload_run(run: str, dest_prefix: str, *, progress: Callable[[int, int], None] | None = None) -> str:
@@ -66,7 +41,7 @@ def upload_run(run: str, dest_prefix: str, *, progress: Callable[[int, int], Non
     except StoreError:
         raise
     except Exception as exc:
-        raise _explain(dest, exc) from None
+        raise explain_storage_error(dest, exc) from None
     if not report.ok:
         raise StoreError(f"upload of {reader.run_id} did not verify (missing {report.missing[:3]}, "
                          f"changed {report.changed[:3]})", "retry the upload")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,3 +30,22 @@ def kill_one_worker(address: str) -> int:
     pid = sorted(pids.values())[0]
     os.kill(pid, signal.SIGKILL)
     return pid
+
+
+def kill_busy_worker(address: str, stop: threading.Event, poll_s: float = 0.01) -> int:
+    """SIGKILL the first worker seen running a task (its nanny starts a new one); its pid, or 0 if ``stop`` came first.
+
+    Waiting for a busy worker, rather than killing after a fixed delay, makes the kill land mid-task on any
+    machine load.
+    """
+    from distributed import Client
+
+    with Client(address, set_as_default=False) as client:
+        while not stop.is_set():
+            busy = sorted(w for w, keys in client.processing().items() if keys)
+            if busy:
+                pid = int(client.run(os.getpid, workers=busy[:1])[busy[0]])
+                os.kill(pid, signal.SIGKILL)
+                return pid
+            stop.wait(poll_s)
+    return 0

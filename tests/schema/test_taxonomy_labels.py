@@ -55,7 +55,8 @@ def _rec(weld: int, who: str, pen: str) -> LabelRecord:
 
 def test_labels_file_round_trip_is_sorted_and_stable(tmp_path: Path) -> None:
     recs = [_rec(1, "b@x", "full"), _rec(0, "a@x", "lack"), _rec(1, "a@x", "partial")]
-    path = write_labels(tmp_path / "labels.jsonl", recs)
+    path = tmp_path / "labels.jsonl"
+    assert write_labels(path, recs) == str(path)
     back = read_labels(path)
     assert [r.key for r in back] == [("R1", 0, "a@x"), ("R1", 1, "a@x"), ("R1", 1, "b@x")]
     assert back[0] == recs[1]
