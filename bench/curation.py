@@ -58,6 +58,7 @@ def write_truth_labels(runs: list[str], labels: Path) -> None:
 
 def curate(runs: list[str], runs_dir: Path, labels: Path, work: Path) -> None:
     from weldctl.curation import (
+        READ_THREADS,
         SegmentParams,
         build_samples,
         load_params,
@@ -68,7 +69,8 @@ def curate(runs: list[str], runs_dir: Path, labels: Path, work: Path) -> None:
     )
 
     # As `weldctl segment` runs it: one task per run, gathered in order.
-    for df in map_items(partial(segment_uri, params=SegmentParams()), runs, label="segment"):
+    for df in map_items(partial(segment_uri, params=SegmentParams()), runs, label="segment",
+                        threads=READ_THREADS):
         write_segments(segments_path(work / "segments", str(df.attrs["run_id"])), df)
     build_samples(runs_dir, work / "segments", labels, load_params(REPO / "params.yaml").samples, work / "samples")
 

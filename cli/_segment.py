@@ -9,7 +9,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from weldctl.curation import SegmentParams, map_items, segment_uri, segments_path, write_segments
+from weldctl.curation import READ_THREADS, SegmentParams, map_items, segment_uri, segments_path, write_segments
 from weldctl.schema import WeldctlError, check_destination, resolve_run
 
 from ._app import SCHEDULER, app, console, user_errors
@@ -47,7 +47,8 @@ def segment(
         summary.add_column(col)
     check_destination(p.out)  # an unusable output URL fails before any run is read
     uris = [resolve_run(run, runs) for run in runs_]
-    for df in map_items(partial(segment_uri, params=p), uris, label="segment", scheduler=scheduler):
+    for df in map_items(partial(segment_uri, params=p), uris, label="segment", scheduler=scheduler,
+                        threads=READ_THREADS):
         run_id = str(df.attrs["run_id"])
         path = write_segments(segments_path(p.out, run_id), df)
         lengths = (df["t_end_ns"] - df["t_start_ns"]) / 1e9

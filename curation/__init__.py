@@ -6,7 +6,7 @@ from ._card import tree_hash, write_card
 from ._dataset_build import replay, run_augment, run_balance, run_build, run_split
 from ._dataset_params import DatasetParams, load_params
 from ._dataset_reader import DatasetSplit, iter_dataset, torch_dataset
-from ._executor import map_items, scheduler_address
+from ._executor import READ_THREADS, map_items, scheduler_address
 from ._export import export_csv, export_hdf5
 from ._features import (
     BandParams,
@@ -51,6 +51,7 @@ from ._truth import labels_from_truth
 __all__ = [
     "DEFAULT_GATES",
     "PREDICTION_PREFIX",
+    "READ_THREADS",
     "SEGMENT_COLUMNS",
     "SEGMENT_SOURCES",
     "TIME_COLUMN",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import TypeVar
 
 from rich.console import Console
@@ -19,6 +20,9 @@ T = TypeVar("T")
 R = TypeVar("R")
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 TASK_RETRIES = 3
+# In-process threads for steps that mostly wait on reads (segment, samples): two overlap one run's reads
+# with another's decode and hashing; more only contend for a small machine's cores.
+READ_THREADS = 2
 
 
 def scheduler_address(explicit: str | None) -> str | None:
@@ -31,18 +35,36 @@ def _progress(console: Console | None) -> Progress:
 
 
 def map_items(func: Callable[[T], R], items: Sequence[T], *, label: str, scheduler: str | None = None,
-              console: Console | None = None) -> list[R]:
-    """``[func(x) for x in items]``, shown with progress; on Dask when a scheduler address is given."""
+              console: Console | None = None, threads: int = 1) -> list[R]:
+    """``[func(x) for x in items]``, shown with progress; on Dask when a scheduler address is given, else
+    in-process on ``threads`` threads (results in input order either way)."""
     address = scheduler_address(scheduler)
     with _progress(console) as progress:
         task = progress.add_task(label, total=len(items))
         if address is None:
-            out: list[R] = []
-            for item in items:
-                out.append(func(item))
-                progress.advance(task)
-            return out
+            return _map_in_process(func, items, threads, lambda: progress.advance(task))
         return _map_on_dask(func, items, address, lambda: progress.advance(task))
+
+
+def _map_in_process(func: Callable[[T], R], items: Sequence[T], threads: int, tick: Callable[[], None]) -> list[R]:
+    if threads <= 1 or len(items) <= 1:
+        out: list[R] = []
+        for item in items:
+            out.append(func(item))
+            tick()
+        return out
+    # Threads overlap one item's waits for the disk (and the GIL-free decode and hashing) with another's.
+    with ThreadPoolExecutor(threads, thread_name_prefix="weldctl-curate") as pool:
+        futures = [pool.submit(func, item) for item in items]
+        try:
+            for fut in as_completed(futures):
+                fut.result()
+                tick()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+        return [f.result() for f in futures]
 
 
 def _map_on_dask(func: Callable[[T], R], items: Sequence[T], address: str, tick: Callable[[], None]) -> list[R]:

@@ -12,7 +12,7 @@ import numpy as np
 from weldctl.schema import RunReader, absolute_uri, check_destination, glob_uri, join_uri, uri_exists
 
 from ._dataset_params import SamplesParams
-from ._executor import map_items
+from ._executor import READ_THREADS, map_items
 from ._label_choice import chosen_labels
 from ._sampleset import DatasetError, Layout, SampleArrays, SampleSetWriter
 from ._segments_io import read_segments, segments_path
@@ -154,7 +154,10 @@ def run_samples(run_uri: str, segments_dir: str, labels: dict[tuple[str, int], d
                 **_window_labels(rec["labels"], rec.get("pore_regions") or [], t0, t1, params.mode == "weld"),
             })
             windows.append((t0, t1))
-    return reader.run_id, layout, rows, sig.cut_many(windows, params.signal_rate_hz), unlabelled
+    arrays = sig.cut_many(windows, params.signal_rate_hz)
+    for a in arrays:
+        a.content_hash()  # here, in the per-run task: on Dask this spreads over the workers
+    return reader.run_id, layout, rows, arrays, unlabelled
 
 
 def build_samples(
@@ -172,7 +175,7 @@ def build_samples(
     # Workers have their own working directory: hand them absolute paths.
     seg_dir = absolute_uri(segments_dir)
     results = map_items(partial(run_samples, segments_dir=seg_dir, labels=labels, params=params),
-                        runs, label="samples", scheduler=scheduler)
+                        runs, label="samples", scheduler=scheduler, threads=READ_THREADS)
     writer: SampleSetWriter | None = None
     unlabelled = 0
     for run_id, layout, rows, arrays, skipped in results:

@@ -24,6 +24,7 @@ from weldctl.schema import (
     remove_uri,
     storage_errors,
     uri_exists,
+    write_array,
     write_bytes,
     zarr_store,
 )
@@ -46,13 +47,20 @@ class SampleArrays:
     signals: np.ndarray
     frames: dict[str, np.ndarray] = field(default_factory=dict)  # stream -> (F, H, W)
     frames_t: dict[str, np.ndarray] = field(default_factory=dict)  # stream -> (F,) ns from sample start
+    # Kept once computed: the per-run task hashes its samples, so the driver does not do it again.
+    _digest: str | None = field(default=None, repr=False, compare=False)
 
     def content_hash(self) -> str:
+        if self._digest is None:
+            self._digest = self._hash()
+        return self._digest
+
+    def _hash(self) -> str:
         h = hashlib.sha256()
         for name, arr in [(SIGNALS, self.signals), *sorted(self.frames.items())]:
             a = np.ascontiguousarray(arr)
             h.update(f"{name}:{a.dtype.str}:{a.shape};".encode())
-            h.update(a.tobytes())
+            h.update(a.reshape(-1).view(np.uint8))  # the buffer itself: no copy of the bytes
         return h.hexdigest()
 
 
@@ -80,36 +88,21 @@ class Layout:
         )
 
 
-def _codecs(dtype: np.dtype) -> list[Any]:
-    from zarr.codecs import BloscCodec
-
-    shuffle = "bitshuffle" if dtype.itemsize == 1 else "shuffle"
-    return [BloscCodec(cname="lz4", clevel=5, shuffle=shuffle, typesize=dtype.itemsize)]
-
-
-def _chunking(row_shape: tuple[int, ...], dtype: np.dtype, n: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def _chunking(row_shape: tuple[int, ...], dtype: np.dtype, n: int) -> tuple[int, int]:
+    """(rows per chunk, rows per shard) for an array of ``n`` rows."""
     row_bytes = max(1, int(np.prod(row_shape, dtype=np.int64)) * dtype.itemsize)
     chunk = max(1, CHUNK_BYTES // row_bytes)
     per_shard = max(1, SHARD_BYTES // row_bytes // chunk) * chunk
-    shard = min(per_shard, max(chunk, -(-max(n, 1) // chunk) * chunk))
-    return (chunk, *row_shape), (shard, *row_shape)
+    return chunk, min(per_shard, max(chunk, -(-max(n, 1) // chunk) * chunk))
 
 
-def _write_array(group: Any, name: str, data: np.ndarray, dims: list[str]) -> None:
-    chunks, shards = _chunking(tuple(data.shape[1:]), data.dtype, data.shape[0])
-    arr = group.create_array(
-        name,
-        shape=data.shape,
-        dtype=data.dtype,
-        chunks=chunks,
-        shards=shards,
-        compressors=_codecs(data.dtype),
-        dimension_names=dims,
-        fill_value=0,
-        overwrite=True,
-    )
-    if data.shape[0]:
-        arr[...] = data
+def _write_parts(group: Any, name: str, parts: list[np.ndarray], dtype: Any, row_shape: tuple[int, ...],
+                 dims: list[str]) -> None:
+    """The rows of ``parts`` as one packed array, through the shard writer (no concatenated copy)."""
+    dt = np.dtype(dtype)
+    chunk, shard = _chunking(row_shape, dt, sum(len(p) for p in parts))
+    write_array(group, name, parts, dtype=dt, row_shape=row_shape, chunk_rows=chunk, shard_rows=shard,
+                cname="lz4", clevel=5, shuffle="bitshuffle" if dt.itemsize == 1 else "shuffle", dims=dims)
 
 
 class SampleSetWriter:
@@ -174,13 +167,7 @@ class SampleSetWriter:
             self._pack(
                 group, name, rows, [a.frames[name] for a in arrays], np.dtype(dt), ["frame", "y", "x"], (h, w)
             )
-            t = [a.frames_t[name] for a in arrays]
-            _write_array(
-                group,
-                f"{name}_t_ns",
-                np.concatenate(t).astype(np.int64) if t else np.zeros(0, np.int64),
-                ["frame"],
-            )
+            _write_parts(group, f"{name}_t_ns", [a.frames_t[name] for a in arrays], np.int64, (), ["frame"])
 
     @staticmethod
     def _pack(
@@ -196,8 +183,7 @@ class SampleSetWriter:
         for row, p in zip(rows, parts, strict=True):
             row[f"{name}_offset"], row[f"{name}_len"] = offset, int(p.shape[0])
             offset += int(p.shape[0])
-        data = np.concatenate(parts).astype(dtype) if parts else np.zeros((0, *row_shape), dtype)
-        _write_array(group, name, data, dims)
+        _write_parts(group, name, parts, dtype, row_shape, dims)
 
 
 def write_table(rows: Iterable[Mapping[str, Any]], path: str | os.PathLike[str]) -> None:

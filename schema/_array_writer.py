@@ -1,23 +1,55 @@
 """Writing a whole array at once through the shard writer: standard sharded Zarr v3 whose chunks are
-compressed on the pool's threads straight into shard buffers, one write per shard.
+compressed on the pool's threads straight into shard buffers, one write per shard (O_DIRECT where the
+filesystem has it).
 
-zarr-python writes the metadata; the bytes of every shard depend on the data alone (always compressed, no
-alignment padding), so the same data gives the same files locally, on object storage and on any worker.
+zarr-python writes the metadata; the bytes of every shard depend on the data alone (always compressed, always
+padded to the O_DIRECT alignment), so the same data gives the same files locally, on object storage and on
+any worker.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import zarr
 
 from ._errors import StoreError
-from ._shard_writer import ShardedArray, WriterPool
+from ._shard_io import shard_capacity
+from ._shard_writer import WriterPool, codec_of, encode_shard
 from ._stream_appender import sink_for
+
+IN_FLIGHT = 4  # shards compressing or waiting for the disk: bounds memory to a few shard buffers
+
+
+def _chunks(parts: Sequence[np.ndarray], rows: int, fill: np.ndarray) -> Iterator[np.ndarray]:
+    """The concatenation of ``parts`` in whole chunks of ``rows``: views where a chunk lies inside one part,
+    small copies where it straddles parts, the last one padded with ``fill``."""
+    pending: list[np.ndarray] = []
+    have = 0
+    for p in parts:
+        i = 0
+        while i < len(p):
+            if not pending and len(p) - i >= rows:
+                yield p[i : i + rows]
+                i += rows
+                continue
+            take = min(rows - have, len(p) - i)
+            pending.append(p[i : i + take])
+            have, i = have + take, i + take
+            if have == rows:
+                yield np.concatenate(pending)
+                pending, have = [], 0
+    if pending:
+        edge = np.empty((rows, *fill.shape), dtype=fill.dtype)
+        edge[:have] = np.concatenate(pending)
+        edge[have:] = fill
+        yield edge
 
 
 def write_array(group: zarr.Group, name: str, parts: Sequence[np.ndarray], *, dtype: Any,
@@ -25,10 +57,13 @@ def write_array(group: zarr.Group, name: str, parts: Sequence[np.ndarray], *, dt
                 clevel: int = 5, shuffle: str = "shuffle", dims: Sequence[str] | None = None,
                 fill_value: Any = 0, attributes: dict[str, Any] | None = None) -> int:
     """Write the rows of ``parts`` (concatenated along the first axis, cast to ``dtype``) as the array
-    ``name`` of ``group``; returns the row count. No concatenated copy is ever made."""
+    ``name`` of ``group``; returns the row count. Chunks are compressed from the parts themselves: no
+    concatenated copy and no staging copy is made."""
     from zarr.codecs import BloscCodec
 
     dt = np.dtype(dtype)
+    if shard_rows % chunk_rows:
+        raise ValueError(f"shard_rows {shard_rows} is not a multiple of chunk_rows {chunk_rows}")
     group.create_array(
         name, shape=(0, *row_shape), dtype=dt, chunks=(chunk_rows, *row_shape), shards=(shard_rows, *row_shape),
         compressors=[BloscCodec(cname=cname, clevel=clevel, shuffle=shuffle, typesize=dt.itemsize)],
@@ -36,22 +71,35 @@ def write_array(group: zarr.Group, name: str, parts: Sequence[np.ndarray], *, dt
         overwrite=True, config={"write_empty_chunks": True},
     )
     sink = sink_for(group.store)
-    if hasattr(sink, "direct"):
-        sink.direct = False  # O_DIRECT pads shards: the bytes would differ from object storage's
     key = f"{group.path}/{name}".lstrip("/")
     doc = sink.get(f"{key}/zarr.json")
     if doc is None:
         raise StoreError(f"zarr wrote no metadata for {key}")
+    meta = json.loads(doc)
+    codec = codec_of(meta)[0]
+    per_shard = shard_rows // chunk_rows
+    chunk_nbytes = chunk_rows * int(np.prod(row_shape, dtype=np.int64)) * dt.itemsize
+    n = sum(len(p) for p in parts)
+    cast = (np.asarray(p) if np.asarray(p).dtype == dt else np.asarray(p).astype(dt) for p in parts)
+    chunks = _chunks(list(cast), chunk_rows, np.full(row_shape, meta["fill_value"], dtype=dt))
     pool = WriterPool(sink, compress_threads=min(2, os.cpu_count() or 1), adaptive=False)
+    in_flight = threading.BoundedSemaphore(IN_FLIGHT)
     try:
-        arr = ShardedArray(pool, key, json.loads(doc), 0)
-        for p in parts:
-            rows = np.asarray(p)
-            arr.append(rows if rows.dtype == dt else rows.astype(dt))
-        arr.write_partial(0.0)
+        for i in range(-(-n // shard_rows)):
+            while not in_flight.acquire(timeout=0.25):
+                pool.check()  # a failed write would never release its slot
+            shard = [np.ascontiguousarray(c) for c in itertools.islice(chunks, per_shard)]
+
+            def fill(out: np.ndarray, shard: list[np.ndarray] = shard) -> int:
+                # Padded for O_DIRECT everywhere, so a local file and an object hold the same bytes.
+                return encode_shard(out, shard, per_shard, True, lambda rows, o, off, _c: codec.into(rows, o, off))
+
+            key_i = "/".join([key, "c", str(i), *("0" * len(row_shape))])
+            pool.submit_shard(key_i, shard_capacity(chunk_nbytes, per_shard), fill, in_flight.release)
         pool.drain()
-        pool.io(lambda: sink.put(f"{key}/zarr.json", arr.metadata_doc()))
+        meta["shape"][0] = n
+        pool.io(lambda: sink.put(f"{key}/zarr.json", json.dumps(meta, indent=2).encode()))
         pool.drain()
-        return arr.n
+        return n
     finally:
         pool.close()

@@ -14,7 +14,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
@@ -161,7 +161,20 @@ class WriterPool:
         self._io.shutdown(wait=True)
 
 
-def _codec(meta: dict) -> tuple[BloscInto, int, int]:
+def encode_shard(out: np.ndarray, chunks: Sequence[np.ndarray], n_chunks: int, pad: bool,
+                 compress: Callable[[np.ndarray, np.ndarray, int, int], int]) -> int:
+    """Compress ``chunks`` (the shard's first ones, each a whole chunk) one after another into ``out`` with
+    ``compress(rows, out, offset, index)``, then its index; returns the shard file's length."""
+    entries = np.full((n_chunks, 2), MISSING, dtype=np.uint64)
+    off = 0
+    for c, rows in enumerate(chunks):
+        nbytes = compress(rows, out, off, c)
+        entries[c] = (off, nbytes)
+        off += nbytes
+    return finish_shard(out, entries, off, pad)
+
+
+def codec_of(meta: dict) -> tuple[BloscInto, int, int]:
     """(blosc codec, inner chunk length, shard length) from an array's zarr.json."""
     shard_len = int(meta["chunk_grid"]["configuration"]["chunk_shape"][0])
     sharding = meta["codecs"][0]
@@ -183,7 +196,7 @@ class ShardedArray:
         self.pool = pool
         self.key = key  # path of the array inside the store
         self.meta = meta
-        self.codec, self.chunk, self.shard = _codec(meta)
+        self.codec, self.chunk, self.shard = codec_of(meta)
         self.stored_codec = self.codec.stored()
         self.sample_shape = tuple(int(s) for s in meta["shape"][1:])
         self.dtype = np.dtype(meta["data_type"])
@@ -260,14 +273,9 @@ class ShardedArray:
         pad = self.pool.sink.wants_padding
 
         def fill(out: np.ndarray) -> int:
-            entries = np.full((self.n_chunks, 2), MISSING, dtype=np.uint64)
-            off = 0
-            for c in range(n_full + (edge is not None)):
-                rows = edge if c == n_full else buf[c * self.chunk : (c + 1) * self.chunk]
-                nbytes = self._compress_chunk(rows, out, off, edge=c == n_full)
-                entries[c] = (off, nbytes)
-                off += nbytes
-            return finish_shard(out, entries, off, pad)
+            chunks = [buf[c * self.chunk : (c + 1) * self.chunk] for c in range(n_full)]
+            return encode_shard(out, [*chunks, *([] if edge is None else [edge])], self.n_chunks, pad,
+                                lambda rows, o, off, c: self._compress_chunk(rows, o, off, edge=c == n_full))
 
         release = (lambda: self._free.put(buf)) if complete else None
         self.pool.submit_shard(self._shard_key(i), self.capacity, fill, release)

@@ -42,3 +42,23 @@ def test_killed_worker_task_is_rescheduled(dask_scheduler: str) -> None:
 def test_unreachable_scheduler_is_one_clear_error() -> None:
     with pytest.raises(WeldctlError, match="cannot reach the Dask scheduler"):
         map_items(_slow_square, [1], label="sq", scheduler="tcp://127.0.0.1:9")
+
+
+def test_threads_in_process_keep_input_order() -> None:
+    items = [5, 1, 4, 2, 3, 0]
+
+    def slow_in_reverse(x: int) -> int:
+        time.sleep(0.02 * x)  # later items finish first
+        return x * x
+
+    assert map_items(slow_in_reverse, items, label="sq", threads=2) == [x * x for x in items]
+
+
+def test_an_error_in_a_thread_reaches_the_caller() -> None:
+    def fail_on_three(x: int) -> int:
+        if x == 3:
+            raise ValueError("three")
+        return x
+
+    with pytest.raises(ValueError, match="three"):
+        map_items(fail_on_three, list(range(8)), label="x", threads=2)
