@@ -6,9 +6,11 @@ are identical whichever path ran them. Dask reschedules the tasks of a worker th
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from rich.console import Console
@@ -38,36 +40,53 @@ def map_items(func: Callable[[T], R], items: Sequence[T], *, label: str, schedul
               console: Console | None = None, threads: int = 1) -> list[R]:
     """``[func(x) for x in items]``, shown with progress; on Dask when a scheduler address is given, else
     in-process on ``threads`` threads (results in input order either way)."""
+    return list(iter_items(func, items, label=label, scheduler=scheduler, console=console, threads=threads))
+
+
+def iter_items(func: Callable[[T], R], items: Sequence[T], *, label: str, scheduler: str | None = None,
+               console: Console | None = None, threads: int = 1) -> Iterator[R]:
+    """``map_items`` as a generator: each result in input order as soon as it and those before it are done,
+    so the caller writes one while the next are computed, and holds only a few at a time in-process."""
     address = scheduler_address(scheduler)
     with _progress(console) as progress:
         task = progress.add_task(label, total=len(items))
+
+        def tick() -> None:
+            progress.advance(task)
+
         if address is None:
-            return _map_in_process(func, items, threads, lambda: progress.advance(task))
-        return _map_on_dask(func, items, address, lambda: progress.advance(task))
+            yield from _iter_in_process(func, items, threads, tick)
+        else:
+            yield from _iter_on_dask(func, items, address, tick)
 
 
-def _map_in_process(func: Callable[[T], R], items: Sequence[T], threads: int, tick: Callable[[], None]) -> list[R]:
+def _iter_in_process(func: Callable[[T], R], items: Sequence[T], threads: int, tick: Callable[[], None]
+                     ) -> Iterator[R]:
     if threads <= 1 or len(items) <= 1:
-        out: list[R] = []
         for item in items:
-            out.append(func(item))
+            result = func(item)
             tick()
-        return out
-    # Threads overlap one item's waits for the disk (and the GIL-free decode and hashing) with another's.
+            yield result
+        return
+    # Threads overlap one item's waits for the disk (and the GIL-free decode and hashing) with another's; a
+    # window of threads + 1 items bounds what is held in memory.
+    todo = iter(items)
     with ThreadPoolExecutor(threads, thread_name_prefix="weldctl-curate") as pool:
-        futures = [pool.submit(func, item) for item in items]
+        window = deque(pool.submit(func, item) for item in itertools.islice(todo, threads + 1))
         try:
-            for fut in as_completed(futures):
-                fut.result()
+            while window:
+                result = window.popleft().result()
                 tick()
-        except BaseException:
-            for f in futures:
+                for item in itertools.islice(todo, 1):
+                    window.append(pool.submit(func, item))
+                yield result
+        finally:
+            for f in window:
                 f.cancel()
-            raise
-        return [f.result() for f in futures]
 
 
-def _map_on_dask(func: Callable[[T], R], items: Sequence[T], address: str, tick: Callable[[], None]) -> list[R]:
+def _iter_on_dask(func: Callable[[T], R], items: Sequence[T], address: str, tick: Callable[[], None]
+                  ) -> Iterator[R]:
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -81,8 +100,12 @@ def _map_on_dask(func: Callable[[T], R], items: Sequence[T], address: str, tick:
         # pure=False: each item is its own task even if two items compare equal.
         futures = [client.submit(func, item, retries=TASK_RETRIES, pure=False) for item in items]
         index = {f.key: i for i, f in enumerate(futures)}
-        results: list[R | None] = [None] * len(items)
+        done: dict[int, R] = {}
+        following = 0
         for fut in as_completed(futures):
-            results[index[fut.key]] = fut.result()
+            done[index[fut.key]] = fut.result()
+            fut.release()  # the worker may drop it: the result is here now
             tick()
-    return results  # type: ignore[return-value]
+            while following in done:
+                yield done.pop(following)
+                following += 1

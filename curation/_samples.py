@@ -12,9 +12,10 @@ import numpy as np
 from weldctl.schema import RunReader, absolute_uri, check_destination, glob_uri, join_uri, uri_exists
 
 from ._dataset_params import SamplesParams
-from ._executor import READ_THREADS, map_items
+from ._executor import READ_THREADS, iter_items
 from ._label_choice import chosen_labels
-from ._sampleset import DatasetError, Layout, SampleArrays, SampleSetWriter
+from ._sampleset import DatasetError, Layout, SampleArrays
+from ._sampleset_stream import SampleSetStream
 from ._segments_io import read_segments, segments_path
 
 
@@ -174,23 +175,30 @@ def build_samples(
     runs = list_runs(runs_dir)
     # Workers have their own working directory: hand them absolute paths.
     seg_dir = absolute_uri(segments_dir)
-    results = map_items(partial(run_samples, segments_dir=seg_dir, labels=labels, params=params),
-                        runs, label="samples", scheduler=scheduler, threads=READ_THREADS)
-    writer: SampleSetWriter | None = None
+    results = iter_items(partial(run_samples, segments_dir=seg_dir, labels=labels, params=params),
+                         runs, label="samples", scheduler=scheduler, threads=READ_THREADS)
+    first: Layout | None = None
+    stream: SampleSetStream | None = None
     unlabelled = 0
-    for run_id, layout, rows, arrays, skipped in results:
-        if writer is None:
-            writer = SampleSetWriter(layout)
-        elif layout != writer.layout:
-            raise DatasetError(
-                f"run {run_id} records {layout.channels} / {layout.images}, unlike earlier runs "
-                f"({writer.layout.channels} / {writer.layout.images})",
-                "build one dataset per rig layout, or pick common channels in params.yaml",
-            )
-        unlabelled += skipped
-        for row, arr in zip(rows, arrays, strict=True):
-            writer.add(row, arr)
-    if writer is None or not writer.rows:
-        raise DatasetError("no labelled welds in these runs", "check that labels.jsonl names these run ids")
-    writer.write(out, {"params": params.model_dump()})
-    return {"samples": len(writer.rows), "unlabelled_welds": unlabelled}
+    try:
+        # Each run's samples go to the writer as they arrive: reading the next runs overlaps writing these.
+        for run_id, layout, rows, arrays, skipped in results:
+            first = first or layout
+            if layout != first:
+                raise DatasetError(
+                    f"run {run_id} records {layout.channels} / {layout.images}, unlike earlier runs "
+                    f"({first.channels} / {first.images})",
+                    "build one dataset per rig layout, or pick common channels in params.yaml",
+                )
+            unlabelled += skipped
+            for row, arr in zip(rows, arrays, strict=True):
+                stream = stream or SampleSetStream(out, layout, {"params": params.model_dump()})
+                stream.add(row, arr)
+        if stream is None:
+            raise DatasetError("no labelled welds in these runs", "check that labels.jsonl names these run ids")
+        stream.close()
+    except BaseException:
+        if stream is not None:
+            stream.abort()
+        raise
+    return {"samples": len(stream.rows), "unlabelled_welds": unlabelled}

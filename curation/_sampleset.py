@@ -88,19 +88,20 @@ class Layout:
         )
 
 
-def _chunking(row_shape: tuple[int, ...], dtype: np.dtype, n: int) -> tuple[int, int]:
-    """(rows per chunk, rows per shard) for an array of ``n`` rows."""
+def _chunking(row_shape: tuple[int, ...], dtype: np.dtype, n: int | None) -> tuple[int, int]:
+    """(rows per chunk, rows per shard) for an array of ``n`` rows (None: not known yet)."""
     row_bytes = max(1, int(np.prod(row_shape, dtype=np.int64)) * dtype.itemsize)
     chunk = max(1, CHUNK_BYTES // row_bytes)
     per_shard = max(1, SHARD_BYTES // row_bytes // chunk) * chunk
-    return chunk, min(per_shard, max(chunk, -(-max(n, 1) // chunk) * chunk))
+    return chunk, per_shard if n is None else min(per_shard, max(chunk, -(-max(n, 1) // chunk) * chunk))
 
 
-def _write_parts(group: Any, name: str, parts: list[np.ndarray], dtype: Any, row_shape: tuple[int, ...],
+def write_packed(group: Any, name: str, parts: Iterable[np.ndarray], dtype: Any, row_shape: tuple[int, ...],
                  dims: list[str]) -> None:
-    """The rows of ``parts`` as one packed array, through the shard writer (no concatenated copy)."""
+    """The rows of ``parts`` as one packed array, through the shard writer (no concatenated copy). A list is
+    sized to fit; a generator is written shard by shard as its parts arrive."""
     dt = np.dtype(dtype)
-    chunk, shard = _chunking(row_shape, dt, sum(len(p) for p in parts))
+    chunk, shard = _chunking(row_shape, dt, sum(len(p) for p in parts) if isinstance(parts, list) else None)
     write_array(group, name, parts, dtype=dt, row_shape=row_shape, chunk_rows=chunk, shard_rows=shard,
                 cname="lz4", clevel=5, shuffle="bitshuffle" if dt.itemsize == 1 else "shuffle", dims=dims)
 
@@ -167,7 +168,7 @@ class SampleSetWriter:
             self._pack(
                 group, name, rows, [a.frames[name] for a in arrays], np.dtype(dt), ["frame", "y", "x"], (h, w)
             )
-            _write_parts(group, f"{name}_t_ns", [a.frames_t[name] for a in arrays], np.int64, (), ["frame"])
+            write_packed(group, f"{name}_t_ns", [a.frames_t[name] for a in arrays], np.int64, (), ["frame"])
 
     @staticmethod
     def _pack(
@@ -183,7 +184,7 @@ class SampleSetWriter:
         for row, p in zip(rows, parts, strict=True):
             row[f"{name}_offset"], row[f"{name}_len"] = offset, int(p.shape[0])
             offset += int(p.shape[0])
-        _write_parts(group, name, parts, dtype, row_shape, dims)
+        write_packed(group, name, parts, dtype, row_shape, dims)
 
 
 def write_table(rows: Iterable[Mapping[str, Any]], path: str | os.PathLike[str]) -> None:

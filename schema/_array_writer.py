@@ -13,7 +13,7 @@ import itertools
 import json
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,7 @@ from ._stream_appender import sink_for
 IN_FLIGHT = 4  # shards compressing or waiting for the disk: bounds memory to a few shard buffers
 
 
-def _chunks(parts: Sequence[np.ndarray], rows: int, fill: np.ndarray) -> Iterator[np.ndarray]:
+def _chunks(parts: Iterable[np.ndarray], rows: int, fill: np.ndarray) -> Iterator[np.ndarray]:
     """The concatenation of ``parts`` in whole chunks of ``rows``: views where a chunk lies inside one part,
     small copies where it straddles parts, the last one padded with ``fill``."""
     pending: list[np.ndarray] = []
@@ -52,13 +52,14 @@ def _chunks(parts: Sequence[np.ndarray], rows: int, fill: np.ndarray) -> Iterato
         yield edge
 
 
-def write_array(group: zarr.Group, name: str, parts: Sequence[np.ndarray], *, dtype: Any,
+def write_array(group: zarr.Group, name: str, parts: Iterable[np.ndarray], *, dtype: Any,
                 row_shape: tuple[int, ...], chunk_rows: int, shard_rows: int, cname: str = "lz4",
                 clevel: int = 5, shuffle: str = "shuffle", dims: Sequence[str] | None = None,
                 fill_value: Any = 0, attributes: dict[str, Any] | None = None) -> int:
     """Write the rows of ``parts`` (concatenated along the first axis, cast to ``dtype``) as the array
     ``name`` of ``group``; returns the row count. Chunks are compressed from the parts themselves: no
-    concatenated copy and no staging copy is made."""
+    concatenated copy and no staging copy is made. ``parts`` may be a generator: shards go to the disk as
+    they fill, so a producer can hand over parts while earlier ones are compressed and written."""
     from zarr.codecs import BloscCodec
 
     dt = np.dtype(dtype)
@@ -79,16 +80,24 @@ def write_array(group: zarr.Group, name: str, parts: Sequence[np.ndarray], *, dt
     codec = codec_of(meta)[0]
     per_shard = shard_rows // chunk_rows
     chunk_nbytes = chunk_rows * int(np.prod(row_shape, dtype=np.int64)) * dt.itemsize
-    n = sum(len(p) for p in parts)
-    cast = (np.asarray(p) if np.asarray(p).dtype == dt else np.asarray(p).astype(dt) for p in parts)
-    chunks = _chunks(list(cast), chunk_rows, np.full(row_shape, meta["fill_value"], dtype=dt))
+    rows_seen = [0]
+
+    def cast() -> Iterator[np.ndarray]:
+        for p in parts:
+            a = np.asarray(p)
+            rows_seen[0] += len(a)
+            yield a if a.dtype == dt else a.astype(dt)
+
+    chunks = _chunks(cast(), chunk_rows, np.full(row_shape, meta["fill_value"], dtype=dt))
     pool = WriterPool(sink, compress_threads=min(2, os.cpu_count() or 1), adaptive=False)
     in_flight = threading.BoundedSemaphore(IN_FLIGHT)
     try:
-        for i in range(-(-n // shard_rows)):
+        for i in itertools.count():
+            shard = [np.ascontiguousarray(c) for c in itertools.islice(chunks, per_shard)]
+            if not shard:
+                break
             while not in_flight.acquire(timeout=0.25):
                 pool.check()  # a failed write would never release its slot
-            shard = [np.ascontiguousarray(c) for c in itertools.islice(chunks, per_shard)]
 
             def fill(out: np.ndarray, shard: list[np.ndarray] = shard) -> int:
                 # Padded for O_DIRECT everywhere, so a local file and an object hold the same bytes.
@@ -96,6 +105,7 @@ def write_array(group: zarr.Group, name: str, parts: Sequence[np.ndarray], *, dt
 
             key_i = "/".join([key, "c", str(i), *("0" * len(row_shape))])
             pool.submit_shard(key_i, shard_capacity(chunk_nbytes, per_shard), fill, in_flight.release)
+        n = rows_seen[0]
         pool.drain()
         meta["shape"][0] = n
         pool.io(lambda: sink.put(f"{key}/zarr.json", json.dumps(meta, indent=2).encode()))
