@@ -127,7 +127,9 @@ def run(quick: bool = False) -> str:
     lines += [
         "",
         "Curation reads each run's arrays in batches of concurrent reads (one round trip for the metadata, one "
-        "for the signals, one for a run's frames) and gates long signals piece by piece.",
+        "for the signals, one for a run's frames), two runs at a time, and gates long signals piece by piece. "
+        "Each run's samples are hashed (BLAKE3) in its own task and stream to the sample-set writer as they "
+        "arrive, which compresses them from the sample arrays straight into shards (O_DIRECT).",
         "",
     ]
     return "\n".join(lines)
