@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -91,34 +92,25 @@ def _pull_vs_get_s3(root: Path, repo: Path, target: str, reps: int = 3) -> tuple
 
     from tests.peers.s3 import moto_s3
 
-    with moto_s3("bench-dvc") as s3:
-        saved = {k: os.environ.get(k) for k in s3.env}
-        os.environ.update(s3.env)
-        try:
-            _sh(repo, "dvc", "remote", "add", "-f", "s3", f"s3://{s3.bucket}/dvc")
-            _sh(repo, "dvc", "remote", "modify", "s3", "endpointurl", s3.endpoint)
-            _sh(repo, "git", "commit", "-qam", "s3 remote")
-            _sh(repo, "dvc", "push", "-q", "-r", "s3", "dataset")
-            fs = s3fs.S3FileSystem(endpoint_url=s3.endpoint, key=s3.key, secret=s3.secret,
-                                   skip_instance_cache=True)
-            fs.put(str(repo / target), f"{s3.bucket}/plain/{target}", recursive=True)
-            pulls, gets = [], []
-            for k in range(reps):
-                clone = root / f"s3-pull-{k}"
-                _sh(root, "git", "clone", "-q", str(repo), clone.name)
-                pulls.append(_sh(clone, "dvc", "pull", "-q", "-r", "s3", target))
-                dest = root / f"s3-get-{k}"
-                t0 = time.perf_counter()
-                fs.get(f"{s3.bucket}/plain/{target}", str(dest), recursive=True)
-                gets.append(time.perf_counter() - t0)
-                shutil.rmtree(clone)
-                shutil.rmtree(dest)
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    with moto_s3("bench-dvc") as s3, mock.patch.dict(os.environ, s3.env):
+        _sh(repo, "dvc", "remote", "add", "-f", "s3", f"s3://{s3.bucket}/dvc")
+        _sh(repo, "dvc", "remote", "modify", "s3", "endpointurl", s3.endpoint)
+        _sh(repo, "git", "commit", "-qam", "s3 remote")
+        _sh(repo, "dvc", "push", "-q", "-r", "s3", "dataset")
+        fs = s3fs.S3FileSystem(endpoint_url=s3.endpoint, key=s3.key, secret=s3.secret,
+                               skip_instance_cache=True)
+        fs.put(str(repo / target), f"{s3.bucket}/plain/{target}", recursive=True)
+        pulls, gets = [], []
+        for k in range(reps):
+            clone = root / f"s3-pull-{k}"
+            _sh(root, "git", "clone", "-q", str(repo), clone.name)
+            pulls.append(_sh(clone, "dvc", "pull", "-q", "-r", "s3", target))
+            dest = root / f"s3-get-{k}"
+            t0 = time.perf_counter()
+            fs.get(f"{s3.bucket}/plain/{target}", str(dest), recursive=True)
+            gets.append(time.perf_counter() - t0)
+            shutil.rmtree(clone)
+            shutil.rmtree(dest)
     return statistics.median(pulls), statistics.median(gets), _tree(repo / target)[1] / 1e6
 
 

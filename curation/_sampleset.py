@@ -20,7 +20,6 @@ from weldctl.schema import (
     WeldctlError,
     join_uri,
     read_bytes,
-    remove_uri,
     storage_errors,
     uri_exists,
     write_array,
@@ -91,26 +90,37 @@ class Layout:
         )
 
 
-def _chunking(row_shape: tuple[int, ...], dtype: np.dtype, n: int | None) -> tuple[int, int]:
-    """(rows per chunk, rows per shard) for an array of ``n`` rows (None: not known yet)."""
-    row_bytes = max(1, int(np.prod(row_shape, dtype=np.int64)) * dtype.itemsize)
-    chunk = max(1, CHUNK_BYTES // row_bytes)
-    per_shard = max(1, SHARD_BYTES // row_bytes // chunk) * chunk
-    return chunk, per_shard if n is None else min(per_shard, max(chunk, -(-max(n, 1) // chunk) * chunk))
+def check_sample(layout: Layout, sample_id: str, a: SampleArrays) -> None:
+    """A sample must have the set's channels and image shapes, or the packed arrays would not line up."""
+    if a.signals.ndim != 2 or a.signals.shape[1] != len(layout.channels):
+        raise DatasetError(
+            f"sample {sample_id}: signals {a.signals.shape} do not match channels {layout.channels}",
+            "all runs of a dataset must record the same streams",
+        )
+    for name, ((h, w), dt) in layout.images.items():
+        f = a.frames.get(name)
+        if f is None or f.shape[1:] != (h, w) or str(f.dtype) != dt:
+            got = None if f is None else (f.shape[1:], str(f.dtype))
+            raise DatasetError(
+                f"sample {sample_id}: image stream {name!r} is {got}, expected {(h, w)} {dt}",
+                "all runs of a dataset must use the same camera sizes; split them by rig",
+            )
 
 
 def write_packed(group: Any, name: str, parts: Iterable[np.ndarray], dtype: Any, row_shape: tuple[int, ...],
                  dims: list[str]) -> None:
-    """The rows of ``parts`` as one packed array, through the shard writer (no concatenated copy). A list is
-    sized to fit; a generator is written shard by shard as its parts arrive."""
+    """The rows of ``parts`` as one packed array, written shard by shard through the shard writer as the parts
+    arrive (no concatenated copy)."""
     dt = np.dtype(dtype)
-    chunk, shard = _chunking(row_shape, dt, sum(len(p) for p in parts) if isinstance(parts, list) else None)
+    row_bytes = max(1, int(np.prod(row_shape, dtype=np.int64)) * dt.itemsize)
+    chunk = max(1, CHUNK_BYTES // row_bytes)
+    shard = max(1, SHARD_BYTES // row_bytes // chunk) * chunk
     write_array(group, name, parts, dtype=dt, row_shape=row_shape, chunk_rows=chunk, shard_rows=shard,
                 cname="lz4", clevel=5, shuffle="bitshuffle" if dt.itemsize == 1 else "shuffle", dims=dims)
 
 
 class SampleSetWriter:
-    """Collect rows and arrays, then write the set in one go (sorted by sample_id)."""
+    """Collect rows and arrays, then write the set in one go, packed in sample-id order."""
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
@@ -118,76 +128,22 @@ class SampleSetWriter:
         self.arrays: list[SampleArrays] = []
 
     def add(self, row: dict[str, Any], arrays: SampleArrays) -> None:
-        self._check(row["sample_id"], arrays)
-        row = dict(row, content_hash=arrays.content_hash())
-        self.rows.append(row)
+        check_sample(self.layout, row["sample_id"], arrays)
+        self.rows.append(dict(row, content_hash=arrays.content_hash()))
         self.arrays.append(arrays)
-
-    def _check(self, sample_id: str, a: SampleArrays) -> None:
-        if a.signals.ndim != 2 or a.signals.shape[1] != len(self.layout.channels):
-            raise DatasetError(
-                f"sample {sample_id}: signals {a.signals.shape} do not match channels {self.layout.channels}",
-                "all runs of a dataset must record the same streams",
-            )
-        for name, ((h, w), dt) in self.layout.images.items():
-            f = a.frames.get(name)
-            if f is None or f.shape[1:] != (h, w) or str(f.dtype) != dt:
-                got = None if f is None else (f.shape[1:], str(f.dtype))
-                raise DatasetError(
-                    f"sample {sample_id}: image stream {name!r} is {got}, expected {(h, w)} {dt}",
-                    "all runs of a dataset must use the same camera sizes; split them by rig",
-                )
 
     def write(self, out: str | os.PathLike[str], extra_attrs: Mapping[str, Any] | None = None) -> str:
         """Write the set to a folder or URL prefix; the table goes last and marks the set complete."""
-        order = sorted(range(len(self.rows)), key=lambda i: self.rows[i]["sample_id"])
-        rows = [dict(self.rows[i]) for i in order]
-        arrays = [self.arrays[i] for i in order]
-        ids = [r["sample_id"] for r in rows]
-        if len(set(ids)) != len(ids):
-            raise DatasetError("duplicate sample ids in a sample set", "report this as a bug")
-        with storage_errors(out):
-            remove_uri(join_uri(out, TABLE))  # a half-rewritten set must not look complete
-            self._write_arrays(out, rows, arrays, extra_attrs)
-        write_table(rows, join_uri(out, TABLE))
-        return str(out)
+        from ._sampleset_stream import SampleSetStream
 
-    def _write_arrays(self, out: str | os.PathLike[str], rows: list[dict[str, Any]], arrays: list[SampleArrays],
-                      extra_attrs: Mapping[str, Any] | None) -> None:
-        import zarr
-
-        group = zarr.open_group(zarr_store(join_uri(out, ARRAYS), read_only=False), mode="w", zarr_format=3)
-        group.attrs.update({"layout": self.layout.to_attrs(), **(extra_attrs or {})})
-        self._pack(
-            group,
-            SIGNALS,
-            rows,
-            [a.signals for a in arrays],
-            np.float32,
-            ["time", "channel"],
-            (len(self.layout.channels),),
-        )
-        for name, ((h, w), dt) in sorted(self.layout.images.items()):
-            self._pack(
-                group, name, rows, [a.frames[name] for a in arrays], np.dtype(dt), ["frame", "y", "x"], (h, w)
-            )
-            write_packed(group, f"{name}_t_ns", [a.frames_t[name] for a in arrays], np.int64, (), ["frame"])
-
-    @staticmethod
-    def _pack(
-        group: Any,
-        name: str,
-        rows: list[dict[str, Any]],
-        parts: list[np.ndarray],
-        dtype: Any,
-        dims: list[str],
-        row_shape: tuple[int, ...],
-    ) -> None:
-        offset = 0
-        for row, p in zip(rows, parts, strict=True):
-            row[f"{name}_offset"], row[f"{name}_len"] = offset, int(p.shape[0])
-            offset += int(p.shape[0])
-        write_packed(group, name, parts, dtype, row_shape, dims)
+        stream = SampleSetStream(out, self.layout, extra_attrs)
+        try:
+            for i in sorted(range(len(self.rows)), key=lambda i: self.rows[i]["sample_id"]):
+                stream.add(self.rows[i], self.arrays[i])
+            return stream.close()
+        except BaseException:
+            stream.abort()
+            raise
 
 
 def write_table(rows: Iterable[Mapping[str, Any]], path: str | os.PathLike[str]) -> None:

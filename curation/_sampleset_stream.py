@@ -25,7 +25,7 @@ from ._sampleset import (
     DatasetError,
     Layout,
     SampleArrays,
-    SampleSetWriter,
+    check_sample,
     write_packed,
     write_table,
 )
@@ -44,7 +44,6 @@ class SampleSetStream:
         self.out = out
         self.layout = layout
         self.rows: list[dict[str, Any]] = []
-        self._check = SampleSetWriter(layout)._check
         with storage_errors(out):
             remove_uri(join_uri(out, TABLE))  # a half-written set must not look complete
             store = zarr_store(join_uri(out, ARRAYS), read_only=False)
@@ -88,7 +87,7 @@ class SampleSetStream:
                 continue
 
     def add(self, row: dict[str, Any], arrays: SampleArrays) -> None:
-        self._check(row["sample_id"], arrays)
+        check_sample(self.layout, row["sample_id"], arrays)
         row = dict(row, content_hash=arrays.content_hash())
         parts = {SIGNALS: arrays.signals, **arrays.frames}
         for name, part in parts.items():
