@@ -232,3 +232,27 @@ def test_on_dask_identical_even_when_a_worker_dies(sim_runs_dir: Path, sim_label
         join()
     assert len(killed) == 2 and all(killed), killed
     assert _local_hashes(tmp_path / "b") == local_result[1]
+
+
+def test_s3_on_dask_identical_to_local(s3_server, s3_result: tuple[str, Path],  # type: ignore[no-untyped-def]
+                                       local_result: tuple[Path, dict[str, str]], sim_runs_dir: Path, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both at once, as a lab runs it: runs on S3, outputs to S3, tasks on Dask workers. Workers get their
+    credentials from their own environment, never from the client, so the cluster starts inside the S3 env."""
+    import fsspec
+
+    from tests.peers.dask_cluster import local_cluster
+
+    for k, v in s3_server.env.items():
+        monkeypatch.setenv(k, v)
+    fsspec.filesystem("s3").clear_instance_cache()
+    base = f"s3://{s3_server.bucket}"
+    stores = [f"{base}/scale-runs/{p.name}" for p in sorted(sim_runs_dir.glob("*.zarr"))]  # uploaded by s3_result
+    try:
+        with local_cluster(2) as address:
+            _curate(tmp_path / "w", f"{base}/scale-in/labels.jsonl", f"{base}/scale-runs", stores,
+                    out=f"{base}/scale-dask-out", scheduler=address)
+    finally:
+        fsspec.filesystem("s3").clear_instance_cache()
+    assert _s3_hashes(s3_server, "scale-dask-out") == local_result[1]
+    assert sorted(p.name for p in (tmp_path / "w").iterdir()) == ["params.yaml"]
