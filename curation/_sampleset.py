@@ -19,13 +19,13 @@ import numpy as np
 from weldctl.schema import (
     WeldctlError,
     join_uri,
-    read_bytes,
     storage_errors,
     uri_exists,
     write_array,
-    write_bytes,
     zarr_store,
 )
+
+from ._parquet_io import read_parquet, write_parquet
 
 TABLE = "samples.parquet"
 ARRAYS = "arrays.zarr"
@@ -149,15 +149,12 @@ class SampleSetWriter:
 def write_table(rows: Iterable[Mapping[str, Any]], path: str | os.PathLike[str]) -> None:
     """Rows -> Parquet with a fixed column order and no pandas/time metadata (stable bytes), written whole."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     rows = list(rows)
     cols = sorted({k for r in rows for k in r})
     data = {c: [_plain(r.get(c)) for r in rows] for c in cols}
     table = pa.table(data) if rows else pa.table({})
-    sink = pa.BufferOutputStream()
-    pq.write_table(table.replace_schema_metadata(None), sink, compression="zstd", compression_level=3)
-    write_bytes(path, sink.getvalue().to_pybytes())
+    write_parquet(path, table.replace_schema_metadata(None), compression="zstd", compression_level=3)
 
 
 def _plain(v: Any) -> Any:
@@ -169,12 +166,9 @@ def _plain(v: Any) -> Any:
 
 
 def read_table(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     if not uri_exists(path):
         raise DatasetError(f"no table at {path}", "run the stage that writes it first (`dvc repro`)")
-    return pq.read_table(pa.BufferReader(read_bytes(path))).to_pylist()
+    return read_parquet(path).to_pylist()
 
 
 class SampleSet:

@@ -9,10 +9,10 @@ from weldctl.schema import (
     WeldctlError,
     glob_uri,
     join_uri,
-    read_bytes,
     uri_exists,
-    write_bytes,
 )
+
+from ._parquet_io import read_parquet, write_parquet
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,21 +61,15 @@ def _conform(df: pd.DataFrame) -> pd.DataFrame:
 def write_segments(path: str | os.PathLike[str], df: pd.DataFrame) -> str:
     """Write the table whole (temp + rename locally, one object remotely), so readers never see half of it."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(_conform(df), preserve_index=False)
     # Plain string columns and no pandas metadata: any Parquet reader gets the same table.
     table = table.cast(pa.schema([pa.field(c, pa.string() if d == "str" else pa.from_numpy_dtype(d))
                                   for c, d in SEGMENT_COLUMNS.items()])).replace_schema_metadata(None)
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
-    return write_bytes(path, sink.getvalue().to_pybytes())
+    return write_parquet(path, table)
 
 
 def read_segments(path: str | os.PathLike[str]) -> pd.DataFrame:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     if not uri_exists(path):
         raise WeldctlError(f"no segments table at {path}", "run `weldctl segment RUN` first")
-    return _conform(pq.read_table(pa.BufferReader(read_bytes(path))).to_pandas())
+    return _conform(read_parquet(path).to_pandas())

@@ -87,6 +87,15 @@ def _s3_hashes(server, prefix: str) -> dict[str, str]:  # type: ignore[no-untype
     return out
 
 
+def _use_s3(mp: pytest.MonkeyPatch, server, **overrides: str) -> None:  # type: ignore[no-untyped-def]
+    """Point every S3 client at ``server`` through the environment alone, as a user would, with fresh clients."""
+    import fsspec
+
+    for k, v in {**server.env, **overrides}.items():
+        mp.setenv(k, v)
+    fsspec.filesystem("s3").clear_instance_cache()
+
+
 @pytest.fixture(scope="module")
 def local_result(sim_runs_dir: Path, sim_labels: Path,
                  tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
@@ -103,9 +112,7 @@ def s3_result(s3_server, sim_runs_dir: Path, sim_labels: Path,  # type: ignore[n
     import fsspec
 
     with pytest.MonkeyPatch.context() as mp:
-        for k, v in s3_server.env.items():
-            mp.setenv(k, v)
-        fsspec.filesystem("s3").clear_instance_cache()
+        _use_s3(mp, s3_server)
         base = f"s3://{s3_server.bucket}"
         stores = [upload_run(str(p), f"{base}/scale-runs") for p in sorted(sim_runs_dir.glob("*.zarr"))]
         s3_server.client().put_object(Bucket=s3_server.bucket, Key="scale-in/labels.jsonl",
@@ -169,17 +176,12 @@ def test_bad_output_url_is_one_clear_error_and_writes_nothing(  # type: ignore[n
     from tests.peers._process import free_port
 
     srv = request.getfixturevalue("s3_server_with_auth" if fault == "wrong_credentials" else "s3_server")
-    for k, v in srv.env.items():
-        monkeypatch.setenv(k, v)
     if fault == "wrong_credentials":
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIANOTAKEY000000000")
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+        _use_s3(monkeypatch, srv, AWS_ACCESS_KEY_ID="AKIANOTAKEY000000000", AWS_SECRET_ACCESS_KEY="not-the-secret")
         hint = "AWS_ACCESS_KEY_ID"
     else:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
-        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+        _use_s3(monkeypatch, srv, AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}", AWS_MAX_ATTEMPTS="1")
         hint = "unreachable"
-    fsspec.filesystem("s3").clear_instance_cache()
     monkeypatch.chdir(tmp_path)
     Path("params.yaml").write_text(PARAMS)
     url = f"s3://{srv.bucket}/bad-{fault}"
@@ -243,9 +245,7 @@ def test_s3_on_dask_identical_to_local(s3_server, s3_result: tuple[str, Path],  
 
     from tests.peers.dask_cluster import local_cluster
 
-    for k, v in s3_server.env.items():
-        monkeypatch.setenv(k, v)
-    fsspec.filesystem("s3").clear_instance_cache()
+    _use_s3(monkeypatch, s3_server)
     base = f"s3://{s3_server.bucket}"
     stores = [f"{base}/scale-runs/{p.name}" for p in sorted(sim_runs_dir.glob("*.zarr"))]  # uploaded by s3_result
     try:
