@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from weldctl.schema import WeldctlError
 
@@ -50,9 +51,10 @@ SCHEDULER = typer.Option(
 
 
 def fail(message: str, hint: str | None = None, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # User text (run ids, paths, patterns, hints such as 'weldctl[curation]') is never rich markup.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     if hint:
-        err_console.print(f"  [dim]→[/] {hint}", highlight=False, soft_wrap=True)
+        err_console.print(f"  [dim]→[/] {escape(hint)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -73,7 +75,13 @@ def user_errors(func: F) -> F:
 
 
 def main() -> None:
+    from ._startup import interrupted_early
+
+    if interrupted_early():
+        err_console.print("interrupted (Ctrl-C) while starting: nothing was done, no store was written")
+        sys.exit(130)
     try:
         app()
-    except KeyboardInterrupt:  # pragma: no cover - interactive
+    except KeyboardInterrupt:
+        err_console.print("interrupted (Ctrl-C)")
         sys.exit(130)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.live import Live
+from rich.markup import escape
 
 from weldctl.daq import Recorder, live_table, make_recorder, summary_table
 from weldctl.schema import default_sim_rig, load_rig, load_sim_rig
@@ -38,14 +39,26 @@ def record(
         rig_model = load_rig(rig) if rig else default_sim_rig()
     if "://" not in out:
         Path(out).mkdir(parents=True, exist_ok=True)
-    rec: Recorder = make_recorder(rig_model, run_id, out, overwrite=overwrite, operator=operator,
-                                  duration_s=duration)
+    try:
+        rec: Recorder = make_recorder(rig_model, run_id, out, overwrite=overwrite, operator=operator,
+                                      duration_s=duration)
+    except KeyboardInterrupt:
+        console.print("stopped: interrupted (Ctrl-C) while the rig was set up; nothing was recorded, no store "
+                      "was written", highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
     kwargs = {"duration_s": duration, "stop_after_sequence": rig_model.recorder.stop_after_sequence}
     if live and console.is_terminal:
         with Live(console=console, refresh_per_second=4, transient=True) as view:
             result = rec.run(**kwargs, on_tick=lambda r: view.update(live_table(r)))
     else:
         result = rec.run(**kwargs)
+    if not result.kept:
+        if result.error:
+            raise fail(f"{result.error}; nothing was recorded and no store was kept",
+                       "check the device (power, cable, address in the rig file), then record again", code=1)
+        console.print(f"stopped: {escape(result.stop_reason)}; nothing was recorded, no store was kept "
+                      f"(run id {escape(run_id)} is still free)", highlight=False, soft_wrap=True)
+        raise typer.Exit(130)
     console.print(summary_table(result))
     lost = sum(s.lost for s in result.stats.values())
     if lost:
@@ -53,4 +66,4 @@ def record(
                       f"(`weldctl inspect {result.uri}`)[/]")
     if result.error:
         raise fail(result.error, f"what was written before the failure is in {result.uri}", code=1)
-    console.print(f"[green]finalized[/] {result.uri}")
+    console.print(f"[green]finalized[/] {escape(result.uri)}", highlight=False)

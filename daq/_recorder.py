@@ -46,6 +46,7 @@ class RecordResult:
     error: str = ""
     fits: dict[str, object] = field(default_factory=dict)
     writer: dict[str, float] = field(default_factory=dict)  # writer load over the run (RunWriter.load)
+    kept: bool = True  # False: nothing was recorded and no store was left
 
     @property
     def ok(self) -> bool:
@@ -98,8 +99,38 @@ class Recorder:
 
     def run(self, duration_s: float | None = None, stop_after_sequence: bool = True,
             on_tick: Callable[[Recorder], None] | None = None, tick_s: float = 0.25) -> RecordResult:
-        specs = [d.configure() for d in self.devices]
-        self.pipes = [Pipe(d, s, self.queue_seconds) for d, s in zip(self.devices, specs, strict=True)]
+        """Record until the duration, the end of the weld sequence, Ctrl-C/SIGTERM or a failure; finalize.
+
+        A stop at any instant ends in one of two stores: none (nothing was recorded: the start failed or was
+        interrupted before the first sample) or a finalized one.
+        """
+        old_handlers = None
+        if threading.current_thread() is threading.main_thread():
+            # First of all, so a Ctrl-C while devices are opened or the store is made is a stop, not an exception.
+            old_handlers = (signal.signal(signal.SIGINT, lambda *_: self.stop("interrupted (Ctrl-C)")),
+                            signal.signal(signal.SIGTERM, lambda *_: self.stop("terminated")))
+        try:
+            return self._run(duration_s, stop_after_sequence, on_tick, tick_s)
+        except BaseException:
+            if self.writer is not None:
+                self.writer.unlock()  # as the OS would for a dead process: the store is left for `recover`
+            raise
+        finally:
+            self._close_devices()
+            if old_handlers is not None:
+                signal.signal(signal.SIGINT, old_handlers[0])
+                signal.signal(signal.SIGTERM, old_handlers[1])
+
+    def _close_devices(self) -> None:
+        for d in self.devices:
+            try:
+                d.close()
+            except Exception as exc:  # a device that fails to close must not cost the recording
+                for p in self.pipes:
+                    if p.device is d:
+                        p.stats.error = p.stats.error or f"close failed: {exc}"
+
+    def _create_store(self, specs: list) -> None:  # type: ignore[type-arg]
         try:
             self.writer = RunWriter.create(self.out, self.manifest, specs, overwrite=self.overwrite)
             # Sim truth is known before the run (and on the run time base), so a recovered store has it too.
@@ -108,15 +139,37 @@ class Recorder:
             self.writer.reserve_space(self._reserve_bytes())
         except OSError as exc:
             where = self.writer.uri if self.writer else self.out
+            if self.writer is not None:
+                self.writer.discard()
+                self.writer = None
             if _is_disk_full(exc):
                 raise RecordingError(f"disk full before recording started ({where})",
                                      "free space or record to another --out") from None
-            raise RecordingError(f"cannot write the run store at {where}: {exc}",
-                                 "check the --out folder is writable") from None
-        old_handler = None
-        if threading.current_thread() is threading.main_thread():
-            old_handler = signal.signal(signal.SIGINT, lambda *_: self.stop("interrupted (Ctrl-C)"))
-            signal.signal(signal.SIGTERM, lambda *_: self.stop("terminated"))
+            raise RecordingError(f"cannot write the run store at {where}: {exc.strerror or exc}",
+                                 "check the --out folder exists, is a folder and is writable") from None
+
+    def _not_started(self, reason: str, error: str = "") -> RecordResult:
+        """Nothing was recorded: no store is kept (the run id stays free)."""
+        uri = ""
+        if self.writer is not None:
+            uri = self.writer.uri
+            self.writer.discard()
+        self._stop_reason = reason
+        return RecordResult(uri, self.stats, 0.0, reason, error, kept=False)
+
+    def _run(self, duration_s: float | None, stop_after_sequence: bool,
+             on_tick: Callable[[Recorder], None] | None, tick_s: float) -> RecordResult:
+        specs = []
+        for d in self.devices:
+            if self._stop.is_set():
+                return self._not_started(f"{self._stop_reason} before recording started")
+            specs.append(d.configure())
+        self.pipes = [Pipe(d, s, self.queue_seconds)
+                      for d, s in zip(self.devices, specs, strict=True)]
+        if self._stop.is_set():
+            return self._not_started(f"{self._stop_reason} before recording started")
+        self._create_store(specs)
+        assert self.writer is not None
         # Known up front, so no sample past the end is written while the stop is still being noticed.
         self.end_ns = int(duration_s * 1e9) if duration_s is not None else None
         self.t0_ns = time.monotonic_ns()
@@ -125,12 +178,21 @@ class Recorder:
         threads = [threading.Thread(target=self._acquire, args=(p,), name=f"acq-{p.spec.name}", daemon=True)
                    for p in self.pipes]
         writer_thread = threading.Thread(target=self._write_loop, name="writer", daemon=True)
+        started: list[threading.Thread] = []
         try:
             for p in self.pipes:
-                p.device.start(self.t0_ns)
-            for t in threads:
-                t.start()
-            writer_thread.start()
+                if self._stop.is_set():
+                    break
+                try:
+                    p.device.start(self.t0_ns)
+                except Exception as exc:
+                    p.stats.state, p.stats.error = "failed", str(getattr(exc, "message", exc))
+                    self.fail(f"{p.spec.name} did not start: {p.stats.error}")
+                    break
+            if not self._stop.is_set():
+                for t in [*threads, writer_thread]:
+                    t.start()
+                    started.append(t)
             while not self._stop.wait(tick_s if duration_s is None else
                                       max(0.001, min(tick_s, duration_s - self.elapsed_s()))):
                 if on_tick:
@@ -145,17 +207,12 @@ class Recorder:
             self.stop("interrupted (Ctrl-C)")
         finally:
             self._stop.set()
-            for t in threads:
-                t.join(timeout=5)
-            writer_thread.join()
-            for p in self.pipes:
-                try:
-                    p.device.close()
-                except Exception as exc:  # a device that fails to close must not cost the recording
-                    p.stats.error = p.stats.error or f"close failed: {exc}"
-            if old_handler is not None:
-                signal.signal(signal.SIGINT, old_handler)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            for t in started:
+                t.join(timeout=5 if t is not writer_thread else None)
+        if writer_thread not in started:
+            return self._not_started(self._stop_reason if self._error else
+                                     f"{self._stop_reason} before recording started", self._error)
+        self._close_devices()
         by_duration = self.end_ns is not None and self._stop_reason.startswith("duration")
         duration = self.end_ns / 1e9 if by_duration and self.end_ns is not None else self.elapsed_s()
         writer_load = self.writer.load()
@@ -164,13 +221,18 @@ class Recorder:
             if self._write_failed:
                 # Give back the reserved space, cut every array to what really reached the disk.
                 self.writer.release_space()
-                self.writer = RunWriter.reopen(self.writer.uri)
+                self.writer = RunWriter.reopen(self.writer.uri, self.writer.lock)
                 self._account_unwritten()
                 self._flush_tables()
             fits = dict(finalize_run(self.writer, status="finalized"))
         except OSError as exc:
+            self.writer.unlock()
             self._error = self._error or f"could not finalize the store: {exc}"
             self._error += " — free space, then `weldctl recover` finalizes it"
+        # The summary reports what is in the store, not what was handed to the writer.
+        for p in self.pipes:
+            app = self.writer.streams[p.spec.name]
+            p.stats.samples, p.stats.bytes = app.n, app.n * p.spec.bytes_per_sample
         if on_tick:
             on_tick(self)
         return RecordResult(self.writer.uri, self.stats, duration, self._stop_reason, self._error, fits,

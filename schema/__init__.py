@@ -52,7 +52,9 @@ from ._rig_examples import example_rig_names, example_rig_text
 from ._rig_file import dump_rig, load_rig, parse_rig
 from ._rig_io import NidaqChannel, NidaqConfig, NidaqGrpc, OctTcpConfig, SounddeviceConfig
 from ._run_id import MAX_RUN_ID, validate_run_id
+from ._store_claim import make_read_only
 from ._store_layout import CHECKSUMS, EVENT_COLUMNS, is_url, run_uri
+from ._store_lock import LOCK_FILE, LockOwner, StoreBusyError, StoreLock, check_not_live, lock_owner, unfinished_store
 from ._store_reader import RunReader, resolve_run
 from ._store_writer import RunWriter
 from ._stream import Calibration, ClockSource, StreamKind, StreamSpec
@@ -65,6 +67,7 @@ from ._version import SCHEMA_VERSION, weldctl_version
 __all__ = [
     "CHECKSUMS",
     "EVENT_COLUMNS",
+    "LOCK_FILE",
     "MAX_RUN_ID",
     "SCHEMA_VERSION",
     "UNWRITTEN",
@@ -83,6 +86,7 @@ __all__ = [
     "LabelRecord",
     "LabelStudioRef",
     "LaserCondition",
+    "LockOwner",
     "LossInjection",
     "NidaqChannel",
     "NidaqConfig",
@@ -107,7 +111,9 @@ __all__ = [
     "SimOctConfig",
     "SimProcess",
     "SounddeviceConfig",
+    "StoreBusyError",
     "StoreError",
+    "StoreLock",
     "StreamAppender",
     "StreamKind",
     "StreamMapping",
@@ -120,6 +126,7 @@ __all__ = [
     "WeldctlError",
     "absolute_uri",
     "check_destination",
+    "check_not_live",
     "default_sim_rig",
     "dump_rig",
     "example_rig_names",
@@ -134,6 +141,8 @@ __all__ = [
     "load_rig",
     "load_sim_rig",
     "load_taxonomy",
+    "lock_owner",
+    "make_read_only",
     "parse_rig",
     "read_bytes",
     "read_labels",
@@ -144,6 +153,7 @@ __all__ = [
     "run_uri",
     "shipped_taxonomies",
     "storage_errors",
+    "unfinished_store",
     "upload_run",
     "uri_exists",
     "validate_run_id",
