@@ -62,6 +62,7 @@ from ._stream_appender import UNWRITTEN, StreamAppender
 from ._tables import read_table
 from ._taxonomy import ChoiceGroup, RegionGroup, Taxonomy, load_taxonomy, shipped_taxonomies
 from ._transfer import upload_run
+from ._verify import verify_run
 from ._version import SCHEMA_VERSION, weldctl_version
 
 __all__ = [
@@ -158,6 +159,7 @@ __all__ = [
     "uri_exists",
     "validate_run_id",
     "verify_checksums",
+    "verify_run",
     "weldctl_version",
     "write_array",
     "write_bytes",

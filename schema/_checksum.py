@@ -44,10 +44,11 @@ class VerifyReport:
     missing: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # what the store's contents contradict (see _semantic)
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.changed or self.added)
+        return not (self.missing or self.changed or self.added or self.problems)
 
 
 def has_checksums(uri: str) -> bool:

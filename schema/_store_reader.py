@@ -45,7 +45,11 @@ class RunReader:
         if not store_exists(self.uri):
             where = self.uri if is_url(self.uri) else str(local_path(self.uri))
             raise StoreError(f"no run store at {where}", "check the run id or path; `ls runs/` lists recordings")
-        self.group = zarr.open_group(zarr_store(self.uri, read_only=True), mode="r", zarr_format=3)
+        try:
+            self.group = zarr.open_group(zarr_store(self.uri, read_only=True), mode="r", zarr_format=3)
+        except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:  # a root zarr.json that is not JSON
+            raise StoreError(f"{self.uri}: the run manifest (zarr.json) is unreadable: {str(exc)[:120]}",
+                             "the store is damaged: restore it from a copy") from None
         attrs = self.group.attrs.get(ROOT_ATTR)
         if not isinstance(attrs, dict) or "manifest" not in attrs:
             raise StoreError(f"{self.uri} is a zarr group but not a weldctl run store (no attrs['{ROOT_ATTR}'])")
