@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import queue
 import shutil
 import signal
@@ -25,6 +26,7 @@ from ._pipe import Pipe, StreamStats
 IDLE_SLEEP_S = 0.002
 READ_TIMEOUT_S = 0.2
 MIN_FLUSH_GAP_S = 0.05
+IO_BACKLOG = 2  # queued disk writes beyond which the next checkpoint waits (see _write_loop)
 RESERVE_MAX_BYTES = 16 << 20
 RESERVE_SHARE = 0.05
 
@@ -55,7 +57,8 @@ class RecordResult:
 
 class Recorder:
     def __init__(self, devices: list[Device], manifest: RunManifest, out: str, *, overwrite: bool = False,
-                 queue_seconds: float = 4.0, flush_interval_s: float = 0.5,
+                 queue_seconds: float = 4.0, flush_interval_s: float = 0.5, max_at_risk_s: float = 1.0,
+                 nice: int | None = None,
                  truth: Callable[[], dict[str, tuple[dict, dict]]] | None = None) -> None:
         self.devices = devices
         self.manifest = manifest
@@ -63,6 +66,10 @@ class Recorder:
         self.overwrite = overwrite
         self.queue_seconds = queue_seconds
         self.flush_interval_s = flush_interval_s
+        self.max_at_risk_s = max_at_risk_s
+        self.nice = nice
+        self.priority_note = ""
+        self._writer_done = threading.Event()
         self.truth = truth
         self._stop = threading.Event()
         self._stop_reason = ""
@@ -109,6 +116,7 @@ class Recorder:
             # First of all, so a Ctrl-C while devices are opened or the store is made is a stop, not an exception.
             old_handlers = (signal.signal(signal.SIGINT, lambda *_: self.stop("interrupted (Ctrl-C)")),
                             signal.signal(signal.SIGTERM, lambda *_: self.stop("terminated")))
+        restore_nice = self._raise_priority()
         try:
             return self._run(duration_s, stop_after_sequence, on_tick, tick_s)
         except BaseException:
@@ -117,9 +125,27 @@ class Recorder:
             raise
         finally:
             self._close_devices()
+            if restore_nice is not None:
+                os.setpriority(os.PRIO_PROCESS, 0, restore_nice)
             if old_handlers is not None:
                 signal.signal(signal.SIGINT, old_handlers[0])
                 signal.signal(signal.SIGTERM, old_handlers[1])
+
+    def _raise_priority(self) -> int | None:
+        """Ask for the rig's CPU priority before any recorder thread exists (threads inherit it); returns the
+        value to restore. A loaded PC otherwise starves the writer, and what waits in memory is what a crash
+        loses."""
+        if self.nice is None or not hasattr(os, "setpriority"):
+            return None
+        before = os.getpriority(os.PRIO_PROCESS, 0)
+        if self.nice >= before:
+            return None
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, self.nice)
+        except OSError:
+            self.priority_note = f"normal CPU priority (nice {before}): raising it to {self.nice} needs root"
+            return None
+        return before
 
     def _close_devices(self) -> None:
         for d in self.devices:
@@ -178,6 +204,9 @@ class Recorder:
         threads = [threading.Thread(target=self._acquire, args=(p,), name=f"acq-{p.spec.name}", daemon=True)
                    for p in self.pipes]
         writer_thread = threading.Thread(target=self._write_loop, name="writer", daemon=True)
+        # Tables (clock observations, gap rows) go through zarr-python, whose small writes take a second or more
+        # on a loaded machine: on a thread of their own, they never hold the samples up.
+        table_thread = threading.Thread(target=self._table_loop, name="tables", daemon=True)
         started: list[threading.Thread] = []
         try:
             for p in self.pipes:
@@ -190,11 +219,12 @@ class Recorder:
                     self.fail(f"{p.spec.name} did not start: {p.stats.error}")
                     break
             if not self._stop.is_set():
-                for t in [*threads, writer_thread]:
+                for t in [*threads, writer_thread, table_thread]:
                     t.start()
                     started.append(t)
             while not self._stop.wait(tick_s if duration_s is None else
                                       max(0.001, min(tick_s, duration_s - self.elapsed_s()))):
+                self.update_at_risk()
                 if on_tick:
                     on_tick(self)
                 if duration_s is not None and self.elapsed_s() >= duration_s:
@@ -208,7 +238,7 @@ class Recorder:
         finally:
             self._stop.set()
             for t in started:
-                t.join(timeout=5 if t is not writer_thread else None)
+                t.join(timeout=5 if t not in (writer_thread, table_thread) else None)
         if writer_thread not in started:
             return self._not_started(self._stop_reason if self._error else
                                      f"{self._stop_reason} before recording started", self._error)
@@ -223,7 +253,7 @@ class Recorder:
                 self.writer.release_space()
                 self.writer = RunWriter.reopen(self.writer.uri, self.writer.lock)
                 self._account_unwritten()
-                self._flush_tables()
+            self._flush_tables()  # what the table thread had not written yet
             fits = dict(finalize_run(self.writer, status="finalized"))
         except OSError as exc:
             self.writer.unlock()
@@ -297,11 +327,19 @@ class Recorder:
                         except queue.Empty:
                             break
                         busy = True
+                        waited = (time.monotonic_ns() - block.recv_mono_ns) / 1e9
+                        if waited > self._shed_after_s:
+                            pipe.shed(block, waited)
+                            pipe.appended(self.writer.streams[pipe.spec.name].n, int(block.seq[-1]))
+                            continue
                         self._write_block(pipe, block)
                     pipe.stats.queue_fill = pipe.queue.qsize() / pipe.queue.maxsize
                 # What is at risk in a crash is the time between flushes plus one flush: start the next
                 # one early by what flushes cost lately, so the sum stays near flush_interval_s.
-                if time.monotonic() - last_flush >= max(MIN_FLUSH_GAP_S, self.flush_interval_s - 1.5 * flush_cost):
+                # While the I/O thread still works through earlier writes, a new round of partial-shard
+                # rewrites would only queue behind them and repeat their bytes: wait until it has caught up.
+                due = time.monotonic() - last_flush >= max(MIN_FLUSH_GAP_S, self.flush_interval_s - 1.5 * flush_cost)
+                if due and self.writer.pool.io_queue <= IO_BACKLOG:
                     last_flush = time.monotonic()
                     self._flush()
                     took = time.monotonic() - last_flush
@@ -313,12 +351,38 @@ class Recorder:
             self._flush()
         except Exception as exc:
             self._write_failed = True
+            self._writer_done.set()
             if _is_disk_full(exc):
                 self.fail(f"disk full while writing {self.writer.uri}: recording stopped cleanly; everything "
                           "flushed before it is kept and finalized")
             else:
                 self.fail(f"write failed ({type(exc).__name__}: {exc}): recording stopped")
             self._drain_after_failure()
+        finally:
+            self._writer_done.set()
+
+    @property
+    def _shed_after_s(self) -> float:
+        """A block that waited this long for the writer cannot reach the disk within max_at_risk_s."""
+        return max(0.1, self.max_at_risk_s - self.flush_interval_s)
+
+    def _table_loop(self) -> None:
+        assert self.writer is not None
+        try:
+            while not self._writer_done.wait(self.flush_interval_s):
+                self._flush_tables()
+                self.writer.flush_events()
+        except Exception as exc:  # the writer thread sees the same disk and reports it; stop either way
+            self._write_failed = True
+            self.fail(f"writing tables failed ({type(exc).__name__}: {exc}): recording stopped")
+
+    def update_at_risk(self) -> None:
+        """What a crash now would lose, per stream (see Pipe.at_risk)."""
+        if self.writer is None or not self.t0_ns:
+            return
+        now = time.monotonic_ns() - self.t0_ns
+        for pipe in self.pipes:
+            pipe.at_risk(now, self.writer.streams[pipe.spec.name].durable)
 
     def _drain_after_failure(self) -> None:
         """Keep taking blocks off the queues until acquisition has stopped, so nothing blocks."""
@@ -342,15 +406,15 @@ class Recorder:
         dev_ns = pipe.device_ns(block)
         t_prov = dev_ns + (pipe.provisional or 0)
         data, seq = block.data, block.seq
+        app = self.writer.streams[pipe.spec.name]
         if self.end_ns is not None and t_prov[-1] >= self.end_ns:
             keep = int(np.searchsorted(t_prov, self.end_ns))
             data, seq, t_prov = data[:keep], seq[:keep], t_prov[:keep]
             if not keep:
+                pipe.appended(app.n, int(block.seq[-1]))
                 return
-        self.writer.streams[pipe.spec.name].append(data, t_prov, seq)
-        if pipe.oldest_unflushed_ns is None:
-            # The block's first sample waited in the device for one block before it was read.
-            pipe.oldest_unflushed_ns = block.recv_mono_ns - int(len(block) * 1e9 / pipe.spec.nominal_rate_hz)
+        app.append(data, t_prov, seq)
+        pipe.appended(app.n, int(block.seq[-1]))
         pipe.stats.samples += len(data)
         pipe.stats.bytes += data.nbytes
 
@@ -367,14 +431,10 @@ class Recorder:
 
     def _flush(self) -> None:
         assert self.writer is not None
-        self._flush_tables()
-        # Bounded-interval commit, no wait for the disk: finalize's flush writes the rest.
-        self.writer.checkpoint(self.flush_interval_s)
-        now = time.monotonic_ns()
-        for pipe in self.pipes:
-            if pipe.oldest_unflushed_ns is not None:
-                pipe.stats.at_risk_s = max(pipe.stats.at_risk_s, (now - pipe.oldest_unflushed_ns) / 1e9)
-            pipe.oldest_unflushed_ns = None
+        # Everything appended goes to the I/O queue (no wait for the disk: finalize's flush writes the rest),
+        # so a sample waits at most one flush interval plus the queue ahead of it.
+        self.writer.checkpoint(0.0, events=False)
+        self.update_at_risk()
 
 
 def raise_on_failure(result: RecordResult) -> None:

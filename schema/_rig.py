@@ -135,7 +135,16 @@ class RecorderSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     queue_seconds: float = Field(default=4.0, gt=0, description="per-stream buffer before losses are recorded")
     flush_interval_s: float = Field(default=0.5, gt=0, le=1.0, description="bound on data at risk in a crash")
+    max_at_risk_s: float = Field(
+        default=1.0, gt=0, le=10.0,
+        description="longest a received sample may wait to reach the disk: a writer that falls further behind "
+                    "drops blocks and records them as gaps, instead of holding seconds in memory a crash would lose")
     stop_after_sequence: bool = Field(default=True, description="stop when the sim weld sequence ends")
+    nice: int = Field(
+        default=-10, ge=-20, le=19,
+        description="CPU priority the recorder asks for (Unix nice; lower is more): on a busy PC it keeps the "
+                    "acquisition and writer threads ahead of other work. Needs root or CAP_SYS_NICE; without "
+                    "them the recording runs at normal priority and the summary says so")
 
 
 class Rig(BaseModel):

@@ -32,10 +32,11 @@ from ._store_layout import (
 from ._store_lock import StoreLock
 from ._stream import StreamSpec
 from ._stream_appender import UNWRITTEN, StreamAppender, default_pool
-from ._tables import append_rows, create_table, read_table, trim_table, write_table
+from ._tables import append_rows, create_table, read_table, table_complete, trim_table, write_table
 from ._version import SCHEMA_VERSION
 
 OBSERVATIONS = "observations"
+OBSERVATION_COLUMNS = {"device_ns": "int64", "host_ns": "int64"}
 PROVISIONAL = "provisional_offset_ns"
 STASHED_EVENTS = "events_pending"  # under clock/: the events table while finalize rewrites it
 TRIM_TAIL = 1 << 22  # samples checked for unwritten tails on recovery
@@ -115,13 +116,15 @@ class RunWriter:
         with self._lock:
             self._event_buffer.extend(rows)
 
-    def checkpoint(self, max_age_s: float = 0.5) -> None:
+    def checkpoint(self, max_age_s: float = 0.5, events: bool = True) -> None:
         """Bounded-interval commit (the recorder calls this every flush interval): partial shards older
-        than ``max_age_s`` and the shapes they allow are queued, events written; nothing waits for the disk,
-        so at most ~ flush interval + ``max_age_s`` of data is at risk in a crash."""
+        than ``max_age_s`` and the shapes they allow are queued, events written (unless ``events`` is False:
+        the recorder writes its tables on a thread of their own); nothing waits for the disk, so at most
+        ~ flush interval + ``max_age_s`` + the I/O queue of data is at risk in a crash."""
         for appender in self.streams.values():
             appender.checkpoint(max_age_s)
-        self.flush_events()
+        if events:
+            self.flush_events()
 
     def flush(self) -> None:
         """Everything appended is on disk and visible to readers when this returns."""
@@ -161,15 +164,15 @@ class RunWriter:
                                   provisional_offset_ns: int) -> None:
         """Persist clock observations as they come, so a recovered store can still be fitted."""
         g = self.group[CLOCK].require_group(stream)
-        if OBSERVATIONS not in g:
-            create_table(g, OBSERVATIONS, {"device_ns": "int64", "host_ns": "int64"}, dim="observation")
-            g.attrs[PROVISIONAL] = int(provisional_offset_ns)
+        if OBSERVATIONS not in g or not table_complete(g[OBSERVATIONS]):
+            g.attrs[PROVISIONAL] = int(provisional_offset_ns)  # before any row: rows mean nothing without it
+            create_table(g, OBSERVATIONS, OBSERVATION_COLUMNS, dim="observation")
         append_rows(g[OBSERVATIONS], {"device_ns": device_ns, "host_ns": host_ns})
 
     def clock_observations(self, stream: str) -> tuple[np.ndarray, np.ndarray, int]:
         g = self.group[CLOCK].get(stream)
-        if g is None or OBSERVATIONS not in g:
-            return np.empty(0, np.int64), np.empty(0, np.int64), 0
+        if g is None or OBSERVATIONS not in g or not table_complete(g[OBSERVATIONS]):
+            return np.empty(0, np.int64), np.empty(0, np.int64), int(g.attrs.get(PROVISIONAL, 0)) if g else 0
         cols = read_table(g[OBSERVATIONS])
         return cols["device_ns"], cols["host_ns"], int(g.attrs.get(PROVISIONAL, 0))
 
@@ -284,10 +287,14 @@ class RunWriter:
 
 
 def _trim_tables(group: zarr.Group) -> None:
-    """Cut the recorder's tables (events, clock observations) to their committed rows."""
-    if EVENTS in group:
-        trim_table(group[EVENTS])
-    for _, g in group[CLOCK].groups() if CLOCK in group else []:
+    """Cut the recorder's tables (events, clock observations) to their committed rows; a table whose creation
+    was cut short holds no rows and is made again."""
+    if EVENTS not in group or not table_complete(group[EVENTS]):
+        create_table(group, EVENTS, EVENT_COLUMNS, dim="event")
+    trim_table(group[EVENTS])
+    for _, g in group.require_group(CLOCK).groups():
+        if OBSERVATIONS in g and not table_complete(g[OBSERVATIONS]):
+            create_table(g, OBSERVATIONS, OBSERVATION_COLUMNS, dim="observation")
         if OBSERVATIONS in g:
             trim_table(g[OBSERVATIONS])
 

@@ -40,6 +40,12 @@ def create_table(parent: zarr.Group, name: str, columns: Mapping[str, str], dim:
     return group
 
 
+def table_complete(group: zarr.Group) -> bool:
+    """False for a table whose creation was cut short (its column list is written last)."""
+    cols = group.attrs.get("columns")
+    return isinstance(cols, list) and all(c in group for c in cols)
+
+
 def table_rows(group: zarr.Group) -> int:
     """Rows a reader may trust: the committed count (tables written before it existed: the shortest column)."""
     cols = list(group.attrs.get("columns", [k for k, _ in group.arrays()]))
