@@ -125,3 +125,23 @@ def test_inspect_shows_streams_and_truth(sim_run_3s: str) -> None:
         assert word in res.stdout
     missing = _run("inspect", "R9999", "--runs", str(Path(sim_run_3s).parent))
     assert missing.returncode == 2 and "no run store" in missing.stderr
+
+
+def test_a_device_that_does_not_start_gives_one_line_and_no_store(tmp_path: Path) -> None:
+    """Issue: an OCT whose port is closed gave a traceback hiding the real error and left a store stuck in
+    "recording" that blocked the run id."""
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = yaml.safe_load(dump_rig(default_sim_rig()))
+    data["devices"] = [d for d in data["devices"] if d["kind"] == "daq"] + [
+        {"name": "oct", "driver": "oct_tcp", "kind": "oct", "port": port, "connect_timeout_s": 0.5}]
+    rig = tmp_path / "rig.yaml"
+    rig.write_text(yaml.safe_dump(data))
+    res = _run("record", "--run-id", "ROCT", "--rig", str(rig), "--out", str(tmp_path / "runs"), "--no-live")
+    assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
+    errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "oct" in errors[0] and "cannot reach the OCT" in errors[0], res.stderr
+    assert not (tmp_path / "runs" / "ROCT.zarr").exists()
