@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 
 from ._machine import describe
 
-SECTIONS = ["bench.recorder_limit", "bench.mcap_ingest", "bench.alignment", "bench.memory", "bench.curation",
-            "bench.datasets"]
+SECTIONS = ["bench.recorder_limit", "bench.mcap_ingest", "bench.alignment", "bench.kill_loss", "bench.memory",
+            "bench.curation", "bench.datasets"]
 
 
 def main() -> None:

@@ -130,7 +130,7 @@ def status(
     import pandas as pd
 
     tax = load_taxonomy(taxonomy)
-    records = read_labels(labels)
+    records = read_labels(labels, tax)
     seg = None
     if segments is not None:
         tables = [read_segments(p) for p in segment_tables(segments)]

@@ -9,7 +9,7 @@ from rich.live import Live
 from rich.markup import escape
 
 from weldctl.daq import Recorder, live_table, make_recorder, summary_table
-from weldctl.schema import default_sim_rig, load_rig, load_sim_rig
+from weldctl.schema import default_sim_rig, load_rig, load_sim_rig, validate_run_id
 
 from ._app import app, console, fail, user_errors
 
@@ -37,8 +37,9 @@ def record(
         rig_model = load_sim_rig(load_kfps, duration)
     else:
         rig_model = load_rig(rig) if rig else default_sim_rig()
-    if "://" not in out:
-        Path(out).mkdir(parents=True, exist_ok=True)
+    validate_run_id(run_id)  # before anything is created
+    if "://" not in out and Path(out).exists() and not Path(out).is_dir():
+        raise fail(f"--out {out} is a file, not a folder", "pass the folder that receives <run-id>.zarr")
     try:
         rec: Recorder = make_recorder(rig_model, run_id, out, overwrite=overwrite, operator=operator,
                                       duration_s=duration)

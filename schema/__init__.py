@@ -16,7 +16,7 @@ from ._import_mapping import (
     load_mapping,
     render,
 )
-from ._labels import LabelRecord, LabelStudioRef, TimeRegion, read_labels, write_labels
+from ._labels import LabelRecord, LabelStudioRef, TimeRegion, check_label_values, read_labels, taxonomy_of, write_labels
 from ._location import (
     absolute_uri,
     check_destination,
@@ -127,6 +127,7 @@ __all__ = [
     "WeldctlError",
     "absolute_uri",
     "check_destination",
+    "check_label_values",
     "check_not_live",
     "default_sim_rig",
     "dump_rig",
@@ -154,6 +155,7 @@ __all__ = [
     "run_uri",
     "shipped_taxonomies",
     "storage_errors",
+    "taxonomy_of",
     "unfinished_store",
     "upload_run",
     "uri_exists",

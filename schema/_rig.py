@@ -16,7 +16,7 @@ from ._stream import ClockSource
 class ClockFault(BaseModel):
     """Known clock errors injected into a simulated device, so alignment can be measured."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     offset_ms: float = 0.0
     drift_ppm: float = 0.0
     jitter_us: float = Field(default=0.0, ge=0, description="std of host receive-time jitter")
@@ -25,7 +25,7 @@ class ClockFault(BaseModel):
 class LossInjection(BaseModel):
     """Drop ``count`` samples/frames at ``at_s`` seconds into the run, the way ``kind`` would."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     at_s: float = Field(ge=0)
     count: int = Field(gt=0)
     kind: Literal["device_overflow", "queue_overflow", "packet_loss"] = "device_overflow"
@@ -91,7 +91,7 @@ class SimOctConfig(_SimDevice):
 class SimProcess(BaseModel):
     """The one weld-process model behind every simulated device."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     seed: int = 7
     material: str = "AISI 304"
     thickness_mm: float = Field(default=2.0, gt=0)
@@ -132,7 +132,7 @@ DeviceConfig = Annotated[
 
 
 class RecorderSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     queue_seconds: float = Field(default=4.0, gt=0, description="per-stream buffer before losses are recorded")
     flush_interval_s: float = Field(default=0.5, gt=0, le=1.0, description="bound on data at risk in a crash")
     max_at_risk_s: float = Field(
@@ -150,7 +150,7 @@ class RecorderSettings(BaseModel):
 class Rig(BaseModel):
     """A rig file. With no rig file, ``default_sim_rig()`` is recorded."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str = "sim"
     sim: SimProcess = Field(default_factory=SimProcess)
     devices: list[DeviceConfig]

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from ._errors import RigFileError
 from ._rig import Rig
+from ._rig_limits import rig_problems
 
 
 def _format_loc(loc: tuple[int | str, ...], data: object) -> str:
@@ -29,31 +30,39 @@ def _format_loc(loc: tuple[int | str, ...], data: object) -> str:
 
 
 def parse_rig(data: object, source: str = "<rig>") -> Rig:
+    hint = "fix the field(s) above; `weldctl rig show` prints a valid rig to start from"
     try:
-        return Rig.model_validate(data)
+        rig = Rig.model_validate(data)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
             lines.append(f"{source}: {_format_loc(err['loc'], data)}: {err['msg']}")
-        raise RigFileError(
-            "\n".join(lines), "fix the field(s) above; `weldctl rig show` prints a valid rig to start from"
-        ) from None
+        raise RigFileError("\n".join(lines), hint) from None
+    problems = rig_problems(rig)
+    if problems:
+        raise RigFileError("\n".join(f"{source}: {p}" for p in problems), hint)
+    return rig
 
 
 def load_rig(path: str | Path) -> Rig:
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RigFileError(f"{path}: cannot read rig file ({exc.strerror})", "check the path") from None
+    except UnicodeDecodeError as exc:
+        raise RigFileError(f"{path}: not a text file (byte {exc.start} is not UTF-8)",
+                           "a rig file is UTF-8 YAML; `weldctl rig show` prints one to start from") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise RigFileError(f"{path}:{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        raise RigFileError(f"{path}:{where}: not valid YAML ({getattr(exc, 'problem', exc)})",
+                           "fix the YAML there; `weldctl rig show` prints a valid rig to start from") from None
     if not isinstance(data, dict):
-        raise RigFileError(f"{path}: a rig file must be a YAML mapping with a 'devices' list")
+        raise RigFileError(f"{path}: a rig file must be a YAML mapping with a 'devices' list",
+                           "`weldctl rig show` prints a valid rig to start from")
     return parse_rig(data, str(path))
 
 
