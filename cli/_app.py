@@ -70,8 +70,26 @@ def user_errors(func: F) -> F:
         except ModuleNotFoundError as exc:
             raise fail(f"missing Python package {exc.name!r}",
                        "install the matching extra, e.g. pip install 'weldctl[curation]'") from None
+        except Exception as exc:
+            if not _raised_reading_zarr(exc):
+                raise
+            first = (str(exc).splitlines() or [""])[0][:200]
+            raise fail(f"a run store could not be read ({type(exc).__name__}: {first})",
+                       "the store is damaged: `weldctl verify RUN` lists what changed; restore it from a copy",
+                       ) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _raised_reading_zarr(exc: BaseException) -> bool:
+    """Raised inside zarr or its codecs: a chunk that does not decode (truncated, corrupted)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename.replace("\\", "/")
+        if "/zarr/" in name or "/numcodecs/" in name:
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def main() -> None:

@@ -196,3 +196,15 @@ def test_overwrite_replaces_only_our_unlocked_store(tmp_path: Path) -> None:
     w2 = RunWriter.create(tmp_path, RunManifest(run_id="RO"), [], overwrite=True)  # read-only, still ours
     w2.finalize()
     assert json.loads((tmp_path / "RO.zarr" / "zarr.json").read_text())["attributes"]["weldctl"]
+
+
+def test_a_truncated_shard_is_an_error_and_a_failed_export_leaves_nothing(copy: Path, tmp_path: Path) -> None:
+    shard = next(p for p in (copy / "streams" / "daq" / "data" / "c").rglob("*") if p.is_file())
+    shard.write_bytes(shard.read_bytes()[: shard.stat().st_size // 2])
+    out_dir = tmp_path / "export"
+    out_dir.mkdir()
+    res = weldctl("export", str(copy), "--format", "hdf5", "--out", str(out_dir / "run.h5"))
+    assert res.returncode == 2 and "could not be read" in res.stderr and "Traceback" not in res.stderr, res.stderr
+    assert list(out_dir.iterdir()) == []  # no hidden partial file
+    ver = weldctl("verify", str(copy))
+    assert ver.returncode == 1 and "changed" in ver.stdout
