@@ -61,6 +61,17 @@ def has_checksums(uri: str) -> bool:
         return False
 
 
+def listed_files(uri: str) -> list[str]:
+    """Files the checksum manifest lists ([] when there is none or it is unreadable: verify reports that)."""
+    fs, root = fs_and_root(uri)
+    try:
+        with fs.open(f"{root}/{CHECKSUMS_DOC}", "r") as f:
+            files = json.load(f)["attributes"]["files"]
+        return list(files) if isinstance(files, dict) else []
+    except (FileNotFoundError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return []
+
+
 def verify_checksums(uri: str) -> VerifyReport:
     fs, root = fs_and_root(uri)
     try:

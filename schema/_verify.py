@@ -35,5 +35,8 @@ def verify_run(uri: str) -> VerifyReport:
             report = VerifyReport(problems=[f"{why}: the store was changed after it was finalized ({status})"])
         else:
             report = verify_checksums(uri)
-        report.problems.extend(check_meaning(reader))
+        try:
+            report.problems.extend(check_meaning(reader))
+        except StoreError as exc:  # e.g. files gone: the checksum part of the report lists them
+            report.problems.append(exc.message)
     return report

@@ -208,3 +208,18 @@ def test_a_truncated_shard_is_an_error_and_a_failed_export_leaves_nothing(copy: 
     assert list(out_dir.iterdir()) == []  # no hidden partial file
     ver = weldctl("verify", str(copy))
     assert ver.returncode == 1 and "changed" in ver.stdout
+
+
+def test_curation_refuses_a_store_with_deleted_chunks_or_scrambled_times(copy: Path, tmp_path: Path) -> None:
+    """Issue: curation ran on such stores without a word (a deleted chunk reads as zeros)."""
+    from weldctl.schema import RunReader
+
+    t = zarr.open_array(copy / "streams" / "oct" / "t_ns", mode="r+")
+    t[:50] = np.asarray(t[:50])[::-1]
+    with pytest.raises(StoreError, match="do not increase"):
+        RunReader(copy).t_ns("oct")
+    next(p for p in (copy / "streams" / "daq" / "data" / "c").rglob("*") if p.is_file()).unlink()
+    res = weldctl("export", str(copy), "--format", "hdf5", "--out", str(tmp_path / "run.h5"))
+    assert res.returncode == 2 and "missing" in res.stderr and "Traceback" not in res.stderr, res.stderr
+    ver = weldctl("verify", str(copy))
+    assert ver.returncode == 1 and "missing" in ver.stdout
