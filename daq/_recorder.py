@@ -49,6 +49,7 @@ class RecordResult:
     fits: dict[str, object] = field(default_factory=dict)
     writer: dict[str, float] = field(default_factory=dict)  # writer load over the run (RunWriter.load)
     kept: bool = True  # False: nothing was recorded and no store was left
+    notes: list[str] = field(default_factory=list)  # what the operator should know (priority, writer behind)
 
     @property
     def ok(self) -> bool:
@@ -265,8 +266,13 @@ class Recorder:
             p.stats.samples, p.stats.bytes = app.n, app.n * p.spec.bytes_per_sample
         if on_tick:
             on_tick(self)
+        notes = [self.priority_note] if self.priority_note else []
+        shed = {p.spec.name: p.stats.shed for p in self.pipes if p.stats.shed}
+        if shed:
+            notes.append("the writer fell behind: dropped (and recorded as writer_behind gaps) "
+                         + ", ".join(f"{n} {k}" for k, n in shed.items()))
         return RecordResult(self.writer.uri, self.stats, duration, self._stop_reason, self._error, fits,
-                            writer_load)
+                            writer_load, notes=notes)
 
     # -- acquisition -------------------------------------------------------------------------
     def _acquire(self, pipe: Pipe) -> None:
@@ -363,8 +369,9 @@ class Recorder:
 
     @property
     def _shed_after_s(self) -> float:
-        """A block that waited this long for the writer cannot reach the disk within max_at_risk_s."""
-        return max(0.1, self.max_at_risk_s - self.flush_interval_s)
+        """A block that waited this long for the writer is dropped (as a gap): memory never holds more than
+        max_at_risk_s of samples the writer has not even taken yet."""
+        return self.max_at_risk_s
 
     def _table_loop(self) -> None:
         assert self.writer is not None
