@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from weldctl.schema import read_yaml_file
 
 from ._sampleset import DatasetError
 
@@ -97,18 +98,7 @@ def read_params_doc(path: str | os.PathLike[str]) -> dict:
     import difflib
 
     p = Path(path)
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise DatasetError(f"{p}: cannot read params ({exc.strerror})", "check the path given to --params") from None
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{p}: not a text file (byte {exc.start} is not UTF-8)",
-                           "params.yaml is UTF-8 YAML; see docs/datasets.md") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise DatasetError(f"{p}:{where}: not valid YAML ({getattr(exc, 'problem', exc)})",
-                           "fix params.yaml; see docs/datasets.md for every key") from None
+    raw = read_yaml_file(p, "params file", "see docs/datasets.md for every key", DatasetError) or {}
     if not isinstance(raw, dict):
         raise DatasetError(f"{p}: params must be a YAML mapping of sections ({', '.join(SECTIONS)})",
                            "see docs/datasets.md for every key")

@@ -64,6 +64,7 @@ from ._taxonomy import ChoiceGroup, RegionGroup, Taxonomy, load_taxonomy, shippe
 from ._transfer import upload_run
 from ._verify import verify_run
 from ._version import SCHEMA_VERSION, weldctl_version
+from ._yaml_file import read_yaml_file
 
 __all__ = [
     "CHECKSUMS",
@@ -149,6 +150,7 @@ __all__ = [
     "read_bytes",
     "read_labels",
     "read_table",
+    "read_yaml_file",
     "remove_uri",
     "render",
     "resolve_run",

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from ._errors import RigFileError
 from ._rig import Rig
 from ._rig_limits import rig_problems
+from ._yaml_file import read_yaml_file
 
 
 def _format_loc(loc: tuple[int | str, ...], data: object) -> str:
@@ -46,23 +47,10 @@ def parse_rig(data: object, source: str = "<rig>") -> Rig:
 
 def load_rig(path: str | Path) -> Rig:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RigFileError(f"{path}: cannot read rig file ({exc.strerror})", "check the path") from None
-    except UnicodeDecodeError as exc:
-        raise RigFileError(f"{path}: not a text file (byte {exc.start} is not UTF-8)",
-                           "a rig file is UTF-8 YAML; `weldctl rig show` prints one to start from") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise RigFileError(f"{path}:{where}: not valid YAML ({getattr(exc, 'problem', exc)})",
-                           "fix the YAML there; `weldctl rig show` prints a valid rig to start from") from None
+    hint = "`weldctl rig show` prints a valid rig to start from"
+    data = read_yaml_file(path, "rig file", hint, RigFileError)
     if not isinstance(data, dict):
-        raise RigFileError(f"{path}: a rig file must be a YAML mapping with a 'devices' list",
-                           "`weldctl rig show` prints a valid rig to start from")
+        raise RigFileError(f"{path}: a rig file must be a YAML mapping with a 'devices' list", hint)
     return parse_rig(data, str(path))
 
 

@@ -23,20 +23,27 @@ from pathlib import Path
 
 import numpy as np
 
-from weldctl.schema import Rig, RunReader, default_sim_rig, verify_run
+from weldctl.schema import Rig, RunReader, default_sim_rig, dump_rig, verify_run
 
 HOG = "import time\nwhile True:\n    pass\n"
 
 
-def light_rig() -> Rig:
-    """The default sim rig with small camera and IR frames (a 2-core CI machine keeps up with it)."""
+def light_rig(lead_s: float | None = None) -> Rig:
+    """The default sim rig with 64x64 camera and IR frames, so a loaded 2-core CI machine keeps up with it:
+    the crash and Ctrl-C tests test the recorder, not how fast the simulator renders full-size frames."""
     rig = default_sim_rig()
     for d in rig.devices:
         if d.kind in ("camera", "ir"):
             d.width = d.height = 64
-    # Longer than any kill instant: the run must still be recording when it is killed.
-    rig.sim.lead_s = max(rig.sim.lead_s, 30.0)
+    if lead_s is not None:
+        rig.sim.lead_s = lead_s
     return rig
+
+
+def light_rig_file(folder: Path) -> Path:
+    path = folder / "rig.yaml"
+    path.write_text(dump_rig(light_rig()))
+    return path
 
 
 @contextmanager
@@ -56,7 +63,7 @@ def _record_child(out: str, run_id: str) -> None:
     from weldctl.daq import record
 
     os.setpgrp()
-    record(light_rig(), run_id, out)
+    record(light_rig(lead_s=30.0), run_id, out)  # longer than any kill instant: still recording when killed
 
 
 def _samples_on_disk(store: Path, stream: str = "daq") -> int:

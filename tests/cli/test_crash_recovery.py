@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from weldctl.schema import RunReader, default_sim_rig, dump_rig
+from tests.cli.kill_harness import light_rig_file
+from weldctl.schema import RunReader, default_sim_rig
 
 MAX_AT_RISK_S = 1.0
 RUN_BEFORE_KILL_S = 2.5
@@ -31,23 +32,10 @@ def _daq_samples_on_disk(store: Path) -> int:
     return json.loads(meta.read_text())["shape"][0] if meta.exists() else 0
 
 
-def light_rig(tmp_path: Path) -> Path:
-    """The default sim rig with small camera and IR frames, so a loaded 2-core CI machine keeps up with it:
-    the bound is on what a crash costs while the writer keeps up (when it cannot, the queues grow,
-    the live view says so, and losses are recorded)."""
-    rig = default_sim_rig()
-    for d in rig.devices:
-        if d.kind in ("camera", "ir"):
-            d.width = d.height = 64
-    path = tmp_path / "rig.yaml"
-    path.write_text(dump_rig(rig))
-    return path
-
-
 def test_sigkill_then_recover_then_verify(tmp_path: Path) -> None:
     store = tmp_path / "RKILL.zarr"
     proc = subprocess.Popen([sys.executable, "-m", "weldctl.cli", "record", "--run-id", "RKILL", "--out",
-                             str(tmp_path), "--no-live", "--rig", str(light_rig(tmp_path))],
+                             str(tmp_path), "--no-live", "--rig", str(light_rig_file(tmp_path))],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 30

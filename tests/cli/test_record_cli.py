@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from tests.cli.kill_harness import light_rig_file
 from weldctl.schema import RunReader, default_sim_rig, dump_rig, verify_checksums
 
 WELDCTL = [sys.executable, "-m", "weldctl.cli"]
@@ -30,21 +31,9 @@ def _wait_recording(store: Path, proc: subprocess.Popen, seconds: float) -> None
     time.sleep(seconds)
 
 
-def _light_rig(tmp_path: Path) -> Path:
-    """The default sim rig with 64x64 camera and IR frames: what is tested is the stop, not how fast the
-    simulator renders full-size frames on a loaded machine (it fell a second behind there)."""
-    rig = default_sim_rig()
-    for d in rig.devices:
-        if d.kind in ("camera", "ir"):
-            d.width = d.height = 64
-    path = tmp_path / "rig.yaml"
-    path.write_text(dump_rig(rig))
-    return path
-
-
 def test_ctrl_c_leaves_a_finalized_store_with_data_up_to_the_signal(tmp_path: Path) -> None:
     proc = subprocess.Popen([*WELDCTL, "record", "--run-id", "RINT", "--out", str(tmp_path), "--no-live",
-                             "--rig", str(_light_rig(tmp_path))],
+                             "--rig", str(light_rig_file(tmp_path))],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_recording(tmp_path / "RINT.zarr", proc, 1.5)
     t_signal = time.monotonic()
@@ -65,7 +54,7 @@ def test_ctrl_c_leaves_a_finalized_store_with_data_up_to_the_signal(tmp_path: Pa
 def test_ctrl_c_at_any_instant_says_what_happened(tmp_path: Path) -> None:
     """Issue: Ctrl-C in the first seconds exited 130 silently and could leave a store stuck in "recording"
     that blocked the run id. Every stop prints what happened and leaves no store or a finalized one."""
-    rig = _light_rig(tmp_path)
+    rig = light_rig_file(tmp_path)
     for i, after_s in enumerate((1.0, 1.8, 2.6, 3.5, 5.0)):
         out_dir = tmp_path / f"o{i}"
         proc = subprocess.Popen([*WELDCTL, "record", "--run-id", "RC", "--out", str(out_dir), "--no-live",
