@@ -4,6 +4,15 @@ from ._array_writer import write_array
 from ._checksum import VerifyReport, has_checksums, verify_checksums, write_checksums
 from ._device_base import DeviceBase
 from ._errors import RigFileError, RunIdError, StoreError, WeldctlError
+from ._event_alignment import (
+    AlignmentError,
+    AlignmentMethod,
+    Edges,
+    EventOffset,
+    offset_from_edges,
+    offset_from_envelopes,
+    signal_edges,
+)
 from ._import_mapping import (
     Align,
     Channel,
@@ -69,6 +78,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "UNWRITTEN",
     "Align",
+    "AlignmentError",
+    "AlignmentMethod",
     "AravisCameraConfig",
     "Calibration",
     "Channel",
@@ -77,6 +88,8 @@ __all__ = [
     "ClockSource",
     "DeviceBase",
     "DeviceConfig",
+    "Edges",
+    "EventOffset",
     "FieldRule",
     "ImportMapping",
     "ImportSourceError",
@@ -134,6 +147,8 @@ __all__ = [
     "load_rig",
     "load_sim_rig",
     "load_taxonomy",
+    "offset_from_edges",
+    "offset_from_envelopes",
     "parse_rig",
     "read_bytes",
     "read_labels",
@@ -143,6 +158,7 @@ __all__ = [
     "resolve_run",
     "run_uri",
     "shipped_taxonomies",
+    "signal_edges",
     "storage_errors",
     "upload_run",
     "uri_exists",
