@@ -1,6 +1,7 @@
 """Data at the edges: rig files, run manifests, stream specs, and the run-store layout."""
 
 from ._array_writer import write_array
+from ._attachments import Attachment, attachment_bytes, read_attachments, write_attachment
 from ._checksum import VerifyReport, has_checksums, verify_checksums, write_checksums
 from ._device_base import DeviceBase
 from ._errors import RigFileError, RunIdError, StoreError, WeldctlError
@@ -15,6 +16,7 @@ from ._event_alignment import (
 )
 from ._import_mapping import (
     Align,
+    AttachmentMapping,
     Channel,
     FieldRule,
     ImportMapping,
@@ -81,6 +83,8 @@ __all__ = [
     "AlignmentError",
     "AlignmentMethod",
     "AravisCameraConfig",
+    "Attachment",
+    "AttachmentMapping",
     "Calibration",
     "Channel",
     "ChoiceGroup",
@@ -132,6 +136,7 @@ __all__ = [
     "WeldPlan",
     "WeldctlError",
     "absolute_uri",
+    "attachment_bytes",
     "check_destination",
     "default_sim_rig",
     "dump_rig",
@@ -151,6 +156,7 @@ __all__ = [
     "offset_from_envelopes",
     "parse_rig",
     "read_bytes",
+    "read_attachments",
     "read_labels",
     "read_table",
     "remove_uri",
@@ -166,6 +172,7 @@ __all__ = [
     "verify_checksums",
     "weldctl_version",
     "write_array",
+    "write_attachment",
     "write_bytes",
     "write_checksums",
     "write_labels",

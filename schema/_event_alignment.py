@@ -69,14 +69,16 @@ class Edges:
 
 
 def signal_edges(t_ns: np.ndarray, x: np.ndarray, low: float | None = None, high: float | None = None,
-                 min_width_ns: float = 0.0) -> Edges:
+                 min_width_ns: float = 0.0, *, levels: tuple[float, float] = (0.3, 0.7),
+                 min_gap_ns: float = 0.0) -> Edges:
     """Onsets and ends of the 'on' stretches of a signal, with hysteresis.
 
-    Levels default to 30 % and 70 % of the way from the signal's 5th to its 95th percentile (an
-    arc current, a photodiode, a sound envelope: each has a clear off and on level). An edge is
-    placed where the signal crosses the midpoint between ``low`` and ``high``, interpolated
-    linearly between the two samples around it. Stretches shorter than ``min_width_ns`` are
-    ignored (spikes).
+    Levels default to 30 % and 70 % (``levels``) of the way from the signal's 5th to its 95th
+    percentile (an arc current, a photodiode, a sound envelope: each has a clear off and on level;
+    a flickering arc picture needs low levels, e.g. (0.1, 0.3)). An edge is placed where the signal
+    crosses the midpoint between ``low`` and ``high``, interpolated linearly between the two samples
+    around it. Off stretches shorter than ``min_gap_ns`` are bridged (flicker, a dip of the arc),
+    then on stretches shorter than ``min_width_ns`` are ignored (spikes).
     """
     t = np.asarray(t_ns, dtype=np.float64)
     v = np.asarray(x, dtype=np.float64)
@@ -87,8 +89,8 @@ def signal_edges(t_ns: np.ndarray, x: np.ndarray, low: float | None = None, high
     p5, p95 = np.percentile(v, [5, 95])
     if p95 <= p5:
         raise AlignmentError("the signal is flat: it shows no event to align on")
-    lo = p5 + 0.3 * (p95 - p5) if low is None else low
-    hi = p5 + 0.7 * (p95 - p5) if high is None else high
+    lo = p5 + levels[0] * (p95 - p5) if low is None else low
+    hi = p5 + levels[1] * (p95 - p5) if high is None else high
     mid = (lo + hi) / 2.0
     # Hysteresis state: on after crossing hi, off after crossing lo; in between, keep the last state.
     state = np.where(v >= hi, 1, np.where(v <= lo, 0, -1))
@@ -112,6 +114,16 @@ def signal_edges(t_ns: np.ndarray, x: np.ndarray, low: float | None = None, high
 
     rising = [crossing(k, True) for k in change if filled[k] == 1]
     falling = [crossing(k, False) for k in change if filled[k] == 0]
+    if min_gap_ns > 0 and rising and falling:
+        # A falling edge followed soon by a rising one is a dip inside one 'on' stretch: drop both.
+        r_arr, f_arr = np.asarray(rising), np.asarray(falling)
+        nxt = np.searchsorted(r_arr, f_arr, side="right")  # the rising edge that ends each 'off' stretch
+        has = nxt < len(r_arr)
+        short = np.zeros(len(f_arr), dtype=bool)
+        short[has] = r_arr[nxt[has]] - f_arr[has] < min_gap_ns
+        dropped = set(nxt[short].tolist())
+        falling = [f for f, s in zip(falling, short, strict=True) if not s]
+        rising = [r for j, r in enumerate(rising) if j not in dropped]
     if min_width_ns > 0 and rising:
         keep_r, keep_f = [], []
         for r in rising:
