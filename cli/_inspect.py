@@ -31,8 +31,9 @@ def _alignment(clock: dict[str, object]) -> tuple[str, str, str]:
     if how == "strobe":
         how = f"strobe ({clock.get('frames_on_edges', '?')} frames on edges)"
     unc = clock.get("uncertainty_ns")
-    rms = float(clock.get("residual_rms_ns", 0.0))  # type: ignore[arg-type]
-    return how, f"{float(unc) / 1e3:.1f}" if unc is not None else "-", f"{rms / 1e3:.1f}"  # type: ignore[arg-type]
+    rms = clock.get("residual_rms_ns")  # absent where nothing was fitted (an import placed by assumption)
+    return (how, f"{float(unc) / 1e3:,.1f}" if unc is not None else "-",  # type: ignore[arg-type]
+            f"{float(rms) / 1e3:.1f}" if rms is not None else "-")  # type: ignore[arg-type]
 
 
 def _loss_table(gaps: dict[str, np.ndarray]) -> None:

@@ -34,8 +34,8 @@ from weldctl.schema import (
 
 from ._import_align import assumed_clock, describe_alignment, event_clock, event_offset
 from ._import_labels import import_label_record, manifest_fields, merge_labels_jsonl
-from ._read_attachments import RunAttachment, read_attachments
 from ._import_source import SourceStream
+from ._read_attachments import RunAttachment, read_attachments
 from ._read_audio import read_audio
 from ._read_csv import read_csv
 from ._read_hdf5 import read_hdf5
@@ -253,6 +253,9 @@ def _write_atomically(
             writer.write_clock(n, fit, np.zeros(0, np.int64))
         for att in attachments:
             write_attachment(writer.group, att.meta, att.data)
+        base = next((n for n, c in clock_notes.items() if c.get("uncertainty_ns") == 0
+                     and c.get("alignment") == "wall_clock"), None)
+        writer.set_clock_attrs(None, {"time_base": f"wall_clock:{base} (its first sample is 0)"})
         writer.finalize("imported")
         staged = Path(run_uri(tmp, manifest.run_id))
         if final.exists():

@@ -75,12 +75,14 @@ def event_offset(ref: SourceStream, ref_t: np.ndarray, stream: SourceStream, t: 
 
 def event_clock(offset: EventOffset) -> dict[str, Any]:
     """clock/<stream> attrs of an event-aligned stream."""
-    return {
+    out: dict[str, Any] = {
         "alignment": AlignmentMethod.event_aligned.value,
         "uncertainty_ns": offset.uncertainty_ns,
-        "residual_rms_ns": offset.residual_rms_ns,
         **offset.as_attrs(),
     }
+    if offset.n_events > 1:  # one event shows no scatter: a residual of 0 would claim an exact fit
+        out["residual_rms_ns"] = offset.residual_rms_ns
+    return out
 
 
 def assumed_clock(t: np.ndarray, ref_t: np.ndarray, why: str) -> dict[str, Any]:

@@ -9,8 +9,9 @@ from weldctl.schema import LabelRecord, read_labels, uri_exists
 
 from ._sampleset import DatasetError
 
-# A human label beats sim truth; among humans the latest edit wins (then the annotator name, for stability).
-_SOURCE_RANK = {"label_studio": 2, "truth": 1}
+# A label checked in Label Studio beats one carried in by an import, which beats sim truth; within a source
+# the latest edit wins (then the annotator name, for stability).
+_SOURCE_RANK = {"label_studio": 3, "import": 2, "truth": 1}
 
 
 def _rank(r: LabelRecord) -> tuple[int, str, str]:

@@ -21,11 +21,16 @@ class LabelStatus:
     unlabelled: list[tuple[str, int]] = field(default_factory=list)
 
 
+# Labels a person gave: in Label Studio, or in the source's own labelling carried in by `weldctl import`.
+HUMAN_SOURCES = ("label_studio", "import")
+
+
 def label_status(records: list[LabelRecord], taxonomy: Taxonomy, segments: pd.DataFrame | None = None,
-                 source: str = "label_studio") -> LabelStatus:
+                 source: str | tuple[str, ...] = HUMAN_SOURCES) -> LabelStatus:
+    sources = (source,) if isinstance(source, str) else source
     by_weld: dict[tuple[str, int], list[LabelRecord]] = defaultdict(list)
     for r in records:
-        if r.source == source:
+        if r.source in sources:
             by_weld[(r.run_id, r.weld_id)].append(r)
     if segments is not None:
         pairs = zip(segments["run_id"], segments["weld_id"], strict=True)

@@ -10,7 +10,6 @@ from weldctl.schema import ImportSourceError, StreamMapping
 
 from ._import_source import SourceStream, file_times, need_module, to_gray
 
-
 JPEG_START, JPEG_END = b"\xff\xd8", b"\xff\xd9"
 
 
