@@ -65,3 +65,35 @@ def sim_labels(sim_runs_dir: Path) -> Path:
 def copy_runs(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
+
+
+@pytest.fixture(scope="session")
+def gmaw_imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """The 12 gmaw-sample runs imported once with the shipped mapping: (runs, labels file, CLI output)."""
+    from typer.testing import CliRunner
+
+    from tests.conftest import GMAW_SAMPLE, need
+    from weldctl.cli import app
+
+    need(GMAW_SAMPLE.is_dir(), f"gmaw-sample dataset not found at {GMAW_SAMPLE} (set WELDCTL_GMAW_SAMPLE)")
+    out = tmp_path_factory.mktemp("gmaw")
+    labels = out / "labels.jsonl"
+    mapping = REPO / "examples" / "import" / "gmaw-sample.yaml"
+    res = CliRunner().invoke(app, ["import", str(mapping), str(GMAW_SAMPLE), "--batch", "--out", str(out / "runs"),
+                                   "--labels", str(labels)])
+    assert res.exit_code == 0, res.output
+    return out / "runs", labels, res.output
+
+
+@pytest.fixture(scope="session")
+def gmaw_segments(gmaw_imported: tuple[Path, Path, str]) -> Path:
+    from weldctl.curation import SegmentParams, segment_run, write_segments
+    from weldctl.schema import RunReader
+
+    runs = gmaw_imported[0]
+    seg = runs.parent / "segments"
+    seg.mkdir(exist_ok=True)
+    for store in sorted(runs.glob("*.zarr")):
+        r = RunReader(str(store))
+        write_segments(seg / f"{r.run_id}.segments.parquet", segment_run(r, SegmentParams()))
+    return seg

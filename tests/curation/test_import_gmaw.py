@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import GMAW_SAMPLE, REPO, need
+from tests.conftest import GMAW_SAMPLE, REPO
 from weldctl.curation import SegmentParams, segment_run
 
 MAPPING = REPO / "examples" / "import" / "gmaw-sample.yaml"
@@ -30,27 +29,8 @@ def _run_folders() -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
-    need(GMAW_SAMPLE.is_dir(), f"gmaw-sample dataset not found at {GMAW_SAMPLE}")
-    from weldctl.cli import app
-
-    out = tmp_path_factory.mktemp("imported")
-    labels = out / "labels" / "import.jsonl"
-    res = CliRunner().invoke(
-        app,
-        [
-            "import",
-            str(MAPPING),
-            str(GMAW_SAMPLE),
-            "--batch",
-            "--out",
-            str(out / "runs"),
-            "--labels",
-            str(labels),
-        ],
-    )
-    assert res.exit_code == 0, res.output
-    return out / "runs", labels, res.output
+def imported(gmaw_imported: tuple[Path, Path, str]) -> tuple[Path, Path, str]:
+    return gmaw_imported
 
 
 def test_all_runs_import_into_verified_stores(imported: tuple[Path, Path, str]) -> None:
@@ -136,7 +116,8 @@ def test_label_status_counts_imported_labels(imported: tuple[Path, Path, str], t
 
     runs, labels, _ = imported
     seg = tmp_path / "segments"
-    assert CliRunner().invoke(app, ["segment", *map(str, sorted(runs.glob("*.zarr"))), "--out", str(seg)]).exit_code == 0
+    segmented = CliRunner().invoke(app, ["segment", *map(str, sorted(runs.glob("*.zarr"))), "--out", str(seg)])
+    assert segmented.exit_code == 0, segmented.output
     res = CliRunner().invoke(app, ["label", "status", "-l", str(labels), "-s", str(seg), "-t", "arc"])
     assert res.exit_code == 0, res.output
     assert "12/12 welds labelled" in res.output
