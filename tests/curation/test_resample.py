@@ -52,7 +52,15 @@ def test_samples_stage_filters_a_fast_channel(tmp_path: Path) -> None:
     """Through `dataset samples`: a 100 kS/s sound with a 10.3 kHz tone during the weld gives no 300 Hz line."""
     import soundfile as sf
 
-    from weldctl.curation import SampleSet, SegmentParams, build_samples, import_run, segment_run, write_segments
+    from weldctl.curation import (
+        DatasetParams,
+        SampleSet,
+        SegmentParams,
+        build_samples,
+        import_run,
+        segment_run,
+        write_segments,
+    )
     from weldctl.schema import ImportMapping, RunReader
 
     run = tmp_path / "src" / "T1"
@@ -75,8 +83,8 @@ streams:
     seg = tmp_path / "segments"
     seg.mkdir()
     write_segments(seg / "T1.segments.parquet", segment_run(RunReader(res.uri), SegmentParams()))
-    build_samples(tmp_path / "runs", seg, tmp_path / "labels.jsonl", DatasetParams.model_validate({"samples": {"signal_rate_hz": RATE_OUT}}).samples,
-                  tmp_path / "samples")
+    params = DatasetParams.model_validate({"samples": {"signal_rate_hz": RATE_OUT}})
+    build_samples(tmp_path / "runs", seg, tmp_path / "labels.jsonl", params.samples, tmp_path / "samples")
     s = SampleSet(tmp_path / "samples")
     sig = s.arrays(s.rows[0]["sample_id"]).signals[:, s.layout.channels.index("audio.mic")]
     assert len(sig) > 3000
