@@ -118,8 +118,12 @@ def assign_splits(rows: Sequence[Mapping[str, Any]], params: SplitParams) -> dic
             cand = [s for s in cand if n_cur[s] == 0] or list(cand)
         best, best_cost = -1, np.inf
         for s in cand:
-            d_strat = ((cur[s] + counts[c] - target[s]) ** 2 - (cur[s] - target[s]) ** 2).sum()
-            d_size = (n_cur[s] + len(comps[c]) - n_target[s]) ** 2 - (n_cur[s] - n_target[s]) ** 2
+            # Chi-square increments: a deviation counts relative to the expected count, so a rare class
+            # keeps its shares as well as a common one (absolute squares would let it drift).
+            d_strat = (((cur[s] + counts[c] - target[s]) ** 2 - (cur[s] - target[s]) ** 2)
+                       / np.maximum(target[s], 0.5)).sum()
+            d_size = ((n_cur[s] + len(comps[c]) - n_target[s]) ** 2 - (n_cur[s] - n_target[s]) ** 2) \
+                / max(n_target[s], 0.5)
             cost = d_strat + d_size
             if cost < best_cost - 1e-9:
                 best, best_cost = s, cost
