@@ -63,6 +63,16 @@ def class_matrix(
     return _save(class_matrix_figure(rows, row_col, col_col), path)
 
 
+def _bars_done(fig: Any, ax: Any, title: str) -> Any:
+    """Horizontal bars read top-down, with the sample axis, a title and the splits' legend."""
+    ax.invert_yaxis()
+    ax.set_xlabel("samples")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def class_counts_figure(rows: Sequence[Mapping[str, Any]], label: str) -> Any:
     """Samples per class of ``label`` in each split, as shipped (horizontal bars: long class names fit)."""
     plt = _plt()
@@ -75,12 +85,7 @@ def class_counts_figure(rows: Sequence[Mapping[str, Any]], label: str) -> Any:
         y = np.arange(len(classes)) + i * height
         ax.barh(y, [counts[(c, s)] for c in classes], height, label=s)
     ax.set_yticks(np.arange(len(classes)) + 0.4 - height / 2, classes, fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel("samples")
-    ax.set_title(f"{label} per split (as shipped)", fontsize=10)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+    return _bars_done(fig, ax, f"{label} per split (as shipped)")
 
 
 def class_counts(rows: Sequence[Mapping[str, Any]], label: str, path: str | os.PathLike[str]) -> str:
@@ -106,13 +111,8 @@ def group_counts_figure(rows: Sequence[Mapping[str, Any]], group_col: str) -> An
         ax.barh(range(len(keys)), v, left=left, label=s)
         left += v
     ax.set_yticks(range(len(keys)), keys, fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel("samples")
     shown = "" if len(keys) == len(total) else f" (largest {len(keys)} of {len(total)})"
-    ax.set_title(f"samples per {group_col}{shown}", fontsize=10)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+    return _bars_done(fig, ax, f"samples per {group_col}{shown}")
 
 
 def group_counts(rows: Sequence[Mapping[str, Any]], group_col: str, path: str | os.PathLike[str]) -> str:
