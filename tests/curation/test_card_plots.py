@@ -20,7 +20,7 @@ def _check(fig: Any) -> None:
             assert not _overlaps(ticks, renderer), _overlaps(ticks, renderer)[:3]
 
 
-@pytest.mark.parametrize("n", [3, 12, 60, 200])
+@pytest.mark.parametrize("n", [12, 120])
 def test_group_and_class_plots_do_not_overprint(n: int) -> None:
     from weldctl.curation._card_plots import class_counts_figure, class_matrix_figure, group_counts_figure
 

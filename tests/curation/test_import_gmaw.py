@@ -95,6 +95,19 @@ def test_the_one_video_imports_with_frame_times(imported: tuple[Path, Path, str]
     assert clock["alignment"] == "event_aligned" and t[0] == clock["event_offset_ns"]
     np.testing.assert_allclose(np.diff(t), 1e9 / 31, rtol=1e-3)
     assert float(np.asarray(r.data("video")[300]).std()) > 1.0  # real picture, not a blank frame
+    # The picture is dark (flat) until the arc strikes: its first bright frame is the strike, and it lands
+    # on the logged current's rise, within the stored bound (first crossings of a quarter of each range).
+    brightness = np.asarray(r.data("video")[:]).reshape(len(t), -1).mean(axis=1)
+    current = r.data("process")[:, r.specs["process"].channel_index("current")]
+
+    def first_rise(ts: np.ndarray, x: np.ndarray) -> float:
+        lo, hi = np.percentile(x, [5, 95])
+        level = lo + 0.25 * (hi - lo)
+        i = int(np.argmax(x >= level))
+        return float(ts[i - 1] + (level - x[i - 1]) / (x[i] - x[i - 1]) * (ts[i] - ts[i - 1]))
+
+    gap = first_rise(t.astype(float), brightness) - first_rise(r.t_ns("process").astype(float), current)
+    assert abs(gap) <= clock["uncertainty_ns"] < 0.1e9, (gap, clock)
 
 
 def test_labels_come_from_the_run_id(imported: tuple[Path, Path, str]) -> None:
