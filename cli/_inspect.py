@@ -71,7 +71,8 @@ def inspect(
     t = Table(title="streams", title_justify="left")
     for col in ("stream", "kind", "shape", "dtype", "rate Hz", "nominal", "samples", "MB raw", "MB stored",
                 "ratio", "lost", "gaps", "aligned by", "time ± µs", "latency µs", "fit rms µs"):
-        t.add_column(col, justify="left" if col in ("stream", "kind", "dtype", "aligned by", "shape", "latency µs") else "right")
+        left = col in ("stream", "kind", "dtype", "aligned by", "shape", "latency µs")
+        t.add_column(col, justify="left" if left else "right")
     gaps = r.gaps()
     for name, spec in r.specs.items():
         n = r.length(name)

@@ -16,7 +16,8 @@ from ._session import make_recorder, manifest_for, record
 __all__ = [
     "AudioDevice", "Block", "Camera", "ClockFit", "ClockObservations", "DaqDevice", "Device", "DeviceError",
     "DeviceState", "Gap", "IRCamera", "MissingDriverError", "OctDevice", "RecordResult", "Recorder",
-    "RecordingError", "RecoveredStream", "StackReport", "StreamCalibration", "StreamStats", "build_devices", "calibrate_run", "discover",
+    "RecordingError", "RecoveredStream", "StackReport", "StreamCalibration", "StreamStats", "build_devices",
+    "calibrate_run", "discover",
     "finalize_run", "fit_clock", "live_table", "make_recorder", "manifest_for", "raise_on_failure", "record",
     "recover_run", "sim_process", "summary_table",
 ]

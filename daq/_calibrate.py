@@ -73,7 +73,7 @@ def _bursts(t: np.ndarray, x: np.ndarray, min_rise: float, step: bool = False) -
     change between two of them) the middle between the last sample before and the first after."""
     if len(t) < 3:
         return np.empty(0)
-    lag = max(1, int(round(BURST_RISE_S * 1e9 / float(np.median(np.diff(t))))))
+    lag = max(1, round(BURST_RISE_S * 1e9 / float(np.median(np.diff(t)))))
     rise = np.zeros(len(x), dtype=bool)
     rise[lag:] = x[lag:] - x[:-lag] > min_rise
     idx = np.flatnonzero(rise)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from weldctl.schema import SPEED_OF_SOUND_M_S, EVENT_COLUMNS, AlignmentMethod, RunStatus, RunWriter, StreamSpec
+from weldctl.schema import EVENT_COLUMNS, SPEED_OF_SOUND_M_S, AlignmentMethod, RunStatus, RunWriter, StreamSpec
 
 from ._clock import (
     HOST_TIME_BASE,
@@ -29,6 +29,7 @@ from ._timing import WindowedFit, compose, fit_windows, latency_term, shifted
 REWRITE_BLOCK = 1 << 20
 LASER_ON_THRESHOLD_V = 2.5
 STROBE_THRESHOLD_V = 2.5
+QUIET_FRAMES = 2  # strobe line low this many frame periods from the reference's start: a quiet start
 FITTED_UPTO = "fitted_upto"  # clock/<stream> attr: samples whose t_ns are already on the run time base
 WRITE_AHEAD = "provisional_block"  # clock/<stream>/: the block of provisional times being rewritten
 
@@ -74,10 +75,13 @@ def _rewrite(writer: RunWriter, name: str, fit: ClockFit, provisional: int, resi
     return fit
 
 
-def _strobe_pulses_ns(writer: RunWriter, ref: StreamSpec, channel: str) -> np.ndarray:
-    """Middles of the strobe's pulses (mid-exposure) on the reference sample clock. An edge is at
-    the first sample of the new level less half a sample; a pulse counts only when both its edges
-    were seen on consecutive samples (a reference loss may hide either)."""
+def _strobe_pulses_ns(writer: RunWriter, ref: StreamSpec, channel: str, quiet_samples: float,
+                      ) -> tuple[np.ndarray, bool]:
+    """Middles of the strobe's pulses (mid-exposure) on the reference sample clock, and whether the
+    line was quiet for ``quiet_samples`` from the reference's start up to the first pulse (then that
+    pulse is the camera's first exposure). An edge is at the first sample of the new level less half
+    a sample; a pulse counts only when both its edges were seen on consecutive samples (a reference
+    loss may hide either)."""
     app = writer.streams[ref.name]
     j = ref.channel_index(channel)
     rises, falls, breaks = [], [], []
@@ -94,8 +98,12 @@ def _strobe_pulses_ns(writer: RunWriter, ref: StreamSpec, channel: str) -> np.nd
         breaks.append(sq[1:][~contiguous])
         prev_level, prev_seq = bool(level[-1]), int(seq[-1])
     r, f, gaps = (np.concatenate(x) if x else np.empty(0, np.int64) for x in (rises, falls, breaks))
-    if not len(r) or not len(f):
-        return np.empty(0)
+    if not len(r) or not len(f) or not app.n:
+        return np.empty(0), False
+    seq0 = int(app.seq[0])
+    # Quiet start: low from the reference's first sample, no reference loss before the first rise.
+    quiet = (not bool(np.asarray(app.data[0:1, j])[0] > STROBE_THRESHOLD_V) and r[0] - seq0 >= quiet_samples
+             and not np.any(gaps[1:] < r[0]) and (not len(f) or f[0] > r[0]))
     nxt = np.searchsorted(f, r)  # the first fall after each rise
     ok = nxt < len(f)
     r, fr = r[ok], f[nxt[ok]]
@@ -103,20 +111,28 @@ def _strobe_pulses_ns(writer: RunWriter, ref: StreamSpec, channel: str) -> np.nd
     broken = np.searchsorted(gaps, r, side="right") < np.searchsorted(gaps, fr, side="right")
     keep = (fr < next_rise) & ~broken
     period = 1e9 / ref.nominal_rate_hz
-    return ((r[keep] + fr[keep] - 1) / 2.0) * period
+    return ((r[keep] + fr[keep] - 1) / 2.0) * period, quiet and bool(keep[0])
 
 
-def _strobed(writer: RunWriter, spec: StreamSpec, ref: StreamSpec, guess: ClockFit, provisional: int,
-             resid: np.ndarray) -> ClockFit | None:
-    """Frame k at the middle of the k-th strobe pulse; None when the strobe shows too few to use."""
+def _strobed(writer: RunWriter, spec: StreamSpec, ref: StreamSpec, guess: ClockFit, guess_unc_ns: float,
+             provisional: int, resid: np.ndarray) -> ClockFit | None:
+    """Frame k at the middle of the k-th strobe pulse; None when the strobe shows too few to use.
+
+    Which pulse is frame 0: the first pulse after a quiet start of the strobe line (the camera's first
+    exposure; its frame counter starts at 0), else the camera's own clock fitted through the host,
+    which is only sure when its uncertainty (latency included) is under half a frame period."""
     app = writer.streams[spec.name]
     _, channel = str(spec.strobe).split(".", 1)
-    mids = _strobe_pulses_ns(writer, ref, channel)
     period = 1e9 / spec.nominal_rate_hz
+    mids, quiet = _strobe_pulses_ns(writer, ref, channel, QUIET_FRAMES * ref.nominal_rate_hz / spec.nominal_rate_hz)
     if not app.n or spec.nominal_rate_hz * 2 > ref.nominal_rate_hz:
         return None  # no frames, or a strobe faster than the reference can resolve
     first_seq = int(app.seq[0])
-    frame0 = float(guess.apply(np.asarray([int(app.t_ns[0]) - provisional]))[0]) - first_seq * period
+    from_host = float(guess.apply(np.asarray([int(app.t_ns[0]) - provisional]))[0]) - first_seq * period
+    frame0 = float(mids[0]) if quiet and len(mids) else from_host
+    numbering = ("first pulse after a quiet start is frame 0" if quiet and len(mids) else
+                 "host-fitted camera clock" + (" (ambiguous: its uncertainty exceeds half a frame)"
+                                               if guess_unc_ns >= period / 2 else ""))
     resumed = writer.clock_attrs(spec.name).get("frame0_guess_ns") is not None
     if resumed:
         frame0 = float(writer.clock_attrs(spec.name)["frame0_guess_ns"])  # type: ignore[arg-type]
@@ -130,8 +146,12 @@ def _strobed(writer: RunWriter, spec: StreamSpec, ref: StreamSpec, guess: ClockF
     # A frame on its own pulse is within half a reference sample; one whose pulse was lost sits between
     # the pulses around it, as well as a pulse sits between its neighbours.
     unc = smap.quantisation_ns if seen == app.n else max(smap.quantisation_ns, smap.interpolation_ns)
+    if "ambiguous" in numbering:
+        unc += guess_unc_ns  # a pulse may be numbered a few frames off: the host fit is all we know
+    host_frames = round((from_host - frame0) / period)
     writer.write_clock(spec.name, {**fit.as_attrs(), "alignment": AlignmentMethod.strobe.value,
                                    "uncertainty_ns": unc, "timestamp_at": "mid-exposure (middle of the strobe pulse)",
+                                   "frame_numbering": numbering, "host_fit_frames_off": host_frames,
                                    "frame0_guess_ns": frame0, "edges": len(mids), FITTED_UPTO: 0}, resid)
     sq_err = 0.0
     for i0, i1 in _blocks(app.n):
@@ -207,7 +227,8 @@ def fit_streams(writer: RunWriter) -> dict[str, ClockFit]:
     for name in strobed:
         wf, prov = host[name]
         guess, extra = _fitted(specs[name], clocks[name], wf, ref_wf, ref_latency_us, ref_name)
-        got = _strobed(writer, specs[name], ref, guess, prov, wf.residual_ns)  # type: ignore[arg-type]
+        got = _strobed(writer, specs[name], ref, guess, float(extra["uncertainty_ns"]), prov,  # type: ignore[arg-type]
+                       wf.residual_ns)
         fits[name] = got if got is not None else _rewrite(writer, name, guess, prov, wf.residual_ns, {
             **extra, "alignment": extra["alignment"] + " (strobe unusable)"})  # type: ignore[operator]
     return fits

@@ -78,7 +78,8 @@ def _shift(process: WeldProcess, what: str, t_run_ns: np.ndarray, x: np.ndarray,
     best = 0.0
     for step, span in ((COARSE_STEP_S, SEARCH_S), (FINE_STEP_S, 2 * COARSE_STEP_S)):
         taus = best + np.arange(-span, span + step / 2, step)
-        costs = [_cost(x, _model(process, what, to_true(t_run_ns - tau * 1e9), sound_delay_s), envelope) for tau in taus]
+        costs = [_cost(x, _model(process, what, to_true(t_run_ns - tau * 1e9), sound_delay_s), envelope)
+                 for tau in taus]
         best = float(taus[int(np.argmin(costs))])
     return best
 

@@ -89,7 +89,8 @@ class SimSource:
 
     def device_time_ns(self, t_true: np.ndarray) -> np.ndarray:
         t = np.asarray(t_true, dtype=np.float64)
-        d = self.fault.offset_ms * 1e-3 + (1.0 + self.fault.drift_ppm * 1e-6) * t + self._wander_s(t - self.start_delay_s)
+        d = (self.fault.offset_ms * 1e-3 + (1.0 + self.fault.drift_ppm * 1e-6) * t
+             + self._wander_s(t - self.start_delay_s))
         return np.round(d * 1e9).astype(np.int64)
 
     # -- losses ----------------------------------------------------------------------------
