@@ -92,9 +92,12 @@ PORE_SIGNALS: tuple[tuple[str, str, str], ...] = (
 
 
 def pore_alignment_errors(reader: RunReader, process: WeldProcess, to_true: TrueTime,
-                          ) -> dict[str, np.ndarray]:
-    """Per '<stream>.<signal>': the alignment error (ns, aligned − true) at every pore it shows."""
+                          max_pores: int | None = None) -> dict[str, np.ndarray]:
+    """Per '<stream>.<signal>': the alignment error (ns, aligned − true) at every pore it shows (or at
+    ``max_pores`` of them, spread over the run)."""
     pores = reader.truth("pores")["t_ns"]
+    if max_pores is not None and len(pores) > max_pores:
+        pores = pores[np.linspace(0, len(pores) - 1, max_pores).round().astype(int)]
     out: dict[str, np.ndarray] = {}
     for name, spec in reader.specs.items():
         t_all = reader.t_ns(name)
