@@ -230,7 +230,7 @@ def fit_streams(writer: RunWriter) -> dict[str, ClockFit]:
         got = _strobed(writer, specs[name], ref, guess, float(extra["uncertainty_ns"]), prov,  # type: ignore[arg-type]
                        wf.residual_ns)
         fits[name] = got if got is not None else _rewrite(writer, name, guess, prov, wf.residual_ns, {
-            **extra, "alignment": extra["alignment"] + " (strobe unusable)"})  # type: ignore[operator]
+            **extra, "strobe_unusable": True})
     return fits
 
 
