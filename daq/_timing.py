@@ -18,7 +18,7 @@ nothing was stated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -85,8 +85,10 @@ def fit_windows(obs: ClockObservations, source: str, spacing_ns: float = KNOT_SP
         even, odd = sel[0::2], sel[1::2]
         disagreement.append(abs(_at(d[even], h[even], k, source) - _at(d[odd], h[odd], k, source)))
     v = np.asarray(values)
-    fit = _with_knots(line, knots, v, source)
     residual = h - piecewise(knots, v, d)
+    line = replace(line, residual_rms_ns=float(np.sqrt(np.mean(residual**2))),
+                   residual_max_ns=float(np.abs(residual).max()))
+    fit = _with_knots(line, knots, v, source)
     curvature = CURVATURE_FACTOR * float(np.abs(np.diff(v, 2)).max()) if n_knots >= 3 else 0.0
     return WindowedFit(fit, np.round(residual).astype(np.int64), SPLIT_FACTOR * float(max(disagreement)), curvature)
 
