@@ -77,13 +77,13 @@ def alignment(quick: bool) -> tuple[dict[str, dict[str, object]], dict[str, dict
             raise RuntimeError(shown.output)
         calibrated = load_rig(cal_file)
         calibrated.sim.seed += 1
-        # Ten long welds rather than hundreds of short ones: the process model's cost grows with the
-        # number of welds, and the clocks (what is measured here) do not care.
+        # Ten long baseline welds rather than hundreds of short porous ones: the process model's cost grows
+        # with the number of welds and pores, and the clocks (what is measured here) do not care.
         minutes = 1.0 if quick else 10.0
         weld = calibrated.sim.welds[0]  # type: ignore[index]
         per_weld_s = minutes * 60 / LONG_WELDS - calibrated.sim.gap_s
-        calibrated.sim.welds = [weld.model_copy(update={"weld_id": i, "length_mm": per_weld_s * weld.speed_mm_s})
-                                for i in range(LONG_WELDS)]
+        calibrated.sim.welds = [weld.model_copy(update={"weld_id": i, "length_mm": per_weld_s * weld.speed_mm_s,
+                                                        "condition": "baseline"}) for i in range(LONG_WELDS)]
         rec2 = make_recorder(calibrated, "RBLONG", out)
         t0 = time.perf_counter()
         res2 = rec2.run()

@@ -171,14 +171,17 @@ def _strobed(writer: RunWriter, spec: StreamSpec, ref: StreamSpec, guess: ClockF
 
 
 def _fitted(spec: StreamSpec, clock: dict[str, object], wf: WindowedFit, ref_wf: WindowedFit | None,
-            ref_latency_us: float, ref_name: str | None) -> tuple[ClockFit, dict[str, object]]:
-    """A stream's device → run map and the attrs that say how good it is (see ``_timing``)."""
+            ref_clock: dict[str, object], ref_name: str | None) -> tuple[ClockFit, dict[str, object]]:
+    """A stream's device → run map and the attrs that say how good it is (see ``_timing``). The
+    reference's stated latency is the zero latencies are relative to; a bound stated with it counts."""
+    ref_latency_us = float(ref_clock.get("stated_latency_us") or 0.0)  # type: ignore[arg-type]
     lat = latency_term(spec.kind.value, clock, ref_latency_us)
     fit_unc = wf.precision_ns + wf.curvature_ns
     if ref_wf is not None:
         fit = compose(wf.fit, ref_wf.fit, ref_latency_us * 1e3 - lat.applied_ns,
                       f"{spec.clock.value} fit via host → {ref_name} sample clock")
         ref_unc = ref_wf.precision_ns + ref_wf.curvature_ns
+        ref_unc += float(ref_clock.get("stated_latency_uncertainty_us") or 0.0) * 1e3  # type: ignore[arg-type]
     else:
         fit = shifted(wf.fit, -lat.applied_ns, f"{spec.clock.value} fit to host")
         ref_unc = 0.0
@@ -202,7 +205,7 @@ def fit_streams(writer: RunWriter) -> dict[str, ClockFit]:
     host = {name: _host_fit(writer, name) for name in specs}
     clocks = {name: writer.clock_attrs(name) for name in specs}
     ref_wf = host[ref_name][0] if ref_name else None
-    ref_latency_us = float(clocks[ref_name].get("stated_latency_us") or 0.0) if ref_name else 0.0  # type: ignore[arg-type]
+    ref_clock = clocks[ref_name] if ref_name else {}
     fits: dict[str, ClockFit] = {}
     strobed: list[str] = []
     for name, spec in specs.items():
@@ -222,11 +225,11 @@ def fit_streams(writer: RunWriter) -> dict[str, ClockFit]:
             fits[name] = _rewrite(writer, name, wf.fit, prov, wf.residual_ns, {
                 "alignment": AlignmentMethod.assumed.value, "uncertainty_ns": None})
             continue
-        composed, extra = _fitted(spec, clocks[name], wf, ref_wf, ref_latency_us, ref_name)
+        composed, extra = _fitted(spec, clocks[name], wf, ref_wf, ref_clock, ref_name)
         fits[name] = _rewrite(writer, name, composed, prov, wf.residual_ns, extra)
     for name in strobed:
         wf, prov = host[name]
-        guess, extra = _fitted(specs[name], clocks[name], wf, ref_wf, ref_latency_us, ref_name)
+        guess, extra = _fitted(specs[name], clocks[name], wf, ref_wf, ref_clock, ref_name)
         got = _strobed(writer, specs[name], ref, guess, float(extra["uncertainty_ns"]), prov,  # type: ignore[arg-type]
                        wf.residual_ns)
         fits[name] = got if got is not None else _rewrite(writer, name, guess, prov, wf.residual_ns, {
