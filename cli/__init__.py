@@ -1,6 +1,7 @@
 """The `weldctl` command line: thin commands over daq, curation and schema."""
 
 from . import (
+    _calibrate,
     _dataset,
     _devices,
     _import,

@@ -1,6 +1,7 @@
 """Devices, the simulated rig, clocks and the recorder."""
 
 from ._block import Block, Gap
+from ._calibrate import StreamCalibration, calibrate_run
 from ._clock import ClockFit, ClockObservations, fit_clock
 from ._device import AudioDevice, Camera, DaqDevice, Device, DeviceState, IRCamera, OctDevice
 from ._discovery import StackReport, discover
@@ -15,7 +16,8 @@ from ._session import make_recorder, manifest_for, record
 __all__ = [
     "AudioDevice", "Block", "Camera", "ClockFit", "ClockObservations", "DaqDevice", "Device", "DeviceError",
     "DeviceState", "Gap", "IRCamera", "MissingDriverError", "OctDevice", "RecordResult", "Recorder",
-    "RecordingError", "RecoveredStream", "StackReport", "StreamStats", "build_devices", "discover",
+    "RecordingError", "RecoveredStream", "StackReport", "StreamCalibration", "StreamStats", "build_devices",
+    "calibrate_run", "discover",
     "finalize_run", "fit_clock", "live_table", "make_recorder", "manifest_for", "raise_on_failure", "record",
     "recover_run", "sim_process", "summary_table",
 ]

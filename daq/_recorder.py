@@ -21,6 +21,7 @@ from ._device import Device
 from ._errors import RecordingError
 from ._finalize import finalize_run
 from ._pipe import Pipe, StreamStats
+from ._timing import stated_timing
 
 IDLE_SLEEP_S = 0.002
 READ_TIMEOUT_S = 0.2
@@ -102,6 +103,8 @@ class Recorder:
         self.pipes = [Pipe(d, s, self.queue_seconds) for d, s in zip(self.devices, specs, strict=True)]
         try:
             self.writer = RunWriter.create(self.out, self.manifest, specs, overwrite=self.overwrite)
+            for d in self.devices:  # the stated latencies and delays finalize applies (recover too)
+                self.writer.set_clock_attrs(d.name, stated_timing(d.config))
             # Sim truth is known before the run (and on the run time base), so a recovered store has it too.
             for name, (tbl, dtypes) in (self.truth() if self.truth else {}).items():
                 self.writer.write_truth(name, tbl, dtypes)
@@ -202,9 +205,7 @@ class Recorder:
             pipe.record_gap(pipe.expected_seq or 0, 0, "disconnect", t_dev, st.error)
         finally:
             # Losses the device reported with no sample after them (at the very end) still count.
-            for g in sorted(pipe.reported.values(), key=lambda g: g.seq_start):
-                pipe.record_gap(g.seq_start, g.count, g.kind, pipe.last_dev_ns or 0, g.note)
-            pipe.reported.clear()
+            pipe.record_reported()
             pipe.finished.set()
 
     def _short_of_end(self, pipe: Pipe) -> bool:

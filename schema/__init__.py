@@ -3,7 +3,7 @@
 from ._array_writer import write_array
 from ._attachments import Attachment, attachment_bytes, read_attachments, write_attachment
 from ._checksum import VerifyReport, has_checksums, verify_checksums, write_checksums
-from ._device_base import DeviceBase
+from ._device_base import SPEED_OF_SOUND_M_S, DeviceBase
 from ._errors import RigFileError, RunIdError, StoreError, WeldctlError
 from ._event_alignment import (
     AlignmentError,
@@ -78,6 +78,7 @@ __all__ = [
     "EVENT_COLUMNS",
     "MAX_RUN_ID",
     "SCHEMA_VERSION",
+    "SPEED_OF_SOUND_M_S",
     "UNWRITTEN",
     "Align",
     "AlignmentError",

@@ -20,6 +20,12 @@ class ClockFault(BaseModel):
     offset_ms: float = 0.0
     drift_ppm: float = 0.0
     jitter_us: float = Field(default=0.0, ge=0, description="std of host receive-time jitter")
+    latency_us: float = Field(
+        default=200.0, ge=0, description="true fixed transport latency: last sample of a block to its host receipt")
+    drift_walk_ppm: float = Field(
+        default=0.0, ge=0, description="the drift wanders by up to this much around drift_ppm during the run")
+    drift_walk_period_s: float = Field(
+        default=120.0, gt=0, description="time scale of that wander (a warming oscillator: minutes)")
 
 
 class LossInjection(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from weldctl.schema import (
+    SPEED_OF_SOUND_M_S,
     Calibration,
     SimAudioConfig,
     SimCameraConfig,
@@ -26,6 +27,11 @@ START_DELAY_S = {"camera": 0.0031, "ir": 0.0047, "daq": 0.0, "audio": 0.0113, "o
 SIGNAL_BLOCK_S = 0.02
 STROBE_DUTY = 0.5  # share of a frame period the camera's strobe output is high
 STROBE_HIGH_V = 5.0
+
+
+def sound_delay_s(cfg: object) -> float:
+    """Time sound takes from the weld to a sensor at the device's stated ``sound_path_m``."""
+    return float(getattr(cfg, "sound_path_m", None) or 0.0) / SPEED_OF_SOUND_M_S
 
 
 def _seed(process: WeldProcess, name: str) -> int:
@@ -72,9 +78,11 @@ class SimCamera(_SimDevice, Camera):
                           strobe=c.strobe)
 
     def strobe_level(self, t_true: np.ndarray) -> np.ndarray:
-        """The camera's exposure strobe at true times: high for the first half of every frame period."""
-        phase = (np.asarray(t_true) - self.start_delay_s) * self.rate_hz * (1.0 + self.fault.drift_ppm * 1e-6)
-        return (phase >= 0) & (phase - np.floor(phase) < STROBE_DUTY)
+        """The camera's exposure strobe at true times: high while a frame is exposed, STROBE_DUTY of
+        the frame period centred on the frame's time (``true_time`` is mid-exposure)."""
+        phase = self._elapsed_s(np.asarray(t_true, dtype=np.float64) - self.start_delay_s) * self.rate_hz
+        shifted = phase + STROBE_DUTY / 2
+        return (shifted >= 0) & (shifted - np.floor(shifted) < STROBE_DUTY)
 
     def _render(self, t_true: np.ndarray, index: np.ndarray) -> np.ndarray:
         assert self._bank is not None
@@ -180,7 +188,8 @@ class SimAudio(_SimDevice, AudioDevice):
         return False  # a sound card gives frame counts, not timestamps
 
     def _render(self, t_true: np.ndarray, index: np.ndarray) -> np.ndarray:
-        env = 0.5 * self.process.acoustic_envelope(t_true)
+        # The microphone hears the weld sound_path_m / c after it was made.
+        env = 0.5 * self.process.acoustic_envelope(t_true - sound_delay_s(self.config))
         return (env * self._noise(t_true.shape, 1.0)).astype(np.float32)[:, None]
 
 

@@ -83,10 +83,11 @@ def test_frames_sit_on_strobe_edges_and_clock_fits_are_stored(aligned_run) -> No
     cam = reader.clock("camera")
     assert cam["alignment"] == "strobe" and cam["source"] == "strobe daq.camera_strobe"
     assert cam["frames_on_edges"] == reader.length("camera")
-    # Frame k is the k-th strobe edge: its time is a DAQ sample time (less half a sample).
+    # Frame k is the middle of the k-th strobe pulse: half way between two edges, each a DAQ sample
+    # time less half a sample, so a multiple of half a DAQ sample.
     t_cam = reader.t_ns("camera")
-    assert np.all((t_cam + 5_000) % 10_000 == 0)
-    # True exposure times on the run time base, from the sim camera's own clock.
+    assert np.all(t_cam % 5_000 == 0) and cam["timestamp_at"].startswith("mid-exposure")
+    # True mid-exposure times on the run time base, from the sim camera's own clock.
     cam_dev = next(d for d in rec.devices if d.name == "camera")
     daq_dev = next(d for d in rec.devices if d.name == "daq")
     truth = daq_dev.run_time_ns(cam_dev.true_time(reader.seq("camera").astype(float)))
