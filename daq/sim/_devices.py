@@ -29,6 +29,7 @@ START_DELAY_S = {"camera": 0.0031, "ir": 0.0047, "daq": 0.0, "audio": 0.0113, "o
 SIGNAL_BLOCK_S = 0.02
 STROBE_DUTY = 0.5  # share of a frame period the camera's strobe output is high
 STROBE_HIGH_V = 5.0
+IR_NOISE_FRAMES = 7
 OCT_EXIT_SCATTER = 0.1  # σ of the rear-wall readings with the keyhole fully open, × sheet thickness
 OCT_OPEN_QUALITY_LOSS = 0.4
 
@@ -108,6 +109,9 @@ class SimIRCamera(_SimDevice, IRCamera):
         self._setup(cfg, process, cfg.fps, 1)
         self._scene = IRScene(cfg.width, cfg.height, process)
         self._bank: IRBank | None = None
+        # Sensor noise frames, cycled: a fresh normal draw per frame costs more than the field itself.
+        rng = np.random.default_rng(_seed(process, cfg.name) + 1)
+        self._sensor_noise = rng.normal(0.0, 2.0, (IR_NOISE_FRAMES, cfg.height, cfg.width)).astype(np.float32)
 
     def _do_configure(self) -> StreamSpec:
         c = self.config
@@ -128,8 +132,8 @@ class SimIRCamera(_SimDevice, IRCamera):
             return self._bank.take(ProcessTable.of(self.process)("ir_peak_c", t_true), index)
         temp_c = self._scene.temperature(t_true)
         self._scene.draw_droplets(temp_c, t_true, self.process.ejections)
-        counts = (temp_c + 273.15) * self.config.counts_per_kelvin
-        counts += self._noise(counts.shape, 2.0)
+        counts = (temp_c + np.float32(273.15)) * np.float32(self.config.counts_per_kelvin)
+        counts += self._sensor_noise[index % IR_NOISE_FRAMES]
         return np.clip(counts, 0, 65535).astype(np.uint16)
 
 

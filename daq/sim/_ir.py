@@ -36,13 +36,13 @@ class IRScene:
     def field(self, weld: int) -> np.ndarray:
         w = self.process.welds[weld]
         s = w.steady
-        key = (round(w.plan.speed_mm_s or 60.0, 6), round(s.spot_mm, 6), round(s.kappa, 4), round(s.keyhole_mm, 4),
-               round(s.plate_mm, 4), round(s.absorbed_w, 3))
+        key = (round(w.plan.speed_mm_s or 60.0, 6), round(s.spot_mm, 6), round(s.surface_share, 4),
+               round(s.wall_mm, 4), round(s.keyhole_mm, 4), round(s.plate_mm, 4), round(s.absorbed_w, 3))
         f = self._fields.get(key)
         if f is None:
             # A pixel averages its patch: the source is never sharper than half a pixel.
-            g = heat_field(self.x_mm, self.y_mm, key[0], max(s.spot_mm, self.pitch_mm / 2.0), s.kappa, s.keyhole_mm,
-                           s.plate_mm)
+            g = heat_field(self.x_mm, self.y_mm, key[0], max(s.spot_mm, self.pitch_mm / 2.0), s.surface_share,
+                           s.wall_mm, s.keyhole_mm, s.plate_mm)
             f = self._fields[key] = (g * s.absorbed_w).astype(np.float32)
         return f
 

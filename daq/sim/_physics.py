@@ -36,7 +36,7 @@ DEPTH_REF_MM = 2.6
 ABSORBED_REF_W = ABSORPTIVITY_KEYHOLE * 2000.0
 DEPTH_SPEED_EXPONENT = 0.5  # depth ∝ v^-0.5 at moderate speeds
 DEPTH_SPOT_EXPONENT = 0.5  # and ∝ w^-0.5 over the spot radius averaged down the keyhole
-KEYHOLE_OPENING = 1.1  # keyhole radius / beam radius at the surface
+FRONT_SHARE = 0.15  # of a keyhole's absorbed power, what its top (front-wall lip, plume) gives the surface
 EXIT_LOSS = 0.3  # share of the power that leaves through an open keyhole bottom, at 100 % overshoot
 
 
@@ -61,6 +61,20 @@ def keyhole_fraction(effective: np.ndarray) -> np.ndarray:
     """0 (conduction) … 1 (keyhole): a logistic step in ln(irradiance) around the onset."""
     x = np.log(np.maximum(effective, 1.0) / KEYHOLE_ONSET_W_CM2) / ONSET_WIDTH
     return 1.0 / (1.0 + np.exp(-np.clip(x, -50, 50)))
+
+
+def keyhole_radius_mm(spot_mm: float | np.ndarray, effective: np.ndarray) -> np.ndarray:
+    """Opening of a developed keyhole: where the Gaussian beam's local irradiance (peak 2× the mean) passes
+    the onset. Grows slowly with power, with the spot."""
+    ratio = 2.0 * np.asarray(effective) / KEYHOLE_ONSET_W_CM2
+    return np.asarray(spot_mm) * np.sqrt(np.log(np.maximum(ratio, 1.0)) / 2.0)
+
+
+def surface_share(effective: np.ndarray, kappa: np.ndarray) -> np.ndarray:
+    """Share of the absorbed power heating the top surface rather than the keyhole walls: all of it in
+    conduction; in a keyhole the beam's wings outside the opening (I_onset / 2 I of the power) plus the lip."""
+    wings = np.clip(KEYHOLE_ONSET_W_CM2 / (2.0 * np.maximum(np.asarray(effective), 1.0)), 0.0, 1.0)
+    return (1.0 - kappa) + kappa * np.minimum(1.0, FRONT_SHARE + wings)
 
 
 def potential_depth_mm(absorbed_w: float, speed_mm_s: float, focus_offset_mm: float) -> tuple[float, float]:
@@ -90,35 +104,42 @@ def surface_peak_c(effective: np.ndarray, kappa: np.ndarray) -> np.ndarray:
     return kappa * BOIL_C + (1.0 - kappa) * cond
 
 
-def heat_field(x_mm: np.ndarray, y_mm: np.ndarray, speed_mm_s: float, source_mm: float, kappa: float,
-               keyhole_mm: float, plate_mm: float, n_depth: int = 8, n_images: int = 3) -> np.ndarray:
+def heat_field(x_mm: np.ndarray, y_mm: np.ndarray, speed_mm_s: float, source_mm: float, surface: float,
+               wall_mm: float, keyhole_mm: float, plate_mm: float, n_depth: int = 6, n_images: int = 2) -> np.ndarray:
     """Surface temperature rise (K) per absorbed watt around a beam moving along +x (Rosenthal).
 
-    A share ``1 - kappa`` of the power goes in at the surface, ``kappa`` along the keyhole as a line
-    source: each point source is q/(2πkR)·exp(-v(ξ+R)/2α), mirrored at the plate's bottom face
-    (adiabatic), with R kept above the source radius so the field is finite at the beam.
+    A share ``surface`` of the power (``surface_share``) goes in
+    over the beam spot (a centre and a ring at the spot's rms radius), the rest along the keyhole walls as
+    line sources. Each point source is q/(2πkR)·exp(-v(ξ+R)/2α), mirrored at the plate's bottom face
+    (adiabatic); R is kept above a fraction of the spot so the field stays finite at the beam.
     """
     v = speed_mm_s / DIFFUSIVITY_MM2_S / 2.0  # 1/mm
     k = CONDUCTIVITY_W_MK * 1e-3  # W/(mm K)
     plate = max(plate_mm, 0.05)
     depth = min(max(keyhole_mm, 1e-3), plate)
-    zs = np.concatenate([[0.0], (np.arange(n_depth) + 0.5) / n_depth * depth])
-    ws = np.concatenate([[1.0 - kappa], np.full(n_depth, kappa / n_depth)])
-    r2_xy = x_mm**2 + y_mm**2
-    reg2 = (source_mm / np.sqrt(2.0)) ** 2
+    ring = source_mm / np.sqrt(2.0)  # rms radius of a Gaussian spot with 1/e² radius source_mm
+    angles = np.arange(6) * np.pi / 3
+    # (x offset, y offset, depth, weight)
+    points = [(0.0, 0.0, 0.0, surface / 7)] + [(ring * np.cos(a), ring * np.sin(a), 0.0, surface / 7) for a in angles]
+    # The capillary's walls, not its axis, take the line share: a wider keyhole melts a wider seam.
+    points += [(0.0, side * wall_mm, (j + 0.5) / n_depth * depth, (1.0 - surface) / n_depth / 2)
+               for j in range(n_depth) for side in (-1.0, 1.0)]
+    reg2 = (source_mm / 4.0) ** 2
     out = np.zeros(np.broadcast(x_mm, y_mm).shape)
-    for z, w in zip(zs, ws, strict=True):
+    for px, py, z, w in points:
         if w <= 0:
             continue
+        dx = x_mm - px
+        r2_xy = dx**2 + (y_mm - py) ** 2 + reg2
         images = [z] + [2 * n * plate + s * z for n in range(1, n_images + 1) for s in (-1.0, 1.0)]
         for zi in images:
-            r = np.sqrt(r2_xy + zi**2 + reg2)
-            out += w * np.exp(-v * (x_mm + r)) / (2.0 * np.pi * k * r)
+            r = np.sqrt(r2_xy + zi**2)
+            out += w * np.exp(-v * (dx + r)) / (2.0 * np.pi * k * r)
     return out
 
 
-def pool_geometry(speed_mm_s: float, source_mm: float, kappa: float, keyhole_mm: float, plate_mm: float,
-                  absorbed_w: float, scales: np.ndarray) -> dict[str, np.ndarray]:
+def pool_geometry(speed_mm_s: float, source_mm: float, surface: float, wall_mm: float, keyhole_mm: float,
+                  plate_mm: float, absorbed_w: float, scales: np.ndarray) -> dict[str, np.ndarray]:
     """Melt-pool length, width and area (at MELT_C) for the absorbed power times each of ``scales``."""
     v = speed_mm_s * 1e-3
     q_max = absorbed_w * float(np.max(scales))
@@ -131,7 +152,7 @@ def pool_geometry(speed_mm_s: float, source_mm: float, kappa: float, keyhole_mm:
     xs = np.linspace(-1.3 * length - source_mm, 2.0 * source_mm + 0.2, 260)
     ys = np.linspace(0.0, 1.3 * half + source_mm, 70)
     gx, gy = np.meshgrid(xs, ys)
-    field = heat_field(gx, gy, speed_mm_s, source_mm, kappa, keyhole_mm, plate_mm)
+    field = heat_field(gx, gy, speed_mm_s, source_mm, surface, wall_mm, keyhole_mm, plate_mm)
     cell = (xs[1] - xs[0]) * (ys[1] - ys[0])
     out: dict[str, list[float]] = {"length_mm": [], "width_mm": [], "area_mm2": []}
     for s in scales:

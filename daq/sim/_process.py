@@ -90,7 +90,7 @@ class WeldProcess:
         self._pores, self._spatter, self._pops = pores, self.events.of("spatter"), self.events.of("pop")
         self.ejections = self.events.of("spatter", "pop")  # what flies through the camera and IR views
         self.welds = [
-            Weld(plan, a, b, c.melt_depth_mm, c.kappa * c.spot_mm * 1.1 / CAMERA_MM_PER_PX,
+            Weld(plan, a, b, c.melt_depth_mm, c.kappa * c.wall_mm / CAMERA_MM_PER_PX,
                  penetration_of(c.melt_depth_mm, cfg.thickness_mm), pores.t_s[pores.weld == i], c)
             for i, (plan, (a, b), c) in enumerate(zip(plans, spans, steady, strict=True))
         ]
@@ -236,8 +236,8 @@ class WeldProcess:
             from ._physics import heat_field
 
             cached = [float(heat_field(np.zeros(1), np.zeros(1), w.plan.speed_mm_s or 60.0, w.steady.spot_mm,
-                                       w.steady.kappa, w.steady.keyhole_mm, w.steady.plate_mm)[0])
-                      for w in self.welds]
+                                       w.steady.surface_share, w.steady.wall_mm, w.steady.keyhole_mm,
+                                       w.steady.plate_mm)[0]) for w in self.welds]
             self._field_centre = cached
         return cached
 

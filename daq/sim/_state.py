@@ -89,6 +89,8 @@ class WeldConstants:
     absorbed_w: float
     kappa: float
     keyhole_mm: float
+    wall_mm: float  # keyhole radius
+    surface_share: float  # of the absorbed power, heating the top surface
     spot_mm: float
     plate_mm: float  # thickness the heat flow sees
     stack_mm: float  # sheets plus gap: where an open keyhole ends
@@ -108,10 +110,10 @@ def smooth_noise(rng: np.random.Generator, n: int, corr_s: float) -> np.ndarray:
 
 
 @lru_cache(maxsize=256)
-def _pool(speed: float, spot: float, kappa: float, depth: float, plate: float, absorbed: float,
+def _pool(speed: float, spot: float, surface: float, wall: float, depth: float, plate: float, absorbed: float,
           ) -> dict[str, np.ndarray]:
     """Pool sizes at 0.5–1.5 × the nominal absorbed power (cached: a repeated plan has the same pool)."""
-    return ph.pool_geometry(speed, spot, kappa, depth, plate, absorbed, np.linspace(0.5, 1.5, 11))
+    return ph.pool_geometry(speed, spot, surface, wall, depth, plate, absorbed, np.linspace(0.5, 1.5, 11))
 
 
 def metal_depth_mm(depth_mm: np.ndarray | float, thickness_mm: float, gap_mm: float) -> np.ndarray:
@@ -146,21 +148,24 @@ def weld_state(plan: WeldPlan, index: int, t_start: float, t_end: float, thickne
     absorptivity = (a_cond * (1 - kappa) + ph.ABSORPTIVITY_KEYHOLE * kappa) * (1.0 - ph.EXIT_LOSS * overshoot)
     absorbed = absorptivity * power
     depth = np.minimum(kappa * d_pot * (1.0 + 0.03 * jitter), stack)
-    radius = kappa * ph.KEYHOLE_OPENING * spot * (1.0 + 0.02 * jitter)
+    radius = kappa * ph.keyhole_radius_mm(spot, eff) * (1.0 + 0.02 * jitter)
     trap = np.exp(-gap / VENT_GAP_MM)  # 1 with the gap closed
     trans = 4.0 * kappa * (1.0 - kappa)  # keyhole is least stable in the transition
 
     # Melt pool from the moving heat source at the weld's nominal state (the film at its mean cover);
     # per-step sizes follow the absorbed power through the same field.
     plate = thickness_mm * (1.0 - GAP_CONDUCTION_LOSS * (1.0 - np.exp(-gap / GAP_CONDUCTION_MM)))
-    k_mean = float(ph.keyhole_fraction(ph.effective_irradiance(
-        np.asarray(irr), np.asarray(ph.ABSORPTIVITY_CONDUCTION + ph.OIL_ABSORPTIVITY_GAIN * surface.oil), speed)))
+    eff_mean = ph.effective_irradiance(
+        np.asarray(irr), np.asarray(ph.ABSORPTIVITY_CONDUCTION + ph.OIL_ABSORPTIVITY_GAIN * surface.oil), speed)
+    k_mean = float(ph.keyhole_fraction(eff_mean))
+    wall, share = float(ph.keyhole_radius_mm(spot, eff_mean)), float(ph.surface_share(eff_mean, k_mean))
     over = min(max(k_mean * d_pot / stack - 1.0, 0.0), 1.0)
     q_mean = power * ((ph.ABSORPTIVITY_CONDUCTION + ph.OIL_ABSORPTIVITY_GAIN * surface.oil) * (1 - k_mean)
                       + ph.ABSORPTIVITY_KEYHOLE * k_mean) * (1.0 - ph.EXIT_LOSS * over)
     d_mean = min(k_mean * d_pot, stack)
     scales = np.linspace(0.5, 1.5, 11)
-    pool = _pool(speed, spot, k_mean, d_mean, plate, q_mean)
+    pool = _pool(round(speed, 6), round(spot, 6), round(share, 6), round(wall, 6), round(d_mean, 6), round(plate, 6),
+                 round(q_mean, 3))
     s = absorbed / max(q_mean, 1e-9)
     length, width, area = (np.interp(s, scales, pool[k]) for k in ("length_mm", "width_mm", "area_mm2"))
     peak = ph.surface_peak_c(eff, kappa)
@@ -192,7 +197,8 @@ def weld_state(plan: WeldPlan, index: int, t_start: float, t_end: float, thickne
         spatter_rate_hz=kappa * (3.0 + 25.0 * trap) * rel**2,
         pop_rate_hz=(40.0 * water + 25.0 * oil) * np.minimum(absorbed / 800.0, 1.5),
     )
-    const = WeldConstants(absorbed_w=q_mean, kappa=k_mean, keyhole_mm=d_mean, spot_mm=spot, plate_mm=plate,
+    const = WeldConstants(absorbed_w=q_mean, kappa=k_mean, keyhole_mm=d_mean, wall_mm=wall, surface_share=share,
+                          spot_mm=spot, plate_mm=plate,
                           stack_mm=stack, melt_depth_mm=float(np.median(melt)),
                           pool_length_mm=float(np.interp(1.0, scales, pool["length_mm"])),
                           pool_width_mm=float(np.interp(1.0, scales, pool["width_mm"])),
