@@ -193,7 +193,7 @@ def weld_state(plan: WeldPlan, index: int, t_start: float, t_end: float, thickne
         acoustic_pool_pa=POOL_BAND_PA * absorbed / 1000.0,
         acoustic_keyhole_pa=KEYHOLE_BAND_PA * kappa * rel * (1.0 + 1.0 * trap + 1.5 * trans),
         acoustic_jet_pa=JET_BAND_PA * kappa * rel**1.5 * (1.0 + flicker),
-        pore_rate_hz=kappa**2 * (0.3 + 14.0 * trap + 12.0 * water + 10.0 * oil + 3.0 * trans) * (1 - 0.4 * open_),
+        pore_rate_hz=kappa**2 * (0.3 + 14.0 * trap + 30.0 * water + 35.0 * oil + 3.0 * trans) * (1 - 0.4 * open_),
         spatter_rate_hz=kappa * (3.0 + 25.0 * trap) * rel**2,
         pop_rate_hz=(40.0 * water + 25.0 * oil) * np.minimum(absorbed / 800.0, 1.5),
     )
