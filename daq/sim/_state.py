@@ -120,7 +120,8 @@ def metal_depth_mm(depth_mm: np.ndarray | float, thickness_mm: float, gap_mm: fl
     """Depth fused in metal: a keyhole through the top sheet crosses the lap gap before the bottom sheet."""
     d = np.asarray(depth_mm, dtype=np.float64)
     top = thickness_mm / 2.0
-    return np.where(d > top + gap_mm, d - gap_mm, np.minimum(d, top))
+    through = d >= thickness_mm + gap_mm - 1e-9  # open at the bottom: fused through, whatever the rounding
+    return np.where(through, thickness_mm, np.where(d > top + gap_mm, d - gap_mm, np.minimum(d, top)))
 
 
 def weld_state(plan: WeldPlan, index: int, t_start: float, t_end: float, thickness_mm: float,
