@@ -38,6 +38,18 @@ def tree_hash(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
+def _sim_label_check() -> str:
+    """What the sim's label check (``python -m bench.sim_labels``) measured, for cards of simulated data."""
+    from importlib.resources import files
+
+    r = json.loads(files("weldctl.curation").joinpath("sim_label_check.json").read_text())
+    per = ", ".join(f"{c} {a:.2f}" for c, a in r["per_condition"].items())
+    return (f"Labels from sim truth: a {r['classifier']} reads the laser condition from per-weld sensor summaries "
+            f"with accuracy {r['accuracy']:.2f} (chance {r['chance']:.2f}; {per}) on {r['welds']} simulated welds "
+            f"with parameters varied within each condition, and {r['control']['accuracy']:.2f} (chance "
+            f"{r['control']['chance']:.2f}) when differently labelled welds share one setting.")
+
+
 def _table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
@@ -106,6 +118,8 @@ def write_card(
     md += ["", "## Label provenance", ""]
     prov = Counter((r["label_source"], r["annotators"]) for r in rows if r["origin"] == "original")
     md.append(_table(["source", "annotators", "samples"], [[s, a, n] for (s, a), n in sorted(prov.items())]))
+    if any(s == "truth" for s, _ in prov):
+        md += ["", _sim_label_check()]
     md += ["", "## Leak audit", "", f"**{'passed' if audit['ok'] else 'FAILED'}**", ""]
     md.append(
         _table(
