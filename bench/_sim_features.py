@@ -11,34 +11,20 @@ import numpy as np
 from scipy import signal, stats
 
 from weldctl.daq.sim import render_offline
-from weldctl.schema import Rig, SimCameraConfig, SimDaqConfig, SimIRConfig, SimOctConfig, SimProcess, WeldPlan
+from weldctl.schema import Rig
 
-DAQ_HZ = 50_000.0
-IR_WIDTH = 160
 IR_FOV_MM = 16.0  # the sim IR camera's field of view (docs/simulator.md)
 MELT_C = 1425.0
 KEYHOLE_COUNTS = 150  # camera counts above the melt-pool glow: keyhole opening
 BANDS_HZ = {"low": (150.0, 1000.0), "mid": (1500.0, 4500.0), "high": (6000.0, 20000.0)}
 
 
-def study_rig(welds: list[WeldPlan], seed: int = 1, thickness_mm: float = 2.0) -> Rig:
-    return Rig(
-        name="sim-study",
-        sim=SimProcess(seed=seed, thickness_mm=thickness_mm, lead_s=0.05, gap_s=0.1, welds=welds),
-        devices=[
-            SimCameraConfig(name="camera", width=64, height=64, fps=1000.0),
-            SimIRConfig(name="ir", width=IR_WIDTH, height=128, fps=100.0),
-            SimDaqConfig(name="daq", rate_hz=DAQ_HZ, channels=["photodiode", "acoustic", "laser_on"]),
-            SimOctConfig(name="oct", rate_hz=10_000.0),
-        ],
-    )
-
-
 def weld_stats(rig: Rig) -> list[dict[str, float | str]]:
     """One row per weld: steady-state statistics (the first 50 ms and the last 20 ms left out)."""
     process, streams = render_offline(rig)
-    cpk = next(d.counts_per_kelvin for d in rig.devices if d.kind == "ir")
-    pitch = IR_FOV_MM / IR_WIDTH
+    ir = next(d for d in rig.devices if d.kind == "ir")
+    cpk, pitch = ir.counts_per_kelvin, IR_FOV_MM / ir.width
+    daq_hz = next(d.rate_hz for d in rig.devices if d.kind == "daq")
     rows: list[dict[str, float | str]] = []
     for w in process.welds:
         a, b = w.t_start + 0.05, w.t_end - 0.02
@@ -50,10 +36,10 @@ def weld_stats(rig: Rig) -> list[dict[str, float | str]]:
         daq, octd = win("daq"), win("oct")
         pd, ae = daq[:, 0].astype(np.float64), daq[:, 1].astype(np.float64)
         env = np.abs(signal.hilbert(ae))
-        peaks, _ = signal.find_peaks(env, height=6 * np.median(env), distance=int(0.002 * DAQ_HZ))
-        f, pxx = signal.welch(ae, fs=DAQ_HZ, nperseg=2048)
+        peaks, _ = signal.find_peaks(env, height=6 * np.median(env), distance=int(0.002 * daq_hz))
+        f, pxx = signal.welch(ae, fs=daq_hz, nperseg=2048)
         band = {k: float(pxx[(f >= lo) & (f < hi)].sum() / pxx.sum()) for k, (lo, hi) in BANDS_HZ.items()}
-        pd_peaks, _ = signal.find_peaks(pd, prominence=0.15, distance=int(0.002 * DAQ_HZ))
+        pd_peaks, _ = signal.find_peaks(pd, prominence=0.15, distance=int(0.002 * daq_hz))
         ir_c = win("ir").astype(np.float64) / cpk - 273.15
         melt = ir_c > MELT_C
         cam = win("camera")

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from weldctl.daq.sim import condition_plan
+from weldctl.daq.sim import condition_plan, study_rig
 from weldctl.schema import LaserCondition
 
-from ._sim_features import FEATURES, study_rig, weld_stats
+from ._sim_features import FEATURES, weld_stats
 
 RESULT_JSON = Path(__file__).resolve().parents[1] / "curation" / "sim_label_check.json"
 FOLDS = 5

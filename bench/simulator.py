@@ -10,10 +10,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from weldctl.daq.sim import WeldProcess, condition_plan
+from weldctl.daq.sim import WeldProcess, condition_plan, study_rig
 from weldctl.schema import LaserCondition
 
-from ._sim_features import study_rig, weld_stats
+from ._sim_features import weld_stats
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "simulator.md"
 BEGIN, END = "<!-- bench.simulator: begin -->", "<!-- bench.simulator: end -->"

@@ -5,12 +5,12 @@ from ._conditions import CONDITION_PARAMETERS, NOMINAL, Surface, condition_plan,
 from ._devices import SimAudio, SimCamera, SimDaq, SimIRCamera, SimOct
 from ._events import Events
 from ._frames import FrameBank
-from ._offline import Rendered, render_offline
+from ._offline import Rendered, render_offline, study_rig
 from ._process import WeldProcess, penetration_of
 from ._state import ProcessState
 
 __all__ = [
     "CONDITION_PARAMETERS", "NOMINAL", "Events", "FrameBank", "ProcessState", "Rendered", "SimAudio", "SimCamera",
     "SimDaq", "SimIRCamera", "SimOct", "Surface", "WeldProcess", "condition_plan", "default_weld_sequence",
-    "penetration_of", "pore_alignment_errors", "render_offline", "run_to_true", "surface_of",
+    "penetration_of", "pore_alignment_errors", "render_offline", "run_to_true", "study_rig", "surface_of",
 ]

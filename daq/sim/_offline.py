@@ -9,9 +9,36 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from weldctl.schema import Rig, StreamSpec
+from weldctl.schema import (
+    Rig,
+    SimCameraConfig,
+    SimDaqConfig,
+    SimIRConfig,
+    SimOctConfig,
+    SimProcess,
+    StreamSpec,
+    WeldPlan,
+)
 
 from ._process import WeldProcess
+
+STUDY_DAQ_HZ = 50_000.0
+STUDY_IR_WIDTH = 160
+
+
+def study_rig(welds: list[WeldPlan], seed: int = 1, thickness_mm: float = 2.0) -> Rig:
+    """A compact sim rig for studies: DAQ 50 kHz (photodiode, acoustic, laser-on), keyhole camera 64×64 at
+    1 kHz, IR 160×128 at 100 Hz, OCT 10 kHz; welds 0.1 s apart."""
+    return Rig(
+        name="sim-study",
+        sim=SimProcess(seed=seed, thickness_mm=thickness_mm, lead_s=0.05, gap_s=0.1, welds=welds),
+        devices=[
+            SimCameraConfig(name="camera", width=64, height=64, fps=1000.0),
+            SimIRConfig(name="ir", width=STUDY_IR_WIDTH, height=128, fps=100.0),
+            SimDaqConfig(name="daq", rate_hz=STUDY_DAQ_HZ, channels=["photodiode", "acoustic", "laser_on"]),
+            SimOctConfig(name="oct", rate_hz=10_000.0),
+        ],
+    )
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from scipy import signal, stats
 
-from weldctl.daq.sim import condition_plan, render_offline
-from weldctl.schema import Rig, SimCameraConfig, SimDaqConfig, SimIRConfig, SimOctConfig, SimProcess, WeldPlan
+from weldctl.daq.sim import condition_plan, render_offline, study_rig
+from weldctl.schema import Rig, WeldPlan
 
 DAQ_HZ = 50_000.0
 MELT_C = 1425.0  # AISI 304 between solidus and liquidus: the pool boundary the IR camera shows
@@ -21,16 +21,9 @@ IR_PITCH_MM = 0.1  # 160 px over the sim IR camera's 16 mm field of view
 
 
 def rig_for(welds: list[WeldPlan], thickness_mm: float = 2.0, seed: int = 5) -> Rig:
-    return Rig(
-        name="relations",
-        sim=SimProcess(seed=seed, thickness_mm=thickness_mm, lead_s=0.05, gap_s=0.1, welds=welds),
-        devices=[
-            SimCameraConfig(name="camera", width=64, height=64, fps=1000.0),
-            SimIRConfig(name="ir", width=160, height=128, fps=100.0),
-            SimDaqConfig(name="daq", rate_hz=DAQ_HZ, channels=["photodiode", "acoustic", "laser_on"]),
-            SimOctConfig(name="oct", rate_hz=10_000.0),
-        ],
-    )
+    rig = study_rig(welds, seed=seed, thickness_mm=thickness_mm)
+    assert rig.devices[2].rate_hz == DAQ_HZ and rig.devices[1].width * IR_PITCH_MM == 16.0
+    return rig
 
 
 def plan(i: int, **kw: float) -> WeldPlan:

@@ -17,13 +17,16 @@ def test_pore_is_seen_at_the_same_instant_everywhere() -> None:
     plan = WeldPlan(weld_id=0, laser_power_w=2000, speed_mm_s=20, length_mm=30, condition="water_treatment")
     p = WeldProcess(SimProcess(welds=[plan], seed=3))
     assert len(p.pores) >= 2
-    tp = p.pores[0]
+    # A pore on its own: film pops and spatter are impulses of their own, seen at their own instants.
+    ejections = p.events.t_s[p.events.kind != "pore"]
+    alone = [tp for tp in p.pores if not np.any(np.abs(ejections - tp) < 0.006)]
+    assert alone, "the test needs a pore with no ejection within 6 ms"
+    tp = alone[0]
     t = np.linspace(tp - 0.005, tp + 0.005, 10001)
     i = np.argmin(np.abs(t - tp))
     assert np.argmin(p.keyhole_depth(t)) in range(i - 5, i + 5)
     assert np.argmax(p.photodiode(t)) in range(i - 5, i + 5)
-    near = slice(i - 1000, i + 1000)  # ±1 ms: film pops (impulses of their own) fall elsewhere
-    assert np.argmax(p.acoustic_envelope(t)[near]) in range(1000 - 5, 1000 + 5)
+    assert np.argmax(p.acoustic_envelope(t)) in range(i - 5, i + 5)
     ring = p.keyhole_area(np.linspace(tp, tp + 0.03, 301))
     assert ring.max() - ring.min() > 0.3 * ring.mean()  # keyhole opening oscillates after the collapse
 
