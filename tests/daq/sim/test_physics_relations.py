@@ -206,3 +206,43 @@ def test_same_seed_same_bytes() -> None:
         _, streams = render_offline(rig)
         digests.append({k: hashlib.sha256(v.data.tobytes()).hexdigest() for k, v in streams.items()})
     assert digests[0] == digests[1]
+
+
+def test_ejections_are_seen_by_every_sensor_at_once() -> None:
+    """Spatter and film pops: a photodiode flash, an acoustic click, a droplet in the camera and the IR view."""
+    rig = rig_for([condition_plan("water_treatment", 0, length_mm=30.0)])
+    process, streams = render_offline(rig)
+    ej = process.events.t_s[process.events.kind != "pore"]
+    assert len(ej) >= 10
+    daq, cam, ir = streams["daq"], streams["camera"], streams["ir"]
+    ir_c = ir.data.astype(np.float64) / rig.devices[1].counts_per_kelvin - 273.15
+    # Camera: bright pixels away from the keyhole (centre disk of 1.6 x its radius + 4 px); IR: pixels far
+    # hotter than the pool around them, outside the pool's hot core.
+    yy, xx = np.mgrid[0:64, 0:64]
+    away = np.hypot(yy - 32, xx - 32) > 14
+    cam_hits = (cam.data[:, away] > 150).sum(axis=1) > 0
+    w = process.welds[0]
+    seen = {"pd": 0, "ae": 0, "camera": 0}
+    for te in ej:
+        pre = (daq.t_s > te - 0.003) & (daq.t_s < te - 0.0005)
+        post = (daq.t_s >= te) & (daq.t_s < te + 0.0004)
+        seen["pd"] += daq.data[post, 0].max() > np.median(daq.data[pre, 0]) + 0.1
+        seen["ae"] += np.abs(daq.data[post, 1]).max() > 4 * np.std(daq.data[pre, 1])
+        seen["camera"] += bool(cam_hits[(cam.t_s >= te) & (cam.t_s < te + 0.004)].any())
+    print("ejections", len(ej), "seen by", seen)
+    assert all(n >= 0.8 * len(ej) for n in seen.values()), seen
+    # No droplets in the camera outside flights.
+    in_flight = np.zeros(len(cam.t_s), bool)
+    for te in ej:
+        in_flight |= (cam.t_s >= te) & (cam.t_s < te + 0.004)
+    welding = (cam.t_s > w.t_start + 0.02) & (cam.t_s < w.t_end - 0.01)
+    assert cam_hits[welding & ~in_flight].mean() < 0.02
+    # IR at 100 Hz catches the droplets in flight at a frame: a hot blob outside the pool.
+    ir_in = [k for k, t in enumerate(ir.t_s) if np.any((t >= ej) & (t < ej + 0.004))]
+    ir_out = [k for k, t in enumerate(ir.t_s) if w.t_start + 0.05 < t < w.t_end and k not in ir_in]
+    # The pool's reach from every other out-of-flight frame (grown by a pixel); the rest are the control.
+    pool = ir_c[ir_out[::2]].max(axis=0) > 600.0
+    pool |= np.roll(pool, 1, 0) | np.roll(pool, -1, 0) | np.roll(pool, 1, 1) | np.roll(pool, -1, 1)
+    hot = (ir_c[:, ~pool] > 600.0).sum(axis=1)
+    print("IR frames in flight with a hot blob:", (hot[ir_in] > 0).mean(), "control:", (hot[ir_out[1::2]] > 0).mean())
+    assert len(ir_in) >= 3 and (hot[ir_in] > 0).mean() > 0.6 and (hot[ir_out[1::2]] > 0).mean() < 0.1
