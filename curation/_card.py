@@ -44,8 +44,9 @@ def _sim_label_check() -> str:
 
     r = json.loads(files("weldctl.curation").joinpath("sim_label_check.json").read_text())
     per = ", ".join(f"{c} {a:.2f}" for c, a in r["per_condition"].items())
-    return (f"Labels from sim truth: a {r['classifier']} reads the laser condition from per-weld sensor summaries "
-            f"with accuracy {r['accuracy']:.2f} (chance {r['chance']:.2f}; {per}) on {r['welds']} simulated welds "
+    return ("Labels from sim truth: a simple classifier (logistic regression on per-weld sensor summaries, "
+            f"cross-validated) reads the laser condition with accuracy {r['accuracy']:.2f} (chance "
+            f"{r['chance']:.2f}; {per}) on {r['welds']} simulated welds "
             f"with parameters varied within each condition ({r['wide']['accuracy']:.2f} when the conditions' "
             f"settings approach each other), and {r['control']['accuracy']:.2f} (chance "
             f"{r['control']['chance']:.2f}) when differently labelled welds share one setting.")
