@@ -198,6 +198,10 @@ def weld_state(plan: WeldPlan, index: int, t_start: float, t_end: float, thickne
         spatter_rate_hz=kappa * (3.0 + 25.0 * trap) * rel**2,
         pop_rate_hz=(40.0 * water + 25.0 * oil) * np.minimum(absorbed / 800.0, 1.5),
     )
+    # float32 halves the state of a long recording; times stay float64 (ns resolution over hours).
+    for f in fields(ProcessState):
+        if f.name not in ("t_s", "weld"):
+            setattr(state, f.name, np.asarray(getattr(state, f.name), dtype=np.float32))
     const = WeldConstants(absorbed_w=q_mean, kappa=k_mean, keyhole_mm=d_mean, wall_mm=wall, surface_share=share,
                           spot_mm=spot, plate_mm=plate,
                           stack_mm=stack, melt_depth_mm=float(np.median(melt)),
