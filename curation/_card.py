@@ -53,6 +53,20 @@ def _optional_json(path: str) -> Any:
     return json.loads(read_bytes(path)) if uri_exists(path) else {}
 
 
+def _sim_label_check() -> str:
+    """What the sim's label check (``python -m bench.sim_labels``) measured, for cards of simulated data."""
+    from importlib.resources import files
+
+    r = json.loads(files("weldctl.curation").joinpath("sim_label_check.json").read_text())
+    per = ", ".join(f"{c} {a:.2f}" for c, a in r["per_condition"].items())
+    return ("Labels from sim truth: a simple classifier (logistic regression on per-weld sensor summaries, "
+            f"cross-validated) reads the laser condition with accuracy {r['accuracy']:.2f} (chance "
+            f"{r['chance']:.2f}; {per}) on {r['welds']} simulated welds "
+            f"with parameters varied within each condition ({r['wide']['accuracy']:.2f} when the conditions' "
+            f"settings approach each other), and {r['control']['accuracy']:.2f} (chance "
+            f"{r['control']['chance']:.2f}) when differently labelled welds share one setting.")
+
+
 def write_card(
     dataset: str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -98,6 +112,8 @@ def write_card(
     md += ["", "## Label provenance", ""]
     prov = Counter((r["label_source"], r["annotators"]) for r in originals)
     md.append(md_table(["source", "annotators", "samples"], [[s, a, n] for (s, a), n in sorted(prov.items())]))
+    if any(s == "truth" for s, _ in prov):
+        md += ["", _sim_label_check()]
     md += audit_section(audit)
     md += balance_section(weights, by)
     md += loading_section(classes, by)

@@ -41,7 +41,7 @@ def make_recorder(rig: Rig, run_id: str, out: str, *, overwrite: bool = False,
 
         def truth() -> dict[str, tuple[dict, dict]]:
             return {"welds": process.truth_welds(to_run), "pores": process.truth_pores(to_run),
-                    "signals": process.truth_signals(to_run_ns=to_run)}
+                    "ejections": process.truth_ejections(to_run), "signals": process.truth_signals(to_run_ns=to_run)}
     return Recorder(devices, manifest, out, overwrite=overwrite, queue_seconds=rig.recorder.queue_seconds,
                     flush_interval_s=rig.recorder.flush_interval_s, truth=truth)
 
