@@ -110,7 +110,13 @@ function drawTrace(c, s, laserOn, gaps) {
   // Laser-on shading: where the laser-on line was high, on every trace.
   if (laserOn) {
     g.fillStyle = "rgba(255,111,0,0.13)";
-    for (let i = 0; i < n; i++) if (laserOn[i]) g.fillRect((i / n) * w, 0, w / n + 1, h);
+    for (let i = 0; i < n;) {
+      if (!laserOn[i]) { i++; continue; }
+      let j = i;
+      while (j + 1 < n && laserOn[j + 1]) j++;
+      g.fillRect((i / n) * w, 0, ((j + 1 - i) / n) * w, h);
+      i = j + 1;
+    }
   }
   g.strokeStyle = "#1f252c";
   g.beginPath();
@@ -127,15 +133,20 @@ function drawTrace(c, s, laserOn, gaps) {
   const pad = 0.08 * (ymax - ymin);
   const y0 = ymin - pad, y1 = ymax + pad;
   const Y = (v) => h - ((v - y0) / (y1 - y0)) * h;
-  g.strokeStyle = COLORS[c.kind] || "#e0e0e0";
-  g.lineWidth = 1;
-  g.beginPath();
-  for (let i = 0; i < n; i++) {
-    if (!isFinite(lo[i])) continue;
-    const x = Math.round((i / n) * w) + 0.5;
-    g.moveTo(x, Y(hi[i]) - 0.5); g.lineTo(x, Y(lo[i]) + 0.5);
+  // The min/max envelope as one filled band per run of buckets with data: every spike stays visible.
+  const color = COLORS[c.kind] || "#e0e0e0";
+  g.strokeStyle = color; g.fillStyle = color; g.lineWidth = 1;
+  const X = (i) => ((i + 0.5) / n) * w;
+  for (let i = 0; i < n;) {
+    if (!isFinite(lo[i])) { i++; continue; }
+    let j = i;
+    while (j + 1 < n && isFinite(lo[j + 1])) j++;
+    g.beginPath();
+    for (let k = i; k <= j; k++) g.lineTo(X(k), Y(hi[k]));
+    for (let k = j; k >= i; k--) g.lineTo(X(k), Y(lo[k]));
+    g.closePath(); g.fill(); g.stroke();
+    i = j + 1;
   }
-  g.stroke();
   g.fillStyle = "#7d8791";
   g.font = "10px DejaVu Sans Mono, monospace";
   g.fillText(fmt(ymax), 4, 24); g.fillText(fmt(ymin), 4, h - 4);
