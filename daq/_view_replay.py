@@ -81,7 +81,7 @@ class ReplayView:
         try:
             t = int(float(query.get("t", "")) * 1e9)
         except ValueError:
-            t = self.t_start_ns + int(self.window_s * 1e9)
+            t = self.t_start_ns  # a new page starts at the beginning; the weld buttons go from there
         return int(np.clip(t, self.t_start_ns, self.t_end_ns))
 
     def _frame_at(self, name: str, t_ns: int) -> tuple[int, float, Preview] | None:
