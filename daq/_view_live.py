@@ -12,6 +12,7 @@ import shutil
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -158,14 +159,16 @@ class LiveView:
             alerts.append({"level": "warn", "text": f"live view: {self.error}"})
         ends = [r.last_t_ns for r in self.rings.values() if r.last_t_ns is not None]
         t_end = max(ends) if ends else int(self.rec.elapsed_s() * 1e9)
-        traces = [c for n, r in self.rings.items() for c in trace_channels(self.specs[n], r, t_end, self.points)]
+        traces = [c for n in panel_order(self.specs, self.rings)
+                  for c in trace_channels(self.specs[n], self.rings[n], t_end, self.points)]
         load = self.rec.writer.load(window_s=2.0) if self.rec.writer is not None else {}
         dropped = sum(max(0, self.tap.offered.get(n, 0) - self.taken.get(n, 0) - len(self.tap.recent.get(n, ())))
                       for n in self.rings)
         return {
             "mode": "live", "run_id": self.rec.manifest.run_id, "elapsed_s": self.rec.elapsed_s(),
             "t_end_s": t_end / 1e9, "window_s": self.window_s, "alerts": alerts, "streams": streams,
-            "frames": [frame_entry(n, self.specs[n], seq, t_s, p) for n, (seq, t_s, p) in self.previews.items()],
+            "frames": [frame_entry(n, self.specs[n], *self.previews[n])
+                       for n in panel_order(self.specs, self.previews)],
             "traces": traces,
             "laser": {"present": self.has_laser, "on": self.laser.on, "welds": self.laser.welds,
                       "threshold": 0.5 * self.laser.peak if self.laser.peak > 0 else None,
@@ -187,6 +190,15 @@ class LiveView:
     def frame(self, name: str, query: dict[str, str]) -> bytes | None:
         got = self.previews.get(name)
         return got[2].png if got else None
+
+
+KIND_ORDER = ("camera", "ir", "daq", "oct", "audio")
+
+
+def panel_order(specs: dict[str, StreamSpec], names: Iterable[str]) -> list[str]:
+    """Streams in the order a monitor shows them: cameras before IR, DAQ signals before OCT and sound."""
+    rank = {k: i for i, k in enumerate(KIND_ORDER)}
+    return sorted(names, key=lambda n: (rank.get(specs[n].kind.value, len(rank)), n))
 
 
 def frame_entry(name: str, spec: StreamSpec, seq: int, t_s: float, p: Preview) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import numpy as np
 from weldctl.schema import RunReader
 
 from ._view_image import Preview, render_frame
-from ._view_live import frame_entry, stream_alerts
+from ._view_live import frame_entry, panel_order, stream_alerts
 from ._view_signal import LaserState, TraceRing, is_level, laser_channel, trace_channels
 
 POINTS = 500
@@ -104,11 +104,12 @@ class ReplayView:
     def state(self, query: dict[str, str]) -> bytes:
         t = self._cursor(query)
         frames = []
-        for name in self.frame_t:
+        for name in panel_order(self.specs, self.frame_t):
             got = self._frame_at(name, t)
             if got is not None:
                 frames.append(frame_entry(name, self.specs[name], *got))
-        traces = [c for n, ring in self.rings.items() for c in trace_channels(self.specs[n], ring, t, self.points)]
+        traces = [c for n in panel_order(self.specs, self.rings)
+                  for c in trace_channels(self.specs[n], self.rings[n], t, self.points)]
         streams = []
         for n, spec in self.specs.items():
             lost = [g for g in self.gaps if g["stream"] == n]
