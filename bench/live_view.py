@@ -117,6 +117,7 @@ def run(quick: bool, base: str = ".bench-tmp") -> str:
     rounds = 1 if quick else 3
     runs: list[ViewRun] = []
     t0 = time.strftime("%H:%M", time.gmtime())
+    load0 = os.getloadavg()[0]
     for i in range(rounds):
         # Alternate which condition goes first, so neither always follows the other's disk writeback.
         order = (False, True) if i % 2 == 0 else (True, False)
@@ -125,6 +126,7 @@ def run(quick: bool, base: str = ".bench-tmp") -> str:
             runs.append(r)
             print(f"  live view {'on ' if view else 'off'}: lost {r.lost}, camera {r.camera_share:.1%}, "
                   f"{r.ingest_mb_s:,.0f} MB/s, CPU {r.cpu_s:.1f} s, view thread {r.view_cpu_s:.2f} s", flush=True)
+    load1 = os.getloadavg()[0]
     off = [r for r in runs if not r.view]
     on = [r for r in runs if r.view]
 
@@ -143,7 +145,8 @@ def run(quick: bool, base: str = ".bench-tmp") -> str:
         f"`weldctl record --load-kfps 10 --duration {duration:.0f}` in-process ({rounds} rounds from {t0} UTC, "
         "conditions interleaved: the machine is shared and noisy, so compare medians). *On*: the live page is "
         "served and two viewers poll it as the page does (state at 4 Hz, every new frame once), from a separate "
-        "process. CPU is of the recording process (simulator + recorder + writer [+ view]) in % of one core.",
+        "process. CPU is of the recording process (simulator + recorder + writer [+ view]) in % of one core. "
+        f"Load average of the 2-core machine (other work included): {load0:.1f} before, {load1:.1f} after.",
         "",
         "| view | lost | camera frames kept | ingest MB/s | process CPU | writer headroom | view thread CPU "
         "| viewers' CPU |",

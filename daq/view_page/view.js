@@ -18,6 +18,9 @@ function f32(b64) {
   return new Float32Array(bytes.buffer);
 }
 
+// Device errors are free text: never let one become markup.
+const esc = (v) => String(v).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
 function fmt(v, digits = 3) {
   if (v === null || v === undefined || !isFinite(v)) return "—";
   const a = Math.abs(v);
@@ -201,8 +204,8 @@ function drawStreams(s) {
   const rows = (s.streams || []).map((r) => {
     const lost = r.lost ? `<td class="bad">${r.lost.toLocaleString()}</td>` : "<td>0</td>";
     const q = r.queue > 0.25 ? `<td class="warn">${(100 * r.queue).toFixed(0)} %</td>` : `<td>${(100 * r.queue).toFixed(0)} %</td>`;
-    const st = r.error ? `<td class="bad">${r.state}: ${r.error}</td>` : `<td>${r.state}</td>`;
-    return `<tr><td>${r.name}</td><td>${r.kind}</td><td>${r.rate_hz === null ? "—" : Math.round(r.rate_hz).toLocaleString()}</td>` +
+    const st = r.error ? `<td class="bad">${esc(r.state)}: ${esc(r.error)}</td>` : `<td>${esc(r.state)}</td>`;
+    return `<tr><td>${esc(r.name)}</td><td>${esc(r.kind)}</td><td>${r.rate_hz === null ? "—" : Math.round(r.rate_hz).toLocaleString()}</td>` +
       `<td>${Math.round(r.nominal_hz).toLocaleString()}</td><td>${r.samples.toLocaleString()}</td>${lost}<td>${r.gaps}</td>${q}` +
       `<td>${r.mb_s === null ? "—" : r.mb_s.toFixed(1)}</td><td>${r.at_risk_s === null ? "—" : r.at_risk_s.toFixed(2)}</td>${st}</tr>`;
   });
