@@ -172,6 +172,8 @@ function drawTraces(s) {
 
 function drawHeader(s) {
   $("run").textContent = s.run_id || "—";
+  const lost = (s.alerts || []).some((a) => a.level === "error");
+  document.title = `${lost ? "⚠ " : ""}${s.mode === "live" ? "● REC" : "▶"} ${s.run_id} · weldctl`;
   const rec = $("rec");
   rec.classList.toggle("on", s.mode === "live");
   rec.textContent = s.mode === "live" ? "● REC" : "▶ REPLAY";
@@ -272,6 +274,7 @@ async function poll() {
     $("status").textContent = mode === "live" ? "disconnected: recording ended or recorder stopped" : "disconnected";
     $("status").classList.add("lost");
     $("rec").classList.remove("on");
+    document.title = "disconnected · weldctl";
   }
   setTimeout(poll, POLL_MS);
 }
