@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -50,6 +51,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:
+        c0 = time.thread_time()
+        try:
+            self._answer()
+        finally:
+            self.server.cpu_s += time.thread_time() - c0  # what serving costs, next to the view thread's
+
+    def _answer(self) -> None:
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query))
         src = self.server.source
@@ -78,6 +86,7 @@ class _Server(ThreadingHTTPServer):
     source: ViewSource
     files: dict[str, bytes]
     colorbar: bytes
+    cpu_s: float = 0.0  # CPU time spent answering requests, all viewers together
 
 
 class ViewServer:
@@ -95,6 +104,10 @@ class ViewServer:
         self.httpd.colorbar = colorbar_png()
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2},
                                         name="live-view-http", daemon=True)
+
+    @property
+    def cpu_s(self) -> float:
+        return self.httpd.cpu_s
 
     @property
     def url(self) -> str:
