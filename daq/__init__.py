@@ -12,12 +12,16 @@ from ._recorder import Recorder, RecordResult, StreamStats, raise_on_failure
 from ._recover import RecoveredStream, recover_run
 from ._registry import build_devices, sim_process
 from ._session import make_recorder, manifest_for, record
+from ._view_live import LiveView
+from ._view_replay import ReplayView
+from ._view_server import ViewServer
+from ._view_tap import ViewTap
 
 __all__ = [
     "AudioDevice", "Block", "Camera", "ClockFit", "ClockObservations", "DaqDevice", "Device", "DeviceError",
-    "DeviceState", "Gap", "IRCamera", "MissingDriverError", "OctDevice", "RecordResult", "Recorder",
-    "RecordingError", "RecoveredStream", "StackReport", "StreamCalibration", "StreamStats", "build_devices",
-    "calibrate_run", "discover",
+    "DeviceState", "Gap", "IRCamera", "LiveView", "MissingDriverError", "OctDevice", "RecordResult", "Recorder",
+    "RecordingError", "RecoveredStream", "ReplayView", "StackReport", "StreamCalibration", "StreamStats",
+    "ViewServer", "ViewTap", "build_devices", "calibrate_run", "discover",
     "finalize_run", "fit_clock", "live_table", "make_recorder", "manifest_for", "raise_on_failure", "record",
     "recover_run", "sim_process", "summary_table",
 ]

@@ -22,6 +22,7 @@ from ._errors import RecordingError
 from ._finalize import finalize_run
 from ._pipe import Pipe, StreamStats
 from ._timing import stated_timing
+from ._view_tap import ViewTap
 
 IDLE_SLEEP_S = 0.002
 READ_TIMEOUT_S = 0.2
@@ -72,6 +73,7 @@ class Recorder:
         self.t0_ns = 0
         self.end_ns: int | None = None  # run-time end of a --duration recording: samples after it are not kept
         self._write_failed = False
+        self.tap: ViewTap | None = None  # the live view's copy of references (never waits)
 
     def _reserve_bytes(self) -> int:
         """Disk held back for finalizing (sample times, events, checksums) when the disk fills up."""
@@ -196,6 +198,8 @@ class Recorder:
                     pipe.enqueue(block)
                 else:
                     pipe.enqueue_with_faults(block)
+                if self.tap is not None:
+                    self.tap.offer(pipe, block)
                 st.queue_fill = pipe.queue.qsize() / pipe.queue.maxsize
             st.state = "done" if dev.done else "stopped"
         except Exception as exc:

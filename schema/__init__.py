@@ -62,6 +62,7 @@ from ._rig_cam import AravisCameraConfig, OpenCVCameraConfig
 from ._rig_examples import example_rig_names, example_rig_text
 from ._rig_file import dump_rig, load_rig, parse_rig
 from ._rig_io import NidaqChannel, NidaqConfig, NidaqGrpc, OctTcpConfig, SounddeviceConfig
+from ._rig_view import ViewSettings
 from ._run_id import MAX_RUN_ID, validate_run_id
 from ._store_layout import CHECKSUMS, EVENT_COLUMNS, is_url, run_uri
 from ._store_reader import RunReader, resolve_run
@@ -134,6 +135,7 @@ __all__ = [
     "TimeRegion",
     "TimeSpec",
     "VerifyReport",
+    "ViewSettings",
     "WeldPlan",
     "WeldctlError",
     "absolute_uri",

@@ -10,6 +10,7 @@ from ._device_base import DeviceBase
 from ._manifest import WeldPlan
 from ._rig_cam import AravisCameraConfig, OpenCVCameraConfig
 from ._rig_io import NidaqConfig, OctTcpConfig, SounddeviceConfig
+from ._rig_view import ViewSettings
 from ._stream import ClockSource
 
 
@@ -152,6 +153,7 @@ class Rig(BaseModel):
     sim: SimProcess = Field(default_factory=SimProcess)
     devices: list[DeviceConfig]
     recorder: RecorderSettings = Field(default_factory=RecorderSettings)
+    view: ViewSettings = Field(default_factory=ViewSettings)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Rig:
