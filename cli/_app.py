@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from weldctl.schema import WeldctlError
 
@@ -50,9 +51,10 @@ SCHEDULER = typer.Option(
 
 
 def fail(message: str, hint: str | None = None, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # User text (run ids, paths, patterns, hints such as 'weldctl[curation]') is never rich markup.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     if hint:
-        err_console.print(f"  [dim]→[/] {hint}", highlight=False, soft_wrap=True)
+        err_console.print(f"  [dim]→[/] {escape(hint)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -68,12 +70,36 @@ def user_errors(func: F) -> F:
         except ModuleNotFoundError as exc:
             raise fail(f"missing Python package {exc.name!r}",
                        "install the matching extra, e.g. pip install 'weldctl[curation]'") from None
+        except Exception as exc:
+            if not _raised_reading_zarr(exc):
+                raise
+            first = (str(exc).splitlines() or [""])[0][:200]
+            raise fail(f"a run store could not be read ({type(exc).__name__}: {first})",
+                       "the store is damaged: `weldctl verify RUN` lists what changed; restore it from a copy",
+                       ) from None
 
     return wrapper  # type: ignore[return-value]
 
 
+def _raised_reading_zarr(exc: BaseException) -> bool:
+    """Raised inside zarr or its codecs: a chunk that does not decode (truncated, corrupted)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename.replace("\\", "/")
+        if "/zarr/" in name or "/numcodecs/" in name:
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def main() -> None:
+    from ._startup import interrupted_early
+
+    if interrupted_early():
+        err_console.print("interrupted (Ctrl-C) while starting: nothing was done, no store was written")
+        sys.exit(130)
     try:
         app()
-    except KeyboardInterrupt:  # pragma: no cover - interactive
+    except KeyboardInterrupt:
+        err_console.print("interrupted (Ctrl-C)")
         sys.exit(130)

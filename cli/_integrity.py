@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from weldctl.daq import recover_run
-from weldctl.schema import resolve_run, verify_checksums
+from weldctl.schema import resolve_run, verify_run
 
 from ._app import app, console, fail, user_errors
 
@@ -38,16 +39,24 @@ def verify(
     run: str = typer.Argument(..., help="run store path/URL, or a run id under --runs"),
     runs: str = typer.Option("runs", "--runs", help="folder holding <run-id>.zarr"),
 ) -> None:
-    """Check every file of a finalized run against its checksum manifest (exit 1 if anything changed)."""
+    """Check a finalized run: every file against its checksum manifest, and what it means (monotonic times,
+    plausible clock fits, consistent lengths, gap rows for every sequence jump). Exit 1 if anything is wrong."""
     uri = resolve_run(run, runs)
-    with console.status(f"hashing {uri}"):
-        report = verify_checksums(uri)
+    with console.status(f"checking {escape(uri)}"):
+        report = verify_run(uri)
     if report.ok:
-        console.print(f"[green]ok[/] {uri}: {report.checked} files match their checksums")
+        console.print(f"[green]ok[/] {escape(uri)}: {report.checked} files match their checksums; times, "
+                      "sequence numbers, gaps and clock fits are consistent", highlight=False)
         return
     for label, files in (("changed", report.changed), ("missing", report.missing), ("added", report.added)):
         if files:
             more = f" (+{len(files) - SHOW_FILES} more)" if len(files) > SHOW_FILES else ""
-            console.print(f"[red]{label}[/] {len(files)}: {', '.join(files[:SHOW_FILES])}{more}", highlight=False)
-    raise fail(f"{uri} does not match its checksum manifest: the raw data was modified",
-               "restore the run from a copy (e.g. `dvc pull` or the object store)", code=1)
+            console.print(f"[red]{label}[/] {len(files)}: {escape(', '.join(files[:SHOW_FILES]))}{more}",
+                          highlight=False)
+    for problem in report.problems:
+        console.print(f"[red]wrong[/] {escape(problem)}", highlight=False)
+    if report.changed or report.missing or report.added:
+        raise fail(f"{uri} does not match its checksum manifest: the raw data was modified",
+                   "restore the run from a copy (e.g. `dvc pull` or the object store)", code=1)
+    raise fail(f"{uri} is not what it was when finalized, or contradicts itself ({len(report.problems)} problem(s) "
+               "above)", "restore the run from a copy; `recover` does not re-finalize a finalized store", code=1)

@@ -76,7 +76,7 @@ def push(
     n_welds = sum(len(s) for _, s in work)
     bar = Progress(*Progress.get_default_columns(), console=console, transient=True)
     with bar, ls_errors(settings):
-        job = bar.add_task(f"welds → {settings.url}", total=n_welds)
+        job = bar.add_task(f"welds → {settings.shown}", total=n_welds)
         rep = push_welds(client, tax, work, opts, on_weld=lambda _r, _w: bar.advance(job))
     console.print(f"project {opts.project!r} (id {rep.project_id}): {rep.created} tasks created, "
                   f"{rep.updated} updated, {rep.unchanged} unchanged")
@@ -130,7 +130,7 @@ def status(
     import pandas as pd
 
     tax = load_taxonomy(taxonomy)
-    records = read_labels(labels)
+    records = read_labels(labels, tax)
     seg = None
     if segments is not None:
         tables = [read_segments(p) for p in segment_tables(segments)]

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import typer
 from rich.live import Live
+from rich.markup import escape
 
 from weldctl.daq import LiveView, Recorder, ViewServer, ViewTap, live_table, make_recorder, summary_table
-from weldctl.schema import default_sim_rig, load_rig, load_sim_rig
+from weldctl.schema import default_sim_rig, load_rig, load_sim_rig, validate_run_id
 
 from ._app import app, console, fail, user_errors
 
@@ -42,10 +43,16 @@ def record(
         rig_model = load_sim_rig(load_kfps, duration)
     else:
         rig_model = load_rig(rig) if rig else default_sim_rig()
-    if "://" not in out:
-        Path(out).mkdir(parents=True, exist_ok=True)
-    rec: Recorder = make_recorder(rig_model, run_id, out, overwrite=overwrite, operator=operator,
-                                  duration_s=duration)
+    validate_run_id(run_id)  # before anything is created
+    if "://" not in out and Path(out).exists() and not Path(out).is_dir():
+        raise fail(f"--out {out} is a file, not a folder", "pass the folder that receives <run-id>.zarr")
+    try:
+        rec: Recorder = make_recorder(rig_model, run_id, out, overwrite=overwrite, operator=operator,
+                                      duration_s=duration)
+    except KeyboardInterrupt:
+        console.print("stopped: interrupted (Ctrl-C) while the rig was set up; nothing was recorded, no store "
+                      "was written", highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
     kwargs = {"duration_s": duration, "stop_after_sequence": rig_model.recorder.stop_after_sequence}
     with ExitStack() as stack:
         if view if view is not None else rig_model.view.enabled:
@@ -55,6 +62,13 @@ def record(
                 result = rec.run(**kwargs, on_tick=lambda r: table.update(live_table(r)))
         else:
             result = rec.run(**kwargs)
+    if not result.kept:
+        if result.error:
+            raise fail(f"{result.error}; nothing was recorded and no store was kept",
+                       "check the device (power, cable, address in the rig file), then record again", code=1)
+        console.print(f"stopped: {escape(result.stop_reason)}; nothing was recorded, no store was kept "
+                      f"(run id {escape(run_id)} is still free)", highlight=False, soft_wrap=True)
+        raise typer.Exit(130)
     console.print(summary_table(result))
     lost = sum(s.lost for s in result.stats.values())
     if lost:
@@ -62,7 +76,7 @@ def record(
                       f"(`weldctl inspect {result.uri}`)[/]")
     if result.error:
         raise fail(result.error, f"what was written before the failure is in {result.uri}", code=1)
-    console.print(f"[green]finalized[/] {result.uri}")
+    console.print(f"[green]finalized[/] {escape(result.uri)}", highlight=False)
 
 
 def _serve_live_view(rec: Recorder, settings, port: int | None, stack: ExitStack) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ from ._augment import apply as apply_augment
 from ._augment import draw as draw_augment
 from ._card import tree_hash, write_card
 from ._dataset_build import replay, run_augment, run_balance, run_build, run_split
-from ._dataset_params import DatasetParams, load_params
+from ._dataset_params import DatasetParams, load_params, read_params_doc
 from ._dataset_reader import DatasetSplit, class_map, iter_dataset, torch_dataset
 from ._executor import READ_THREADS, map_items, scheduler_address
 from ._export import export_csv, export_hdf5
@@ -130,6 +130,7 @@ __all__ = [
     "push_welds",
     "quicklook",
     "read_labels_jsonl",
+    "read_params_doc",
     "read_segments",
     "read_signal",
     "replay",

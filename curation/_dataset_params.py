@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from weldctl.schema import read_yaml_file
 
 from ._sampleset import DatasetError
 
@@ -16,7 +17,7 @@ GROUP_COLUMNS = {"run": "run_id", "workpiece": "workpiece", "day": "day", "rig":
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class SamplesParams(_Strict):
@@ -106,13 +107,36 @@ class DatasetParams(_Strict):
     card: CardParams = Field(default_factory=CardParams)
 
 
+# Top-level sections of params.yaml: the dataset stages above, and `weldctl segment`'s.
+SECTIONS = ("segment", "samples", "split", "balance", "augment", "build")
+
+
+def read_params_doc(path: str | os.PathLike[str]) -> dict:
+    """params.yaml as a mapping, every top-level section one we know: a misspelled section would otherwise be
+    ignored and its stage run on defaults without a word."""
+    import difflib
+
+    p = Path(path)
+    raw = read_yaml_file(p, "params file", "see docs/datasets.md for every key", DatasetError) or {}
+    if not isinstance(raw, dict):
+        raise DatasetError(f"{p}: params must be a YAML mapping of sections ({', '.join(SECTIONS)})",
+                           "see docs/datasets.md for every key")
+    for key in raw:
+        if key not in SECTIONS:
+            close = difflib.get_close_matches(str(key), SECTIONS, n=1)
+            maybe = f" (did you mean {close[0]!r}?)" if close else ""
+            raise DatasetError(f"{p}: unknown section {key!r}{maybe}; sections are {', '.join(SECTIONS)}",
+                               "fix params.yaml; see docs/datasets.md for every key")
+    return raw
+
+
 def load_params(path: str | os.PathLike[str] = "params.yaml") -> DatasetParams:
     p = Path(path)
     if not p.exists():
         raise DatasetError(
             f"no params file {p}", "create params.yaml (see docs/datasets.md) or pass --params"
         )
-    raw = yaml.safe_load(p.read_text()) or {}
+    raw = read_params_doc(p)
     known = {k: v for k, v in raw.items() if k in DatasetParams.model_fields}
     try:
         return DatasetParams.model_validate(known)

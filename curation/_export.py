@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +17,24 @@ from ._import_source import need_module
 FRAME_BLOCK = 256
 
 
+@contextmanager
+def whole_file(out: Path) -> Iterator[Path]:
+    """A temporary name next to ``out``, renamed into place when the block succeeds and deleted when it fails:
+    an export is complete or absent, never a hidden partial file."""
+    tmp = out.with_name(f".{out.name}.partial")
+    try:
+        yield tmp
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(out)
+
+
 def export_hdf5(run: RunReader, out: str | os.PathLike[str]) -> Path:
     """One group per stream: ``data`` with ``t_ns``/``seq`` attached as dimension scales, spec as attrs."""
     h5py = need_module("h5py")
     out = Path(out)
-    tmp = out.with_name(f".{out.name}.partial")
-    with h5py.File(tmp, "w") as f:
+    with whole_file(out) as tmp, h5py.File(tmp, "w") as f:
         f.attrs["run_id"] = run.run_id
         f.attrs["manifest_json"] = run.manifest.model_dump_json()
         f.attrs["exported_by"] = "weldctl export"
@@ -57,7 +71,6 @@ def export_hdf5(run: RunReader, out: str | os.PathLike[str]) -> Path:
             eg.create_dataset(
                 col, data=values.astype(h5py.string_dtype()) if values.dtype.kind in "UOT" else values
             )
-    tmp.replace(out)
     return out
 
 
@@ -83,7 +96,6 @@ def export_csv(run: RunReader, stream: str, out: str | os.PathLike[str], *, cali
         else:
             cols[f"{ch} [{spec.units}]"] = data[:, j]
     out = Path(out)
-    tmp = out.with_name(f".{out.name}.partial")
-    pd.DataFrame(cols).to_csv(tmp, index=False)
-    tmp.replace(out)
+    with whole_file(out) as tmp:
+        pd.DataFrame(cols).to_csv(tmp, index=False)
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from weldctl.schema import LabelRecord, read_labels, uri_exists
+from weldctl.schema import LabelRecord, check_label_values, read_labels, taxonomy_of, uri_exists
 
 from ._sampleset import DatasetError
 
@@ -25,8 +25,12 @@ def chosen_labels(path: str | os.PathLike[str]) -> dict[tuple[str, int], dict[st
             f"no labels file {path}",
             "pull labels with `weldctl label pull`, or for sim runs `weldctl label from-truth`",
         )
+    records = read_labels(path)
+    taxonomy = taxonomy_of(records)
+    if taxonomy is not None:  # a value outside it would become a class of its own
+        check_label_values(records, taxonomy, str(path))
     groups: dict[tuple[str, int], list[LabelRecord]] = {}
-    for rec in read_labels(path):
+    for rec in records:
         groups.setdefault((rec.run_id, rec.weld_id), []).append(rec)
     out: dict[tuple[str, int], dict[str, Any]] = {}
     for key, recs in groups.items():

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from weldctl.schema import WeldctlError
 
@@ -36,7 +37,31 @@ class LabelStudioSettings:
         return cls(url=url.rstrip("/"), api_key=key)
 
     def redact(self, text: str) -> str:
-        return text.replace(self.api_key, "***") if self.api_key else text
+        text = text.replace(self.api_key, "***") if self.api_key else text
+        password = urlsplit(self.url).password
+        return text.replace(password, "***") if password else text
+
+    @property
+    def shown(self) -> str:
+        """The URL for messages: a password inside it (http://user:secret@host) is never echoed."""
+        parts = urlsplit(self.url)
+        if parts.password is None:
+            return self.url
+        netloc = f"{parts.username or ''}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _unreachable_reason(exc: BaseException) -> str:
+    """What a failed connection means: a name that does not resolve is not a refused connection."""
+    text = str(exc).lower()
+    if any(s in text for s in ("name or service not known", "nodename nor servname", "name resolution",
+                               "no address associated", "getaddrinfo")):
+        return "host name not found"
+    if "refused" in text:
+        return "connection refused"
+    if "timed out" in text or "timeout" in type(exc).__name__.lower():
+        return "no answer in time"
+    return type(exc).__name__
 
 
 def _sdk() -> Any:
@@ -57,17 +82,17 @@ def ls_errors(settings: LabelStudioSettings) -> Iterator[None]:
     try:
         yield
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError, httpx.ReadError) as exc:
-        raise LabelStudioError(f"Label Studio at {settings.url} is not reachable "
-                               f"({settings.redact(type(exc).__name__)})", START_HINT) from None
+        raise LabelStudioError(f"Label Studio at {settings.shown} is not reachable "
+                               f"({_unreachable_reason(exc)})", START_HINT) from None
     except httpx.TimeoutException:
-        raise LabelStudioError(f"Label Studio at {settings.url} did not answer in time", START_HINT) from None
+        raise LabelStudioError(f"Label Studio at {settings.shown} did not answer in time", START_HINT) from None
     except errors as exc:
         status = getattr(exc, "status_code", None)
         if status in (401, 403):
-            raise LabelStudioError(f"Label Studio at {settings.url} refused the API key (HTTP {status})",
+            raise LabelStudioError(f"Label Studio at {settings.shown} refused the API key (HTTP {status})",
                                    "check LABEL_STUDIO_API_KEY (legacy or personal access token)") from None
         body = settings.redact(str(getattr(exc, "body", exc)))[:300]
-        raise LabelStudioError(f"Label Studio at {settings.url} answered HTTP {status}: {body}") from None
+        raise LabelStudioError(f"Label Studio at {settings.shown} answered HTTP {status}: {body}") from None
 
 
 def connect(settings: LabelStudioSettings) -> LabelStudio:
@@ -75,13 +100,12 @@ def connect(settings: LabelStudioSettings) -> LabelStudio:
     import httpx
 
     try:
-        r = httpx.get(f"{settings.url}/health", timeout=PING_TIMEOUT_S)
+        r = httpx.get(f"{settings.shown}/health", timeout=PING_TIMEOUT_S)
     except httpx.HTTPError as exc:
-        reason = "connection refused" if isinstance(exc, httpx.ConnectError) else type(exc).__name__
-        raise LabelStudioError(f"Label Studio at {settings.url} is not reachable ({reason})",
+        raise LabelStudioError(f"Label Studio at {settings.shown} is not reachable ({_unreachable_reason(exc)})",
                                START_HINT) from None
     if r.status_code != 200:
-        raise LabelStudioError(f"Label Studio at {settings.url} is not healthy (HTTP {r.status_code})",
+        raise LabelStudioError(f"Label Studio at {settings.shown} is not healthy (HTTP {r.status_code})",
                                START_HINT)
     client = _sdk().LabelStudio(base_url=settings.url, api_key=settings.api_key, timeout=60.0)
     with ls_errors(settings):

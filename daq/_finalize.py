@@ -299,9 +299,34 @@ def _laser_events(writer: RunWriter) -> list[dict[str, object]]:
     return rows
 
 
-def place_events(writer: RunWriter) -> None:
+def _unrecorded_gaps(writer: RunWriter, gaps: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Gap rows for sequence jumps no recorded gap covers: a recorder killed after dropping samples (writer
+    behind) but before it wrote their gap row. Recovery says so instead of leaving the loss unexplained."""
+    out: list[dict[str, object]] = []
+    for name, app in writer.streams.items():
+        spans = sorted((int(float(g["value"])), int(g["count"])) for g in gaps  # type: ignore[arg-type, call-overload]
+                       if g["stream"] == name and int(g["count"]) > 0)  # type: ignore[call-overload]
+        starts = np.asarray([a for a, _ in spans], dtype=np.int64)
+        ends = np.maximum.accumulate(np.asarray([a + c for a, c in spans], dtype=np.int64)) if spans else starts
+        prev: int | None = None
+        for i0, i1 in _blocks(app.n):
+            seq = np.asarray(app.seq[i0:i1]).astype(np.int64)
+            if prev is not None:
+                seq = np.concatenate([[prev], seq])
+            for j in np.flatnonzero(np.diff(seq) > 1):
+                lo, hi = int(seq[j]) + 1, int(seq[j + 1])
+                k = int(np.searchsorted(starts, lo, side="right")) - 1
+                if k >= 0 and ends[k] >= hi:
+                    continue
+                out.append({"t_ns": 0, "stream": name, "kind": "gap", "value": float(lo), "count": hi - lo,
+                            "note": "unrecorded: found at recovery (the recorder died before writing this gap)"})
+            prev = int(seq[-1]) if len(seq) else prev
+    return out
+
+
+def place_events(writer: RunWriter, *, find_unrecorded: bool = False) -> None:
     """Rebuild the events table on the run time base: gaps from their sequence numbers, laser edges
-    from the laser-on line."""
+    from the laser-on line (and, on recovery, gaps for sequence jumps nobody recorded)."""
     recorded = writer.stashed_events()
     if recorded is None:
         recorded = writer.events()
@@ -315,6 +340,8 @@ def place_events(writer: RunWriter) -> None:
             continue  # rebuilt below from the laser-on line
         (gaps if row["kind"] == "gap" and row["stream"] in writer.streams else rows).append(row)
     gaps = _merge_gaps(gaps)
+    if find_unrecorded:
+        gaps += _unrecorded_gaps(writer, gaps)
     for name in {str(g["stream"]) for g in gaps}:
         mine = [g for g in gaps if g["stream"] == name]
         first = np.asarray([float(g["value"]) for g in mine])  # type: ignore[arg-type]
@@ -330,7 +357,7 @@ def finalize_run(writer: RunWriter, *, status: RunStatus = "finalized",
                  truth: dict[str, tuple[dict, dict]] | None = None) -> dict[str, ClockFit]:
     writer.flush()
     fits = fit_streams(writer)
-    place_events(writer)
+    place_events(writer, find_unrecorded=status == "recovered")
     for name, (tbl, dtypes) in (truth or {}).items():
         writer.write_truth(name, tbl, dtypes)
     writer.finalize(status)

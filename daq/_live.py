@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+from rich.markup import escape
 from rich.table import Table
 
 from weldctl.schema import is_url
@@ -36,7 +37,7 @@ def stream_table(stats: dict[str, StreamStats], elapsed_s: float, title: str) ->
         risk = f"{s.at_risk_s:.2f}"
         if s.at_risk_s > AT_RISK_WARN_S:
             risk = f"[bold yellow]{risk}[/]"
-        state = f"[red]{s.state}: {s.error}[/]" if s.error else s.state
+        state = f"[red]{escape(s.state)}: {escape(s.error)}[/]" if s.error else escape(s.state)
         t.add_row(s.name, s.kind, f"{rate:,.0f}", f"{s.nominal_rate_hz:,.0f}", f"{s.samples:,}", lost,
                   str(s.gaps), queue, risk, _mb(s.bytes / elapsed_s if elapsed_s > 0 else 0), state)
     t.caption = f"total {_mb(total_bytes)} MB, ingest {_mb(total_bytes / elapsed_s if elapsed_s else 0)} MB/s"
@@ -59,7 +60,7 @@ def writer_line(load: dict[str, float], stats: dict[str, StreamStats]) -> str:
 
 def live_table(rec: Recorder) -> Table:
     elapsed = rec.elapsed_s()
-    table = stream_table(rec.stats, elapsed, f"recording {rec.manifest.run_id}  {elapsed:6.1f} s")
+    table = stream_table(rec.stats, elapsed, escape(f"recording {rec.manifest.run_id}  {elapsed:6.1f} s"))
     if not is_url(rec.out):
         free = shutil.disk_usage(rec.out).free
         table.caption = f"{table.caption}   disk free {free / 1e9:,.1f} GB"
@@ -69,8 +70,10 @@ def live_table(rec: Recorder) -> Table:
 
 
 def summary_table(result: RecordResult) -> Table:
-    title = f"{result.uri}: {result.duration_s:.2f} s, stopped: {result.stop_reason or 'error'}"
+    title = escape(f"{result.uri}: {result.duration_s:.2f} s, stopped: {result.stop_reason or 'error'}")
     table = stream_table(result.stats, result.duration_s, title)
     if result.writer:
         table.caption = f"{table.caption}\n{writer_line(result.writer, result.stats)}"
+    for note in result.notes:
+        table.caption = f"{table.caption}\n[yellow]{escape(note)}[/]"
     return table

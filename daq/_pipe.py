@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +33,9 @@ class StreamStats:
     bytes: int = 0
     queue_fill: float = 0.0
     behind: bool = False  # the writer fell behind at least once (a block was dropped)
-    at_risk_s: float = 0.0  # worst time a received sample waited before a flush put it on disk
+    at_risk_s: float = 0.0  # worst time a received sample waited until it was on disk (a crash loses it)
+    at_risk_now_s: float = 0.0  # the same, now
+    shed: int = 0  # samples the writer dropped because it was behind (each one a gap row)
     state: str = "starting"
     error: str = ""
 
@@ -49,7 +52,6 @@ class Pipe:
         self.stats = StreamStats(spec.name, spec.kind.value, spec.nominal_rate_hz, spec.bytes_per_sample)
         self.expected_seq: int | None = None
         self.reported: dict[int, Gap] = {}  # losses the device reported, until the sequence confirms them
-        self.oldest_unflushed_ns: int | None = None  # when the oldest sample not yet on disk was taken
         self.first_seq: int | None = None
         self.gap_spans: list[tuple[int, int]] = []  # (first seq, count) of every loss recorded
         self.provisional: int | None = None
@@ -59,6 +61,42 @@ class Pipe:
         self.obs_host: list[int] = []
         self.gap_rows: list[dict[str, object]] = []
         self.lock = threading.Lock()
+        # Blocks not yet on disk, oldest first: (last seq, run time of the first sample). Handed over at enqueue;
+        # ``written`` maps appended sample counts to the last seq they cover, so the writer's durable count
+        # says which blocks are safe.
+        self.inflight: deque[tuple[int, int]] = deque()
+        self.written: deque[tuple[int, int]] = deque()
+        self.durable_seq: int | None = None
+
+    def run_ns(self, block: Block) -> int:
+        """Run time (provisional) of the block's first sample."""
+        return int(self.device_ns(block)[0]) + (self.provisional or 0)
+
+    def at_risk(self, now_run_ns: int, durable_n: int) -> float:
+        """Seconds since the oldest received sample that is not on disk was taken (0: all of it is)."""
+        with self.lock:
+            while self.written and self.written[0][0] <= durable_n:
+                self.durable_seq = self.written.popleft()[1]
+            while self.inflight and self.durable_seq is not None and self.inflight[0][0] <= self.durable_seq:
+                self.inflight.popleft()
+            oldest = self.inflight[0][1] if self.inflight else None
+        risk = max(0.0, (now_run_ns - oldest) / 1e9) if oldest is not None else 0.0
+        self.stats.at_risk_now_s = risk
+        self.stats.at_risk_s = max(self.stats.at_risk_s, risk)
+        return risk
+
+    def appended(self, n_total: int, last_seq: int) -> None:
+        """The writer is done with samples up to ``last_seq`` (appended, trimmed or dropped) once its first
+        ``n_total`` samples are on disk."""
+        with self.lock:
+            self.written.append((n_total, last_seq))
+
+    def shed(self, block: Block, waited_s: float) -> None:
+        """The writer is behind: drop a block that waited too long, as a gap, instead of holding it."""
+        self.stats.behind = True
+        self.stats.shed += len(block)
+        self.record_gap(int(block.seq[0]), len(block), "writer_behind", int(self.device_ns(block)[0]),
+                        f"block dropped: it waited {waited_s:.2f} s for the writer")
 
     def device_ns(self, block: Block) -> np.ndarray:
         """Device time of each sample: its timestamps, or sequence number over the nominal rate."""
@@ -147,8 +185,13 @@ class Pipe:
         try:
             if overflow:  # injected fault: behave exactly as a full queue does
                 raise queue.Full
+            with self.lock:
+                self.inflight.append((int(block.seq[-1]), self.run_ns(block)))
             self.queue.put_nowait(block)
         except queue.Full:
+            with self.lock:
+                if self.inflight and self.inflight[-1][0] == int(block.seq[-1]):
+                    self.inflight.pop()
             self.stats.behind = True
             self.record_gap(int(block.seq[0]), len(block), "queue_overflow",
                              int(self.device_ns(block)[0]), "writer behind: block dropped")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import queue
 import shutil
 import signal
@@ -27,6 +28,7 @@ from ._view_tap import ViewTap
 IDLE_SLEEP_S = 0.002
 READ_TIMEOUT_S = 0.2
 MIN_FLUSH_GAP_S = 0.05
+IO_BACKLOG = 2  # queued disk writes beyond which the next checkpoint waits (see _write_loop)
 RESERVE_MAX_BYTES = 16 << 20
 RESERVE_SHARE = 0.05
 
@@ -48,6 +50,8 @@ class RecordResult:
     error: str = ""
     fits: dict[str, object] = field(default_factory=dict)
     writer: dict[str, float] = field(default_factory=dict)  # writer load over the run (RunWriter.load)
+    kept: bool = True  # False: nothing was recorded and no store was left
+    notes: list[str] = field(default_factory=list)  # what the operator should know (priority, writer behind)
 
     @property
     def ok(self) -> bool:
@@ -56,7 +60,8 @@ class RecordResult:
 
 class Recorder:
     def __init__(self, devices: list[Device], manifest: RunManifest, out: str, *, overwrite: bool = False,
-                 queue_seconds: float = 4.0, flush_interval_s: float = 0.5,
+                 queue_seconds: float = 4.0, flush_interval_s: float = 0.5, max_at_risk_s: float = 1.0,
+                 nice: int | None = None,
                  truth: Callable[[], dict[str, tuple[dict, dict]]] | None = None) -> None:
         self.devices = devices
         self.manifest = manifest
@@ -64,6 +69,10 @@ class Recorder:
         self.overwrite = overwrite
         self.queue_seconds = queue_seconds
         self.flush_interval_s = flush_interval_s
+        self.max_at_risk_s = max_at_risk_s
+        self.nice = nice
+        self.priority_note = ""
+        self._writer_done = threading.Event()
         self.truth = truth
         self._stop = threading.Event()
         self._stop_reason = ""
@@ -101,8 +110,57 @@ class Recorder:
 
     def run(self, duration_s: float | None = None, stop_after_sequence: bool = True,
             on_tick: Callable[[Recorder], None] | None = None, tick_s: float = 0.25) -> RecordResult:
-        specs = [d.configure() for d in self.devices]
-        self.pipes = [Pipe(d, s, self.queue_seconds) for d, s in zip(self.devices, specs, strict=True)]
+        """Record until the duration, the end of the weld sequence, Ctrl-C/SIGTERM or a failure; finalize.
+
+        A stop at any instant ends in one of two stores: none (nothing was recorded: the start failed or was
+        interrupted before the first sample) or a finalized one.
+        """
+        old_handlers = None
+        if threading.current_thread() is threading.main_thread():
+            # First of all, so a Ctrl-C while devices are opened or the store is made is a stop, not an exception.
+            old_handlers = (signal.signal(signal.SIGINT, lambda *_: self.stop("interrupted (Ctrl-C)")),
+                            signal.signal(signal.SIGTERM, lambda *_: self.stop("terminated")))
+        restore_nice = self._raise_priority()
+        try:
+            return self._run(duration_s, stop_after_sequence, on_tick, tick_s)
+        except BaseException:
+            if self.writer is not None:
+                self.writer.unlock()  # as the OS would for a dead process: the store is left for `recover`
+            raise
+        finally:
+            self._close_devices()
+            if restore_nice is not None:
+                os.setpriority(os.PRIO_PROCESS, 0, restore_nice)
+            if old_handlers is not None:
+                signal.signal(signal.SIGINT, old_handlers[0])
+                signal.signal(signal.SIGTERM, old_handlers[1])
+
+    def _raise_priority(self) -> int | None:
+        """Ask for the rig's CPU priority before any recorder thread exists (threads inherit it); returns the
+        value to restore. A loaded PC otherwise starves the writer, and what waits in memory is what a crash
+        loses."""
+        if self.nice is None or not hasattr(os, "setpriority"):
+            return None
+        before = os.getpriority(os.PRIO_PROCESS, 0)
+        if self.nice >= before:
+            return None
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, self.nice)
+        except OSError:
+            self.priority_note = f"normal CPU priority (nice {before}): raising it to {self.nice} needs root"
+            return None
+        return before
+
+    def _close_devices(self) -> None:
+        for d in self.devices:
+            try:
+                d.close()
+            except Exception as exc:  # a device that fails to close must not cost the recording
+                for p in self.pipes:
+                    if p.device is d:
+                        p.stats.error = p.stats.error or f"close failed: {exc}"
+
+    def _create_store(self, specs: list) -> None:  # type: ignore[type-arg]
         try:
             self.writer = RunWriter.create(self.out, self.manifest, specs, overwrite=self.overwrite)
             for d in self.devices:  # the stated latencies and delays finalize applies (recover too)
@@ -113,15 +171,37 @@ class Recorder:
             self.writer.reserve_space(self._reserve_bytes())
         except OSError as exc:
             where = self.writer.uri if self.writer else self.out
+            if self.writer is not None:
+                self.writer.discard()
+                self.writer = None
             if _is_disk_full(exc):
                 raise RecordingError(f"disk full before recording started ({where})",
                                      "free space or record to another --out") from None
-            raise RecordingError(f"cannot write the run store at {where}: {exc}",
-                                 "check the --out folder is writable") from None
-        old_handler = None
-        if threading.current_thread() is threading.main_thread():
-            old_handler = signal.signal(signal.SIGINT, lambda *_: self.stop("interrupted (Ctrl-C)"))
-            signal.signal(signal.SIGTERM, lambda *_: self.stop("terminated"))
+            raise RecordingError(f"cannot write the run store at {where}: {exc.strerror or exc}",
+                                 "check the --out folder exists, is a folder and is writable") from None
+
+    def _not_started(self, reason: str, error: str = "") -> RecordResult:
+        """Nothing was recorded: no store is kept (the run id stays free)."""
+        uri = ""
+        if self.writer is not None:
+            uri = self.writer.uri
+            self.writer.discard()
+        self._stop_reason = reason
+        return RecordResult(uri, self.stats, 0.0, reason, error, kept=False)
+
+    def _run(self, duration_s: float | None, stop_after_sequence: bool,
+             on_tick: Callable[[Recorder], None] | None, tick_s: float) -> RecordResult:
+        specs = []
+        for d in self.devices:
+            if self._stop.is_set():
+                return self._not_started(f"{self._stop_reason} before recording started")
+            specs.append(d.configure())
+        self.pipes = [Pipe(d, s, self.queue_seconds)
+                      for d, s in zip(self.devices, specs, strict=True)]
+        if self._stop.is_set():
+            return self._not_started(f"{self._stop_reason} before recording started")
+        self._create_store(specs)
+        assert self.writer is not None
         # Known up front, so no sample past the end is written while the stop is still being noticed.
         self.end_ns = int(duration_s * 1e9) if duration_s is not None else None
         self.t0_ns = time.monotonic_ns()
@@ -130,14 +210,27 @@ class Recorder:
         threads = [threading.Thread(target=self._acquire, args=(p,), name=f"acq-{p.spec.name}", daemon=True)
                    for p in self.pipes]
         writer_thread = threading.Thread(target=self._write_loop, name="writer", daemon=True)
+        # Tables (clock observations, gap rows) go through zarr-python, whose small writes take a second or more
+        # on a loaded machine: on a thread of their own, they never hold the samples up.
+        table_thread = threading.Thread(target=self._table_loop, name="tables", daemon=True)
+        started: list[threading.Thread] = []
         try:
             for p in self.pipes:
-                p.device.start(self.t0_ns)
-            for t in threads:
-                t.start()
-            writer_thread.start()
+                if self._stop.is_set():
+                    break
+                try:
+                    p.device.start(self.t0_ns)
+                except Exception as exc:
+                    p.stats.state, p.stats.error = "failed", str(getattr(exc, "message", exc))
+                    self.fail(f"{p.spec.name} did not start: {p.stats.error}")
+                    break
+            if not self._stop.is_set():
+                for t in [*threads, writer_thread, table_thread]:
+                    t.start()
+                    started.append(t)
             while not self._stop.wait(tick_s if duration_s is None else
                                       max(0.001, min(tick_s, duration_s - self.elapsed_s()))):
+                self.update_at_risk()
                 if on_tick:
                     on_tick(self)
                 if duration_s is not None and self.elapsed_s() >= duration_s:
@@ -150,17 +243,12 @@ class Recorder:
             self.stop("interrupted (Ctrl-C)")
         finally:
             self._stop.set()
-            for t in threads:
-                t.join(timeout=5)
-            writer_thread.join()
-            for p in self.pipes:
-                try:
-                    p.device.close()
-                except Exception as exc:  # a device that fails to close must not cost the recording
-                    p.stats.error = p.stats.error or f"close failed: {exc}"
-            if old_handler is not None:
-                signal.signal(signal.SIGINT, old_handler)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            for t in started:
+                t.join(timeout=5 if t not in (writer_thread, table_thread) else None)
+        if writer_thread not in started:
+            return self._not_started(self._stop_reason if self._error else
+                                     f"{self._stop_reason} before recording started", self._error)
+        self._close_devices()
         by_duration = self.end_ns is not None and self._stop_reason.startswith("duration")
         duration = self.end_ns / 1e9 if by_duration and self.end_ns is not None else self.elapsed_s()
         writer_load = self.writer.load()
@@ -169,17 +257,27 @@ class Recorder:
             if self._write_failed:
                 # Give back the reserved space, cut every array to what really reached the disk.
                 self.writer.release_space()
-                self.writer = RunWriter.reopen(self.writer.uri)
+                self.writer = RunWriter.reopen(self.writer.uri, self.writer.lock)
                 self._account_unwritten()
-                self._flush_tables()
+            self._flush_tables()  # what the table thread had not written yet
             fits = dict(finalize_run(self.writer, status="finalized"))
         except OSError as exc:
+            self.writer.unlock()
             self._error = self._error or f"could not finalize the store: {exc}"
             self._error += " — free space, then `weldctl recover` finalizes it"
+        # The summary reports what is in the store, not what was handed to the writer.
+        for p in self.pipes:
+            app = self.writer.streams[p.spec.name]
+            p.stats.samples, p.stats.bytes = app.n, app.n * p.spec.bytes_per_sample
         if on_tick:
             on_tick(self)
+        notes = [self.priority_note] if self.priority_note else []
+        shed = {p.spec.name: p.stats.shed for p in self.pipes if p.stats.shed}
+        if shed:
+            notes.append("the writer fell behind: dropped (and recorded as writer_behind gaps) "
+                         + ", ".join(f"{n} {k}" for k, n in shed.items()))
         return RecordResult(self.writer.uri, self.stats, duration, self._stop_reason, self._error, fits,
-                            writer_load)
+                            writer_load, notes=notes)
 
     # -- acquisition -------------------------------------------------------------------------
     def _acquire(self, pipe: Pipe) -> None:
@@ -240,11 +338,19 @@ class Recorder:
                         except queue.Empty:
                             break
                         busy = True
+                        waited = (time.monotonic_ns() - block.recv_mono_ns) / 1e9
+                        if waited > self._shed_after_s:
+                            pipe.shed(block, waited)
+                            pipe.appended(self.writer.streams[pipe.spec.name].n, int(block.seq[-1]))
+                            continue
                         self._write_block(pipe, block)
                     pipe.stats.queue_fill = pipe.queue.qsize() / pipe.queue.maxsize
                 # What is at risk in a crash is the time between flushes plus one flush: start the next
                 # one early by what flushes cost lately, so the sum stays near flush_interval_s.
-                if time.monotonic() - last_flush >= max(MIN_FLUSH_GAP_S, self.flush_interval_s - 1.5 * flush_cost):
+                # While the I/O thread still works through earlier writes, a new round of partial-shard
+                # rewrites would only queue behind them and repeat their bytes: wait until it has caught up.
+                due = time.monotonic() - last_flush >= max(MIN_FLUSH_GAP_S, self.flush_interval_s - 1.5 * flush_cost)
+                if due and self.writer.pool.io_queue <= IO_BACKLOG:
                     last_flush = time.monotonic()
                     self._flush()
                     took = time.monotonic() - last_flush
@@ -256,12 +362,39 @@ class Recorder:
             self._flush()
         except Exception as exc:
             self._write_failed = True
+            self._writer_done.set()
             if _is_disk_full(exc):
                 self.fail(f"disk full while writing {self.writer.uri}: recording stopped cleanly; everything "
                           "flushed before it is kept and finalized")
             else:
                 self.fail(f"write failed ({type(exc).__name__}: {exc}): recording stopped")
             self._drain_after_failure()
+        finally:
+            self._writer_done.set()
+
+    @property
+    def _shed_after_s(self) -> float:
+        """A block that waited this long for the writer is dropped (as a gap): memory never holds more than
+        max_at_risk_s of samples the writer has not even taken yet."""
+        return self.max_at_risk_s
+
+    def _table_loop(self) -> None:
+        assert self.writer is not None
+        try:
+            while not self._writer_done.wait(self.flush_interval_s):
+                self._flush_tables()
+                self.writer.flush_events()
+        except Exception as exc:  # the writer thread sees the same disk and reports it; stop either way
+            self._write_failed = True
+            self.fail(f"writing tables failed ({type(exc).__name__}: {exc}): recording stopped")
+
+    def update_at_risk(self) -> None:
+        """What a crash now would lose, per stream (see Pipe.at_risk)."""
+        if self.writer is None or not self.t0_ns:
+            return
+        now = time.monotonic_ns() - self.t0_ns
+        for pipe in self.pipes:
+            pipe.at_risk(now, self.writer.streams[pipe.spec.name].durable)
 
     def _drain_after_failure(self) -> None:
         """Keep taking blocks off the queues until acquisition has stopped, so nothing blocks."""
@@ -285,15 +418,15 @@ class Recorder:
         dev_ns = pipe.device_ns(block)
         t_prov = dev_ns + (pipe.provisional or 0)
         data, seq = block.data, block.seq
+        app = self.writer.streams[pipe.spec.name]
         if self.end_ns is not None and t_prov[-1] >= self.end_ns:
             keep = int(np.searchsorted(t_prov, self.end_ns))
             data, seq, t_prov = data[:keep], seq[:keep], t_prov[:keep]
             if not keep:
+                pipe.appended(app.n, int(block.seq[-1]))
                 return
-        self.writer.streams[pipe.spec.name].append(data, t_prov, seq)
-        if pipe.oldest_unflushed_ns is None:
-            # The block's first sample waited in the device for one block before it was read.
-            pipe.oldest_unflushed_ns = block.recv_mono_ns - int(len(block) * 1e9 / pipe.spec.nominal_rate_hz)
+        app.append(data, t_prov, seq)
+        pipe.appended(app.n, int(block.seq[-1]))
         pipe.stats.samples += len(data)
         pipe.stats.bytes += data.nbytes
 
@@ -310,14 +443,10 @@ class Recorder:
 
     def _flush(self) -> None:
         assert self.writer is not None
-        self._flush_tables()
-        # Bounded-interval commit, no wait for the disk: finalize's flush writes the rest.
-        self.writer.checkpoint(self.flush_interval_s)
-        now = time.monotonic_ns()
-        for pipe in self.pipes:
-            if pipe.oldest_unflushed_ns is not None:
-                pipe.stats.at_risk_s = max(pipe.stats.at_risk_s, (now - pipe.oldest_unflushed_ns) / 1e9)
-            pipe.oldest_unflushed_ns = None
+        # Everything appended goes to the I/O queue (no wait for the disk: finalize's flush writes the rest),
+        # so a sample waits at most one flush interval plus the queue ahead of it.
+        self.writer.checkpoint(0.0, events=False)
+        self.update_at_risk()
 
 
 def raise_on_failure(result: RecordResult) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from weldctl.schema import RunReader, RunWriter, StoreError, has_checksums
+from weldctl.schema import RunReader, RunWriter, StoreError, StoreLock, has_checksums, unfinished_store
 
 from ._finalize import finalize_run
 
@@ -17,12 +17,26 @@ class RecoveredStream:
 
 
 def recover_run(uri: str) -> list[RecoveredStream]:
-    """Finalize an unfinished store (status ``recovered``); what each stream kept."""
+    """Finalize an unfinished store (status ``recovered``); what each stream kept.
+
+    Refuses a store another process is writing (its lock), and a store that was finalized once and has lost
+    its checksum manifest since: re-finalizing it would bless whatever was changed.
+    """
     reader = RunReader(uri)
-    if reader.manifest.status in ("finalized", "recovered") and has_checksums(reader.uri):
-        raise StoreError(f"{reader.uri} is already {reader.manifest.status}: nothing to recover",
+    status = reader.manifest.status
+    if status in ("finalized", "recovered") and has_checksums(reader.uri):
+        raise StoreError(f"{reader.uri} is already {status}: nothing to recover",
                          f"`weldctl verify {reader.uri}` checks it is intact")
-    writer = RunWriter.reopen(reader.uri)  # cuts every stream to the prefix that reached the disk
+    if status in ("finalized", "recovered", "imported") and not unfinished_store(reader.uri):
+        raise StoreError(f"{reader.uri} was {status}, and its checksum manifest is missing or unreadable: "
+                         "it was changed after it was finalized",
+                         "restore the run from a copy (recover does not re-finalize a modified store)")
+    lock = StoreLock.acquire(reader.uri, "being recovered")  # a live store raises here, naming its recorder
+    try:
+        writer = RunWriter.reopen(reader.uri, lock)  # cuts every stream to the prefix that reached the disk
+    except BaseException:
+        lock.release()
+        raise
     writer.release_space()
     finalize_run(writer, status="recovered")
     out = []

@@ -27,7 +27,7 @@ from ._import_mapping import (
     load_mapping,
     render,
 )
-from ._labels import LabelRecord, LabelStudioRef, TimeRegion, read_labels, write_labels
+from ._labels import LabelRecord, LabelStudioRef, TimeRegion, check_label_values, read_labels, taxonomy_of, write_labels
 from ._location import (
     absolute_uri,
     check_destination,
@@ -64,7 +64,9 @@ from ._rig_file import dump_rig, load_rig, parse_rig
 from ._rig_io import NidaqChannel, NidaqConfig, NidaqGrpc, OctTcpConfig, SounddeviceConfig
 from ._rig_view import ViewSettings
 from ._run_id import MAX_RUN_ID, validate_run_id
+from ._store_claim import make_read_only
 from ._store_layout import CHECKSUMS, EVENT_COLUMNS, is_url, run_uri
+from ._store_lock import LOCK_FILE, LockOwner, StoreBusyError, StoreLock, check_not_live, lock_owner, unfinished_store
 from ._store_reader import RunReader, resolve_run
 from ._store_writer import RunWriter
 from ._stream import Calibration, ClockSource, StreamKind, StreamSpec
@@ -72,11 +74,14 @@ from ._stream_appender import UNWRITTEN, StreamAppender
 from ._tables import read_table
 from ._taxonomy import ChoiceGroup, RegionGroup, Taxonomy, load_taxonomy, shipped_taxonomies
 from ._transfer import upload_run
+from ._verify import verify_run
 from ._version import SCHEMA_VERSION, weldctl_version
+from ._yaml_file import read_yaml_file
 
 __all__ = [
     "CHECKSUMS",
     "EVENT_COLUMNS",
+    "LOCK_FILE",
     "MAX_RUN_ID",
     "SCHEMA_VERSION",
     "SPEED_OF_SOUND_M_S",
@@ -102,6 +107,7 @@ __all__ = [
     "LabelRecord",
     "LabelStudioRef",
     "LaserCondition",
+    "LockOwner",
     "LossInjection",
     "NidaqChannel",
     "NidaqConfig",
@@ -126,7 +132,9 @@ __all__ = [
     "SimOctConfig",
     "SimProcess",
     "SounddeviceConfig",
+    "StoreBusyError",
     "StoreError",
+    "StoreLock",
     "StreamAppender",
     "StreamKind",
     "StreamMapping",
@@ -141,6 +149,8 @@ __all__ = [
     "absolute_uri",
     "attachment_bytes",
     "check_destination",
+    "check_label_values",
+    "check_not_live",
     "default_sim_rig",
     "dump_rig",
     "example_rig_names",
@@ -155,6 +165,8 @@ __all__ = [
     "load_rig",
     "load_sim_rig",
     "load_taxonomy",
+    "lock_owner",
+    "make_read_only",
     "offset_from_edges",
     "offset_from_envelopes",
     "parse_rig",
@@ -162,6 +174,7 @@ __all__ = [
     "read_bytes",
     "read_labels",
     "read_table",
+    "read_yaml_file",
     "remove_uri",
     "render",
     "resolve_run",
@@ -169,10 +182,13 @@ __all__ = [
     "shipped_taxonomies",
     "signal_edges",
     "storage_errors",
+    "taxonomy_of",
+    "unfinished_store",
     "upload_run",
     "uri_exists",
     "validate_run_id",
     "verify_checksums",
+    "verify_run",
     "weldctl_version",
     "write_array",
     "write_attachment",

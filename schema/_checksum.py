@@ -7,8 +7,12 @@ import json
 from dataclasses import dataclass, field
 
 from ._errors import StoreError
-from ._location import fs_and_root
-from ._store_layout import CHECKSUMS_DOC
+from ._location import fs_and_root, write_bytes
+from ._store_layout import CHECKSUMS, CHECKSUMS_DOC
+from ._store_lock import LOCK_FILE
+
+# Not part of the raw data: the manifest itself (and its temp file) and the writer's lock file.
+_UNHASHED = (f"{CHECKSUMS}/", LOCK_FILE)
 
 
 def _hash_files(uri: str) -> dict[str, str]:
@@ -16,7 +20,7 @@ def _hash_files(uri: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for path in sorted(fs.find(root)):
         rel = path[len(root) + 1 :]
-        if rel == CHECKSUMS_DOC:
+        if rel.startswith(_UNHASHED):
             continue
         h = hashlib.sha256()
         with fs.open(path, "rb") as f:
@@ -28,11 +32,9 @@ def _hash_files(uri: str) -> dict[str, str]:
 
 def write_checksums(uri: str) -> int:
     files = _hash_files(uri)
-    fs, root = fs_and_root(uri)
     doc = {"zarr_format": 3, "node_type": "group", "attributes": {"algorithm": "sha256", "files": files}}
-    fs.makedirs(f"{root}/{CHECKSUMS_DOC.rsplit('/', 1)[0]}", exist_ok=True)
-    with fs.open(f"{root}/{CHECKSUMS_DOC}", "w") as f:
-        json.dump(doc, f, indent=0, sort_keys=True)
+    # One whole file (temp + rename locally): a manifest is complete or absent, never half-written.
+    write_bytes(f"{str(uri).rstrip('/')}/{CHECKSUMS_DOC}", json.dumps(doc, indent=0, sort_keys=True).encode())
     return len(files)
 
 
@@ -42,10 +44,11 @@ class VerifyReport:
     missing: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # what the store's contents contradict (see _semantic)
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.changed or self.added)
+        return not (self.missing or self.changed or self.added or self.problems)
 
 
 def has_checksums(uri: str) -> bool:
@@ -58,16 +61,32 @@ def has_checksums(uri: str) -> bool:
         return False
 
 
+def listed_files(uri: str) -> list[str]:
+    """Files the checksum manifest lists ([] when there is none or it is unreadable: verify reports that)."""
+    fs, root = fs_and_root(uri)
+    try:
+        with fs.open(f"{root}/{CHECKSUMS_DOC}", "r") as f:
+            files = json.load(f)["attributes"]["files"]
+        return list(files) if isinstance(files, dict) else []
+    except (FileNotFoundError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return []
+
+
 def verify_checksums(uri: str) -> VerifyReport:
     fs, root = fs_and_root(uri)
     try:
         with fs.open(f"{root}/{CHECKSUMS_DOC}", "r") as f:
             expected: dict[str, str] = json.load(f)["attributes"]["files"]
+        if not isinstance(expected, dict) or not all(isinstance(v, str) for v in expected.values()):
+            raise TypeError("files is not a map of path to hash")
     except FileNotFoundError:
         raise StoreError(
             f"{uri} has no checksum manifest: it was never finalized",
             f"run `weldctl recover {uri}` to finalize it",
         ) from None
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise StoreError(f"the checksum manifest of {uri} ({CHECKSUMS_DOC}) is corrupt: {exc}",
+                         "the store was modified after it was finalized: restore it from a copy") from None
     actual = _hash_files(uri)
     return VerifyReport(
         checked=len(expected),

@@ -10,7 +10,7 @@ SPEED_OF_SOUND_M_S = 343.0  # dry air at 20 °C; c ≈ 331.3 + 0.606·T[°C]
 
 
 class DeviceBase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", description="stream name in the run store")
     enabled: bool = True
     latency_us: float | None = Field(

@@ -28,7 +28,7 @@ class ImportSourceError(WeldctlError):
 class Channel(BaseModel):
     """One column (CSV), channel (TDMS) or dataset (HDF5) that becomes one channel of a stream."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     source: str = Field(description="column name / TDMS 'group/channel' / HDF5 dataset path")
     name: str = Field(pattern=STREAM_NAME, description="channel name in the run store")
     units: str
@@ -39,7 +39,7 @@ class Channel(BaseModel):
 class TimeSpec(BaseModel):
     """Where each sample's time comes from."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     source: Literal["column", "filename", "rate", "frames"] = Field(
         description="column: wall-clock/relative time column(s); filename: a timestamp in each file name; "
         "rate: start time + fixed rate (the file's own rate unless rate_hz is given); frames: the "
@@ -78,7 +78,7 @@ class Align(BaseModel):
     estimated from the data and stored under ``clock/<stream>``.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     mode: Literal["wall_clock", "start_at", "event"] = "wall_clock"
     to: str | None = Field(default=None, description="reference stream for start_at and event")
     anchor: Literal["start", "end"] = "start"
@@ -111,7 +111,7 @@ class Align(BaseModel):
 
 
 class StreamMapping(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str = Field(pattern=STREAM_NAME)
     kind: StreamKind
     reader: Reader
@@ -144,7 +144,7 @@ class AttachmentMapping(BaseModel):
 class FieldRule(BaseModel):
     """A manifest field or label taken from a path group: mapped, or matched by substring."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     group: str = Field(alias="from")
     map: dict[str, str] = Field(default_factory=dict)
     contains: dict[str, str] = Field(default_factory=dict, description="first substring found wins")
@@ -168,7 +168,7 @@ FieldValue = str | float | FieldRule
 class RunRule(BaseModel):
     """Which folders are runs and what their path says about them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     pattern: str = Field(
         description="regex searched in the run folder path (with '/' separators); "
         "its named groups feed run_id, manifest and labels"
@@ -187,9 +187,19 @@ class RunRule(BaseModel):
         re.compile(v)
         return v
 
+    @field_validator("weld")
+    @classmethod
+    def _weld_fields(cls, v: dict) -> dict:
+        from ._manifest import WeldPlan
+
+        unknown = sorted(set(v) - set(WeldPlan.model_fields))
+        if unknown:
+            raise ValueError(f"not a weld field: {', '.join(unknown)} (fields: {', '.join(WeldPlan.model_fields)})")
+        return v
+
 
 class ImportMapping(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str
     description: str = ""
     run: RunRule

@@ -31,7 +31,7 @@ class Penetration(StrEnum):
 class WeldPlan(BaseModel):
     """One weld as planned: its process parameters and the intended condition."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     weld_id: int = Field(ge=0)
     laser_power_w: float | None = Field(default=None, ge=0)

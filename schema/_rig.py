@@ -17,7 +17,7 @@ from ._stream import ClockSource
 class ClockFault(BaseModel):
     """Known clock errors injected into a simulated device, so alignment can be measured."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     offset_ms: float = 0.0
     drift_ppm: float = 0.0
     jitter_us: float = Field(default=0.0, ge=0, description="std of host receive-time jitter")
@@ -32,7 +32,7 @@ class ClockFault(BaseModel):
 class LossInjection(BaseModel):
     """Drop ``count`` samples/frames at ``at_s`` seconds into the run, the way ``kind`` would."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     at_s: float = Field(ge=0)
     count: int = Field(gt=0)
     kind: Literal["device_overflow", "queue_overflow", "packet_loss"] = "device_overflow"
@@ -98,7 +98,7 @@ class SimOctConfig(_SimDevice):
 class SimProcess(BaseModel):
     """The one weld-process model behind every simulated device."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     seed: int = 7
     material: str = "AISI 304"
     thickness_mm: float = Field(default=2.0, gt=0)
@@ -139,16 +139,25 @@ DeviceConfig = Annotated[
 
 
 class RecorderSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     queue_seconds: float = Field(default=4.0, gt=0, description="per-stream buffer before losses are recorded")
     flush_interval_s: float = Field(default=0.5, gt=0, le=1.0, description="bound on data at risk in a crash")
+    max_at_risk_s: float = Field(
+        default=1.0, gt=0, le=10.0,
+        description="longest a received sample may wait to reach the disk: a writer that falls further behind "
+                    "drops blocks and records them as gaps, instead of holding seconds in memory a crash would lose")
     stop_after_sequence: bool = Field(default=True, description="stop when the sim weld sequence ends")
+    nice: int = Field(
+        default=-10, ge=-20, le=19,
+        description="CPU priority the recorder asks for (Unix nice; lower is more): on a busy PC it keeps the "
+                    "acquisition and writer threads ahead of other work. Needs root or CAP_SYS_NICE; without "
+                    "them the recording runs at normal priority and the summary says so")
 
 
 class Rig(BaseModel):
     """A rig file. With no rig file, ``default_sim_rig()`` is recorded."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str = "sim"
     sim: SimProcess = Field(default_factory=SimProcess)
     devices: list[DeviceConfig]

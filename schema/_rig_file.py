@@ -9,6 +9,8 @@ from pydantic import ValidationError
 
 from ._errors import RigFileError
 from ._rig import Rig
+from ._rig_limits import rig_problems
+from ._yaml_file import read_yaml_file
 
 
 def _format_loc(loc: tuple[int | str, ...], data: object) -> str:
@@ -29,31 +31,26 @@ def _format_loc(loc: tuple[int | str, ...], data: object) -> str:
 
 
 def parse_rig(data: object, source: str = "<rig>") -> Rig:
+    hint = "fix the field(s) above; `weldctl rig show` prints a valid rig to start from"
     try:
-        return Rig.model_validate(data)
+        rig = Rig.model_validate(data)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
             lines.append(f"{source}: {_format_loc(err['loc'], data)}: {err['msg']}")
-        raise RigFileError(
-            "\n".join(lines), "fix the field(s) above; `weldctl rig show` prints a valid rig to start from"
-        ) from None
+        raise RigFileError("\n".join(lines), hint) from None
+    problems = rig_problems(rig)
+    if problems:
+        raise RigFileError("\n".join(f"{source}: {p}" for p in problems), hint)
+    return rig
 
 
 def load_rig(path: str | Path) -> Rig:
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise RigFileError(f"{path}: cannot read rig file ({exc.strerror})", "check the path") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise RigFileError(f"{path}:{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    hint = "`weldctl rig show` prints a valid rig to start from"
+    data = read_yaml_file(path, "rig file", hint, RigFileError)
     if not isinstance(data, dict):
-        raise RigFileError(f"{path}: a rig file must be a YAML mapping with a 'devices' list")
+        raise RigFileError(f"{path}: a rig file must be a YAML mapping with a 'devices' list", hint)
     return parse_rig(data, str(path))
 
 

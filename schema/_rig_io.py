@@ -19,7 +19,7 @@ class NidaqChannel(BaseModel):
     raw volts: the driver sets the excitation source/current and the coupling on the channel.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", description="channel name in the stream (laser_on, ...)")
     physical: str = Field(description="physical channel, e.g. 'Dev1/ai0' or 'cDAQ1Mod1/ai2'")
     type: Literal["voltage", "microphone", "accel"] = "voltage"
@@ -41,7 +41,7 @@ class NidaqChannel(BaseModel):
 class NidaqGrpc(BaseModel):
     """Reach the DAQ through an NI gRPC Device Server instead of the local driver."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     address: str = Field(description="host:port of the gRPC device server")
     session_name: str = ""
 

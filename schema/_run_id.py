@@ -19,4 +19,7 @@ def validate_run_id(run_id: str) -> str:
         raise RunIdError(f"run id is {len(run_id)} characters long; the limit is {MAX_RUN_ID}", hint)
     if ".." in run_id or not _RUN_ID.fullmatch(run_id):
         raise RunIdError(f"run id {run_id!r} is not allowed (no '/', '..', spaces or symbols)", hint)
+    if run_id.endswith(".") or run_id.lower().endswith(".zarr"):
+        # R1.zarr would be stored as R1.zarr.zarr, and R1. looks like R1 to most people and some filesystems.
+        raise RunIdError(f"run id {run_id!r} is not allowed (no trailing '.' or '.zarr': the store adds it)", hint)
     return run_id

@@ -210,7 +210,8 @@ class ShardedArray:
         self._active: np.ndarray | None = None
         self.n = n  # rows appended
         self.disk_n = n  # rows covered by writes already queued
-        self.committed_n = int(meta["shape"][0])  # rows in the zarr.json on disk
+        self.committed_n = int(meta["shape"][0])  # rows in the zarr.json queued for the disk
+        self.on_disk_n = self.committed_n  # rows in the zarr.json the I/O thread has written
         self._dirty_since: float | None = None
         self.ratio = 2.0  # running compression ratio of the chunks that were compressed
         self._chunks_seen = 0

@@ -45,7 +45,11 @@ class RunReader:
         if not store_exists(self.uri):
             where = self.uri if is_url(self.uri) else str(local_path(self.uri))
             raise StoreError(f"no run store at {where}", "check the run id or path; `ls runs/` lists recordings")
-        self.group = zarr.open_group(zarr_store(self.uri, read_only=True), mode="r", zarr_format=3)
+        try:
+            self.group = zarr.open_group(zarr_store(self.uri, read_only=True), mode="r", zarr_format=3)
+        except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:  # a root zarr.json that is not JSON
+            raise StoreError(f"{self.uri}: the run manifest (zarr.json) is unreadable: {str(exc)[:120]}",
+                             "the store is damaged: restore it from a copy") from None
         attrs = self.group.attrs.get(ROOT_ATTR)
         if not isinstance(attrs, dict) or "manifest" not in attrs:
             raise StoreError(f"{self.uri} is a zarr group but not a weldctl run store (no attrs['{ROOT_ATTR}'])")
@@ -95,6 +99,24 @@ class RunReader:
                 raise StoreError(f"run {self.run_id}: stream {n!r} has no readable {w!r} array ({node})",
                                  f"`weldctl verify {self.uri}` checks the store")
             self._arrays[(n, w)] = zarr.Array(node)
+        for n in dict.fromkeys(n for n, _ in keys):
+            self._check_files(n)
+
+    def _check_files(self, name: str) -> None:
+        """A deleted chunk reads as fill values without a word from zarr: every file the checksum manifest
+        lists for the stream must be there (a listing, no hashing)."""
+        from ._checksum import listed_files
+        from ._location import list_files
+
+        expected = [f for f in listed_files(self.uri) if f.startswith(f"{STREAMS}/{name}/")]
+        if not expected:
+            return
+        there = {f"{STREAMS}/{name}/{f}" for f in list_files(f"{self.uri.rstrip('/')}/{STREAMS}/{name}")}
+        missing = [f for f in expected if f not in there]
+        if missing:
+            raise StoreError(f"run {self.run_id}: {len(missing)} file(s) of stream {name!r} are missing "
+                             f"(e.g. {missing[0]}): the store is damaged",
+                             f"`weldctl verify {self.uri}` lists them; restore the run from a copy")
 
     def _array(self, name: str, which: str) -> zarr.Array:
         arr = self._arrays.get((name, which))
@@ -123,7 +145,12 @@ class RunReader:
         return self._array(name, "data")
 
     def t_ns(self, name: str) -> np.ndarray:
-        return np.asarray(self._array(name, "t_ns")[: self.length(name)])
+        t = np.asarray(self._array(name, "t_ns")[: self.length(name)])
+        if len(t) > 1 and not np.all(np.diff(t) > 0):
+            # Everything downstream searches these times: out of order, every window it cuts would be wrong.
+            raise StoreError(f"run {self.run_id}: the times (t_ns) of stream {name!r} do not increase: the store "
+                             "is damaged", f"`weldctl verify {self.uri}` says what changed; restore it from a copy")
+        return t
 
     def seq(self, name: str) -> np.ndarray:
         return np.asarray(self._array(name, "seq")[: self.length(name)])

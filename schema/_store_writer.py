@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from collections.abc import Mapping, Sequence
 
@@ -10,11 +11,12 @@ import numpy as np
 import zarr
 
 from ._checksum import write_checksums
-from ._errors import RunIdError, StoreError
-from ._location import store_exists, zarr_store
+from ._errors import StoreError
+from ._location import remove_uri, zarr_store
 from ._manifest import RunManifest, RunStatus
 from ._shard_io import LocalSink
 from ._shard_writer import WriterPool
+from ._store_claim import claim_store, make_read_only
 from ._store_layout import (
     CLOCK,
     EVENT_COLUMNS,
@@ -27,12 +29,14 @@ from ._store_layout import (
     local_path,
     run_uri,
 )
+from ._store_lock import StoreLock
 from ._stream import StreamSpec
 from ._stream_appender import UNWRITTEN, StreamAppender, default_pool
-from ._tables import append_rows, create_table, read_table, write_table
+from ._tables import append_rows, create_table, read_table, table_complete, trim_table, write_table
 from ._version import SCHEMA_VERSION
 
 OBSERVATIONS = "observations"
+OBSERVATION_COLUMNS = {"device_ns": "int64", "host_ns": "int64"}
 PROVISIONAL = "provisional_offset_ns"
 STASHED_EVENTS = "events_pending"  # under clock/: the events table while finalize rewrites it
 TRIM_TAIL = 1 << 22  # samples checked for unwritten tails on recovery
@@ -43,8 +47,9 @@ class RunWriter:
     """Owns one run store while it is being written. Not thread-safe: one writer thread calls it."""
 
     def __init__(self, group: zarr.Group, uri: str, manifest: RunManifest, streams: dict[str, StreamAppender],
-                 pool: WriterPool | None = None):
+                 pool: WriterPool | None = None, lock: StoreLock | None = None):
         self.group = group
+        self.lock = lock or StoreLock(uri, None)
         self.pool = pool or default_pool(group.store)
         self.uri = uri
         self.manifest = manifest
@@ -60,14 +65,13 @@ class RunWriter:
         overwrite: bool = False, direct_io: bool = True,
     ) -> RunWriter:
         uri = run_uri(out, manifest.run_id)
-        if store_exists(uri) and not overwrite:
-            raise RunIdError(
-                f"run {manifest.run_id} already exists at {uri}",
-                "pick a new run id, or pass --overwrite to replace it (its data will be lost)",
-            )
-        if not is_url(uri):
-            local_path(uri).parent.mkdir(parents=True, exist_ok=True)
-        group = zarr.open_group(zarr_store(uri, read_only=False), mode="w", zarr_format=3)
+        claim_store(uri, manifest.run_id, overwrite=overwrite)
+        lock = StoreLock.acquire(uri, "recording")
+        try:
+            group = zarr.open_group(zarr_store(uri, read_only=False), mode="a", zarr_format=3)
+        except BaseException:
+            lock.release()
+            raise
         group.attrs[ROOT_ATTR] = {"schema_version": SCHEMA_VERSION,
                                   "manifest": manifest.model_dump(mode="json")}
         streams_group = group.require_group(STREAMS)
@@ -79,10 +83,10 @@ class RunWriter:
             streams[spec.name] = StreamAppender(sg, spec, pool=pool)
         create_table(group, EVENTS, EVENT_COLUMNS, dim="event")
         group.require_group(CLOCK)
-        return cls(group, uri, manifest, streams, pool)
+        return cls(group, uri, manifest, streams, pool, lock)
 
     @classmethod
-    def reopen(cls, uri: str) -> RunWriter:
+    def reopen(cls, uri: str, lock: StoreLock | None = None) -> RunWriter:
         """Open an existing store for recovery, trimmed to the prefix every array agrees on.
 
         A recorder killed mid-flush can leave data, t_ns and seq of different lengths, and
@@ -97,6 +101,7 @@ class RunWriter:
         group = zarr.open_group(zarr_store(uri, read_only=False), mode="r+", zarr_format=3)
         for name in reader.specs:
             _trim_stream(group[STREAMS][name])
+        _trim_tables(group)
         pool = default_pool(group.store)
         if isinstance(pool.sink, LocalSink):
             pool.sink.remove_unfinished()  # a killed writer's half-written shard files
@@ -104,20 +109,22 @@ class RunWriter:
             name: StreamAppender(group[STREAMS][name], spec, create=False, pool=pool)
             for name, spec in reader.specs.items()
         }
-        return cls(group, uri, reader.manifest, streams, pool)
+        return cls(group, uri, reader.manifest, streams, pool, lock)
 
     # -- writing ----------------------------------------------------------------------------
     def add_events(self, rows: Sequence[Mapping[str, object]]) -> None:
         with self._lock:
             self._event_buffer.extend(rows)
 
-    def checkpoint(self, max_age_s: float = 0.5) -> None:
+    def checkpoint(self, max_age_s: float = 0.5, events: bool = True) -> None:
         """Bounded-interval commit (the recorder calls this every flush interval): partial shards older
-        than ``max_age_s`` and the shapes they allow are queued, events written; nothing waits for the disk,
-        so at most ~ flush interval + ``max_age_s`` of data is at risk in a crash."""
+        than ``max_age_s`` and the shapes they allow are queued, events written (unless ``events`` is False:
+        the recorder writes its tables on a thread of their own); nothing waits for the disk, so at most
+        ~ flush interval + ``max_age_s`` + the I/O queue of data is at risk in a crash."""
         for appender in self.streams.values():
             appender.checkpoint(max_age_s)
-        self.flush_events()
+        if events:
+            self.flush_events()
 
     def flush(self) -> None:
         """Everything appended is on disk and visible to readers when this returns."""
@@ -157,15 +164,15 @@ class RunWriter:
                                   provisional_offset_ns: int) -> None:
         """Persist clock observations as they come, so a recovered store can still be fitted."""
         g = self.group[CLOCK].require_group(stream)
-        if OBSERVATIONS not in g:
-            create_table(g, OBSERVATIONS, {"device_ns": "int64", "host_ns": "int64"}, dim="observation")
-            g.attrs[PROVISIONAL] = int(provisional_offset_ns)
+        if OBSERVATIONS not in g or not table_complete(g[OBSERVATIONS]):
+            g.attrs[PROVISIONAL] = int(provisional_offset_ns)  # before any row: rows mean nothing without it
+            create_table(g, OBSERVATIONS, OBSERVATION_COLUMNS, dim="observation")
         append_rows(g[OBSERVATIONS], {"device_ns": device_ns, "host_ns": host_ns})
 
     def clock_observations(self, stream: str) -> tuple[np.ndarray, np.ndarray, int]:
         g = self.group[CLOCK].get(stream)
-        if g is None or OBSERVATIONS not in g:
-            return np.empty(0, np.int64), np.empty(0, np.int64), 0
+        if g is None or OBSERVATIONS not in g or not table_complete(g[OBSERVATIONS]):
+            return np.empty(0, np.int64), np.empty(0, np.int64), int(g.attrs.get(PROVISIONAL, 0)) if g else 0
         cols = read_table(g[OBSERVATIONS])
         return cols["device_ns"], cols["host_ns"], int(g.attrs.get(PROVISIONAL, 0))
 
@@ -182,9 +189,11 @@ class RunWriter:
 
     def write_clock(self, stream: str, fit: Mapping[str, object], residuals_ns: np.ndarray) -> None:
         g = self.group[CLOCK].require_group(stream)
-        g.attrs.update({k: v for k, v in fit.items() if k != PROVISIONAL})
         res = np.asarray(residuals_ns, dtype=np.int64)
+        # Residuals first, then the fit: finalize resumes from the fit's attrs, so a crash in between
+        # must leave attrs that make it write both again (not a fit without its residuals).
         g.create_array("residual_ns", data=res, dimension_names=["observation"], overwrite=True)
+        g.attrs.update({k: v for k, v in fit.items() if k != PROVISIONAL})
 
     def rewrite_times(self, stream: str, t_ns: np.ndarray) -> None:
         """Replace provisional sample times with fitted ones (finalize only, before checksums)."""
@@ -258,6 +267,36 @@ class RunWriter:
         self.pool.close()
         self.set_manifest(self.manifest.model_copy(update={"status": status}))
         write_checksums(self.uri)
+        # Complete: the lock file goes (its absence tells a finished store from an interrupted one), then
+        # nothing may write here again.
+        self.lock.release(remove=True)
+        make_read_only(self.uri)
+
+    def discard(self) -> None:
+        """Delete the store: nothing was recorded into it (a start that failed or was interrupted)."""
+        self.pool.close()
+        if is_url(self.uri):
+            remove_uri(self.uri)
+        else:
+            shutil.rmtree(local_path(self.uri), ignore_errors=True)
+        self.lock.release()
+
+    def unlock(self) -> None:
+        """Give up the store's lock without finishing it (the lock file stays: the store is unfinished)."""
+        self.lock.release()
+
+
+def _trim_tables(group: zarr.Group) -> None:
+    """Cut the recorder's tables (events, clock observations) to their committed rows; a table whose creation
+    was cut short holds no rows and is made again."""
+    if EVENTS not in group or not table_complete(group[EVENTS]):
+        create_table(group, EVENTS, EVENT_COLUMNS, dim="event")
+    trim_table(group[EVENTS])
+    for _, g in group.require_group(CLOCK).groups():
+        if OBSERVATIONS in g and not table_complete(g[OBSERVATIONS]):
+            create_table(g, OBSERVATIONS, OBSERVATION_COLUMNS, dim="observation")
+        if OBSERVATIONS in g:
+            trim_table(g[OBSERVATIONS])
 
 
 def _trim_stream(group: zarr.Group) -> int:

@@ -149,6 +149,11 @@ class StreamAppender:
         return min(a.committed_n for a in self._arrays.values())
 
     @property
+    def durable(self) -> int:
+        """Samples on disk now (written, and their shape too): what a crash at this instant keeps."""
+        return min(a.on_disk_n for a in self._arrays.values())
+
+    @property
     def pending(self) -> int:
         return self.n - self.committed
 
@@ -176,14 +181,15 @@ class StreamAppender:
         changed = [a for a in self._arrays.values() if a.disk_n != a.committed_n]
         if not changed:
             return
-        docs = [(f"{a.key}/zarr.json", a.metadata_doc(), a) for a in changed]
-        for _, _, a in docs:
-            a.committed_n = a.disk_n
+        docs = [(f"{a.key}/zarr.json", a.metadata_doc(), a, a.disk_n) for a in changed]
+        for _, _, a, n in docs:
+            a.committed_n = n
         sink = self.pool.sink
 
         def commit() -> None:
-            for key, doc, _ in docs:
+            for key, doc, a, n in docs:
                 sink.put(key, doc)
+                a.on_disk_n = n
 
         self.pool.io(commit)
 

@@ -1,5 +1,6 @@
 """`weldctl record` as a user runs it: a subprocess, Ctrl-C, refusals, clear errors."""
 
+import json
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from tests.cli.kill_harness import light_rig_file
 from weldctl.schema import RunReader, default_sim_rig, dump_rig, verify_checksums
 
 WELDCTL = [sys.executable, "-m", "weldctl.cli"]
@@ -19,10 +21,21 @@ def _run(*args: str, **kw) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*WELDCTL, *args], capture_output=True, text=True, check=False, timeout=120, **kw)
 
 
+def _wait_recording(store: Path, proc: subprocess.Popen, seconds: float) -> None:
+    """Until the first flush of the DAQ is on disk (start-up takes seconds on a busy machine), then ``seconds``."""
+    meta = store / "streams" / "daq" / "seq" / "zarr.json"
+    deadline = time.monotonic() + 90
+    while not (meta.exists() and json.loads(meta.read_text())["shape"][0] > 0):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(seconds)
+
+
 def test_ctrl_c_leaves_a_finalized_store_with_data_up_to_the_signal(tmp_path: Path) -> None:
-    proc = subprocess.Popen([*WELDCTL, "record", "--run-id", "RINT", "--out", str(tmp_path), "--no-live"],
+    proc = subprocess.Popen([*WELDCTL, "record", "--run-id", "RINT", "--out", str(tmp_path), "--no-live",
+                             "--rig", str(light_rig_file(tmp_path))],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4.0)  # interpreter start-up + ~2 s of recording
+    _wait_recording(tmp_path / "RINT.zarr", proc, 1.5)
     t_signal = time.monotonic()
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
@@ -36,6 +49,28 @@ def test_ctrl_c_leaves_a_finalized_store_with_data_up_to_the_signal(tmp_path: Pa
         assert len(t) > 0.5 * spec.nominal_rate_hz, name  # at least ~0.5 s of data made it
         assert np.all(np.diff(t) > 0), name
     assert time.monotonic() - t_signal < 30
+
+
+def test_ctrl_c_at_any_instant_says_what_happened(tmp_path: Path) -> None:
+    """Issue: Ctrl-C in the first seconds exited 130 silently and could leave a store stuck in "recording"
+    that blocked the run id. Every stop prints what happened and leaves no store or a finalized one."""
+    rig = light_rig_file(tmp_path)
+    for i, after_s in enumerate((1.0, 1.8, 2.6, 3.5, 5.0)):
+        out_dir = tmp_path / f"o{i}"
+        proc = subprocess.Popen([*WELDCTL, "record", "--run-id", "RC", "--out", str(out_dir), "--no-live",
+                                 "--rig", str(rig)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(after_s)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=90)
+        said = " ".join((out + err).split())
+        assert "Traceback" not in said, said
+        store = out_dir / "RC.zarr"
+        if proc.returncode == 130:
+            assert "interrupted" in said and "no store" in said, said
+            assert not store.exists(), list(store.iterdir())
+        else:
+            assert proc.returncode == 0 and "interrupted" in said and "finalized" in said, (proc.returncode, said)
+            assert RunReader(store).manifest.status == "finalized" and verify_checksums(str(store)).ok
 
 
 def test_existing_run_refused_unless_overwrite(tmp_path: Path) -> None:
@@ -87,3 +122,23 @@ def test_inspect_shows_streams_and_truth(sim_run_3s: str) -> None:
         assert word in res.stdout
     missing = _run("inspect", "R9999", "--runs", str(Path(sim_run_3s).parent))
     assert missing.returncode == 2 and "no run store" in missing.stderr
+
+
+def test_a_device_that_does_not_start_gives_one_line_and_no_store(tmp_path: Path) -> None:
+    """Issue: an OCT whose port is closed gave a traceback hiding the real error and left a store stuck in
+    "recording" that blocked the run id."""
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = yaml.safe_load(dump_rig(default_sim_rig()))
+    data["devices"] = [d for d in data["devices"] if d["kind"] == "daq"] + [
+        {"name": "oct", "driver": "oct_tcp", "kind": "oct", "port": port, "connect_timeout_s": 0.5}]
+    rig = tmp_path / "rig.yaml"
+    rig.write_text(yaml.safe_dump(data))
+    res = _run("record", "--run-id", "ROCT", "--rig", str(rig), "--out", str(tmp_path / "runs"), "--no-live")
+    assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
+    errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "oct" in errors[0] and "cannot reach the OCT" in errors[0], res.stderr
+    assert not (tmp_path / "runs" / "ROCT.zarr").exists()

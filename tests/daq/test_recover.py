@@ -61,3 +61,33 @@ def test_recover_completes_an_interrupted_finalize(tmp_path, monkeypatch, crash_
     assert sorted(set(gaps["stream"].tolist())) == ["audio", "camera", "daq", "oct"] and len(gaps["count"]) == 7
     with pytest.raises(StoreError, match="nothing to recover"):
         recover_run(r.uri)
+
+
+def test_recover_after_a_torn_clock_observation(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A kill mid-append left clock observations with device_ns written and host_ns not (reads as 0):
+    recovery must not fit through them (that collapsed a stream's times to ~0, running backwards)."""
+    from weldctl.daq import _recorder
+
+    def killed(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise Crash
+
+    monkeypatch.setattr(_recorder, "finalize_run", killed)
+    rec = make_recorder(_offset_rig(), "RTORN", str(tmp_path))
+    with pytest.raises(Crash):
+        rec.run()
+    monkeypatch.undo()
+    rec.writer.unlock()  # the process "died": the OS would have dropped its lock
+    import zarr
+
+    for name in ("oct", "audio"):
+        obs = zarr.open_group(rec.writer.uri, mode="r+")[f"clock/{name}/observations"]
+        n = obs["device_ns"].shape[0]
+        for col in ("device_ns", "host_ns"):
+            obs[col].resize((n + 5,))
+        obs["device_ns"][n:] = np.asarray(obs["device_ns"][n - 5 : n]) + 10**9
+    recover_run(rec.writer.uri)
+    r = RunReader(rec.writer.uri)
+    for name in ("oct", "audio"):
+        t = r.t_ns(name)
+        assert np.all(np.diff(t) > 0) and t[-1] > 0.3e9, name
+        assert abs(float(r.clock(name)["drift_ppm"])) < 100, (name, r.clock(name)["drift_ppm"])
