@@ -82,6 +82,7 @@ def alignment(quick: bool) -> tuple[dict[str, dict[str, object]], dict[str, dict
         minutes = 1.0 if quick else 10.0
         weld = calibrated.sim.welds[0]  # type: ignore[index]
         per_weld_s = minutes * 60 / LONG_WELDS - calibrated.sim.gap_s
+        calibrated.sim.repeat = 1
         calibrated.sim.welds = [weld.model_copy(update={"weld_id": i, "length_mm": per_weld_s * weld.speed_mm_s,
                                                         "condition": "baseline"}) for i in range(LONG_WELDS)]
         rec2 = make_recorder(calibrated, "RBLONG", out)

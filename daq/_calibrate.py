@@ -151,7 +151,7 @@ def _stream_events(reader: RunReader, name: str, coarse_off: dict[str, np.ndarra
 def _sound_offset(reader: RunReader, ref: str, name: str, delay_ns: float) -> EventOffset:
     """Microphone against the reference's acoustic channel: cross-correlated sound energy."""
     tr, xr = _column(reader, ref, "acoustic")
-    ts, xs = _column(reader, name, "mic")
+    ts, xs = _column(reader, name, reader.specs[name].channels[0])  # the first microphone
     return offset_from_envelopes(tr, xr**2, ts - delay_ns, xs**2, reference=f"{ref}.acoustic",
                                  max_lag_ns=EDGE_SEARCH_NS, step_ns=ENERGY_STEP_NS)
 
