@@ -97,6 +97,7 @@ class LiveView:
             self._render_frames()
             self.snapshot = json.dumps(self._state(), allow_nan=False).encode()
             self._fresh.set()
+        self.error = ""  # a failure that went away is no longer news
 
     def _drain(self) -> None:
         for name in list(self.tap.recent):
