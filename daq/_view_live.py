@@ -21,7 +21,7 @@ from weldctl.schema import StreamSpec, is_url
 
 from ._recorder import Recorder
 from ._view_image import Preview, render_frame
-from ._view_signal import LaserState, TraceRing, is_level, laser_channel, trace_channels
+from ._view_signal import LASER_MIN_HIGH, LaserState, TraceRing, is_level, laser_channel, trace_channels
 from ._view_tap import ViewTap
 
 POINTS = 500  # buckets per trace: about one per pixel of a trace on a laptop screen
@@ -97,6 +97,7 @@ class LiveView:
             self._render_frames()
             self.snapshot = json.dumps(self._state(), allow_nan=False).encode()
             self._fresh.set()
+        self.error = ""  # a failure that went away is no longer news
 
     def _drain(self) -> None:
         for name in list(self.tap.recent):
@@ -171,7 +172,7 @@ class LiveView:
                        for n in panel_order(self.specs, self.previews)],
             "traces": traces,
             "laser": {"present": self.has_laser, "on": self.laser.on, "welds": self.laser.welds,
-                      "threshold": 0.5 * self.laser.peak if self.laser.peak > 0 else None,
+                      "threshold": 0.5 * self.laser.peak if self.laser.peak >= LASER_MIN_HIGH else None,
                       "since_s": None if self.laser.since_ns is None else self.laser.since_ns / 1e9},
             "disk": {"free_gb": free / 1e9 if free == free else None, "ingest_mb_s": ingest,
                      "headroom": load.get("headroom")},

@@ -19,7 +19,7 @@ from weldctl.schema import RunReader
 
 from ._view_image import Preview, render_frame
 from ._view_live import frame_entry, panel_order, stream_alerts
-from ._view_signal import LaserState, TraceRing, is_level, laser_channel, trace_channels
+from ._view_signal import LASER_MIN_HIGH, LaserState, TraceRing, is_level, laser_channel, trace_channels
 
 POINTS = 500
 READ_PIECE = 1 << 20  # samples per read while building the overview
@@ -117,7 +117,7 @@ class ReplayView:
                             "samples": self.lengths[n], "rate_hz": None, "mb_s": None,
                             "lost": sum(g["count"] for g in lost), "gaps": len(lost), "queue": 0.0,
                             "at_risk_s": None, "state": "recorded", "error": ""})
-        threshold = 0.5 * self.laser_peak if self.laser_peak > 0 else None
+        threshold = 0.5 * self.laser_peak if self.laser_peak >= LASER_MIN_HIGH else None
         laser: dict[str, Any] = {"present": self.laser_stream is not None, "on": False, "welds": 0,
                                  "since_s": None, "threshold": threshold}
         if self.laser_stream is not None and threshold is not None:

@@ -110,9 +110,13 @@ def laser_channel(spec: StreamSpec) -> int | None:
     return spec.channels.index("laser_on") if spec.kind.value == "daq" and "laser_on" in spec.channels else None
 
 
+LASER_MIN_HIGH = 1.0  # a laser-on line that never went above this (stored units, V) has not switched yet
+
+
 class LaserState:
     """Laser on/off from the laser-on line: above half of the highest level seen (a TTL line is 0/5 V or
-    0/24 V); counts rising edges, so the page can number the welds."""
+    0/24 V); counts rising edges, so the page can number the welds. Until the line has once gone above
+    ``LASER_MIN_HIGH``, it is off: half of the noise's peak would count noise as welds."""
 
     def __init__(self) -> None:
         self.peak = 0.0
@@ -124,7 +128,7 @@ class LaserState:
         if not len(level):
             return
         self.peak = max(self.peak, float(np.max(level)))
-        if self.peak <= 0:
+        if self.peak < LASER_MIN_HIGH:
             return
         on = level > 0.5 * self.peak
         edges = np.flatnonzero(on != np.concatenate(([self.on], on[:-1])))

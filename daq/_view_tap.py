@@ -45,6 +45,8 @@ class ViewTap:
 
     def offer(self, pipe: Pipe, block: Block) -> None:
         """Called by the recorder for every block it read: O(1), no copy, never blocks."""
+        if not len(block):
+            return  # a block that only reports losses: nothing to show
         spec = pipe.spec
         item = TapItem(pipe, block)
         if spec.is_frames:

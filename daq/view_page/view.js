@@ -153,7 +153,8 @@ function drawTrace(c, s, laserOn, gaps) {
   g.fillStyle = "#7d8791";
   g.font = "10px DejaVu Sans Mono, monospace";
   g.fillText(fmt(ymax), 4, 24); g.fillText(fmt(ymin), 4, h - 4);
-  const tl = s.mode === "replay" ? `${c.t0_s.toFixed(2)} s` : `-${s.window_s} s`;
+  // The first grid line's time: run time in a replay, seconds before now in the live view.
+  const tl = s.mode === "replay" ? `${(c.t0_s + (t1 - c.t0_s) / 10).toFixed(2)} s` : `-${fmt(0.9 * (t1 - c.t0_s), 2)} s`;
   g.fillText(tl, w / 10 + 3, h - 4);
   e.value.textContent = `${fmt(last, 4)} ${c.units}`;
 }

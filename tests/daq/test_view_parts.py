@@ -107,6 +107,9 @@ def test_laser_state_counts_welds_across_block_edges() -> None:
     for part in np.array_split(np.arange(10_000), 37):
         laser.add(t[part], level[part])
     assert laser.welds == 3 and not laser.on and laser.since_ns == t[8500]
+    idle = LaserState()
+    idle.add(t, np.abs(np.random.default_rng(0).normal(0, 0.01, len(t))))  # a line that has not switched: noise
+    assert idle.welds == 0 and not idle.on
 
 
 def test_tap_keeps_references_bounded_and_never_waits() -> None:
