@@ -1,7 +1,7 @@
 """Data at the edges: rig files, run manifests, stream specs, and the run-store layout."""
 
 from ._array_writer import write_array
-from ._checksum import VerifyReport, has_checksums, verify_checksums, write_checksums
+from ._checksum import VerifyReport, content_fingerprint, has_checksums, verify_checksums, write_checksums
 from ._device_base import DeviceBase
 from ._errors import RigFileError, RunIdError, StoreError, WeldctlError
 from ._import_mapping import (
@@ -58,7 +58,7 @@ from ._store_writer import RunWriter
 from ._stream import Calibration, ClockSource, StreamKind, StreamSpec
 from ._stream_appender import UNWRITTEN, StreamAppender
 from ._tables import read_table
-from ._taxonomy import ChoiceGroup, RegionGroup, Taxonomy, load_taxonomy, shipped_taxonomies
+from ._taxonomy import ChoiceGroup, ChoiceIs, RegionGroup, Taxonomy, load_taxonomy, shipped_taxonomies
 from ._transfer import upload_run
 from ._version import SCHEMA_VERSION, weldctl_version
 
@@ -73,6 +73,7 @@ __all__ = [
     "Calibration",
     "Channel",
     "ChoiceGroup",
+    "ChoiceIs",
     "ClockFault",
     "ClockSource",
     "DeviceBase",
@@ -120,6 +121,7 @@ __all__ = [
     "WeldctlError",
     "absolute_uri",
     "check_destination",
+    "content_fingerprint",
     "default_sim_rig",
     "dump_rig",
     "example_rig_names",

@@ -41,6 +41,9 @@ class LabelRecord(BaseModel):
     updated_at: datetime
     source: Literal["label_studio", "truth"]
     ls: LabelStudioRef | None = None
+    problems: list[str] | None = Field(
+        default=None, description="why the answers contradict each other (e.g. porosity present but no pore "
+                                  "marked); such a record stays out of datasets until it is fixed and pulled again")
 
     @property
     def key(self) -> tuple[str, int, str]:

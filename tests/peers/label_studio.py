@@ -22,6 +22,12 @@ from tests.conftest import need
 from tests.peers._process import free_port
 
 START_TIMEOUT_S = 240.0
+# Nothing leaves the machine: no error reports (server and browser Sentry), no analytics, no version check.
+NO_OUTSIDE_CALLS = {
+    "SENTRY_DSN": "", "FRONTEND_SENTRY_DSN": "",
+    "COLLECT_ANALYTICS": "false", "LABEL_STUDIO_COLLECT_ANALYTICS": "false",
+    "LATEST_VERSION_CHECK": "false", "LABEL_STUDIO_LATEST_VERSION_CHECK": "false",
+}
 
 
 def label_studio_bin() -> str | None:
@@ -61,8 +67,7 @@ class LabelStudioServer:
             "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED": "true",
             "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT": str(self.document_root),
             "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
-            "COLLECT_ANALYTICS": "false", "LABEL_STUDIO_COLLECT_ANALYTICS": "false",
-            "LATEST_VERSION_CHECK": "false", "LABEL_STUDIO_LATEST_VERSION_CHECK": "false",
+            **NO_OUTSIDE_CALLS,
         })
         return env
 
