@@ -21,7 +21,7 @@ import pytest
 from tests.conftest import need
 from tests.peers._process import free_port
 
-START_TIMEOUT_S = 240.0
+START_TIMEOUT_S = 480.0  # first start runs the migrations: ~1-2.5 min, longer on a busy machine
 # Nothing leaves the machine: no error reports (server and browser Sentry), no analytics, no version check.
 NO_OUTSIDE_CALLS = {
     "SENTRY_DSN": "", "FRONTEND_SENTRY_DSN": "",
