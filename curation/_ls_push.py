@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from weldctl.schema import RunReader, Taxonomy, WeldctlError
 
-from ._ls_config import (
-    LEGACY_TIME_UNIT_NS,
-    TIME_UNIT_NS,
-    TS_NAME,
-    SignalColumn,
-    caption_key,
-    image_key,
-    label_config,
-)
-from ._ls_media import UNIT_NAMES, WeldMedia, WeldWindow, frame_streams, signal_columns
+from ._ls_config import LEGACY_TIME_UNIT_NS, TIME_UNIT_NS, TS_NAME, SignalColumn, label_config
+from ._ls_media import WeldWindow, frame_streams, signal_columns
 from ._ls_media_cache import weld_media
+from ._ls_task import task_data
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,9 +26,6 @@ PREDICTION_PREFIX = "weldctl-"  # model_version of our pre-annotations; other pr
 # One prediction per task (manifest and, on request, truth answers together): Label Studio pre-fills a task
 # only from predictions of the project's model version, so two versions would hide one of them.
 PREDICTION_VERSION = f"{PREDICTION_PREFIX}prelabel"
-# How the gate that found the weld reads to a technician (the segment source is not a laser condition).
-GATE_NAMES = {"laser_on": "laser-on line", "photodiode": "photodiode level", "arc_current": "arc current",
-              "oct_valid": "OCT depth validity"}
 
 
 class PushOptions(BaseModel):
@@ -93,11 +81,6 @@ def _ensure_storage(client: LabelStudio, project_id: int, media_dir: Path) -> No
     if not any(s.path == path for s in client.import_storage.local.list(project=project_id)):
         client.import_storage.local.create(project=project_id, path=path, title="weldctl media",
                                            use_blob_urls=False)
-
-
-def _file_url(path: Path, document_root: Path) -> str:
-    rel = path.resolve().relative_to(document_root.resolve())
-    return "/data/local-files/?d=" + quote(rel.as_posix())
 
 
 def _axis(t_ns: float, win: WeldWindow) -> float:
@@ -207,35 +190,6 @@ def _window(reader: RunReader, row: Any, run_end_ns: int, context_s: float, task
     return win
 
 
-def _axis_text(win: WeldWindow, gate: str) -> str:
-    unit = UNIT_NAMES.get(win.unit_ns, "units")
-    zero = "the weld start" if win.origin_ns == win.t_start_ns else f"{(win.t_start_ns - win.origin_ns) / 1e6:+.1f} " \
-                                                                    f"ms before the weld start"
-    return (f"Time in {unit} from {zero}. The weld runs from {win.stamp(win.t_start_ns)} to "
-            f"{win.stamp(win.t_end_ns)} (band 'weld' on top, found on the {GATE_NAMES.get(gate, gate)}); "
-            f"the signal around it is context.")
-
-
-def _task_data(reader: RunReader, win: WeldWindow, media: WeldMedia, images: list[str], gate: str,
-               root: Path, taxonomy: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    ids = {"run_id": reader.run_id, "weld_id": win.weld_id, "store_uri": _store_uri(reader.uri),
-           "t0_ns": win.origin_ns, "t_start_ns": win.t_start_ns, "t_end_ns": win.t_end_ns}
-    duration = win.stamp(win.t_end_ns) if win.origin_ns == win.t_start_ns else \
-        f"{(win.t_end_ns - win.t_start_ns) / 1e6:,.1f} ms"
-    data: dict[str, Any] = {
-        **ids, "time_unit_ns": win.unit_ns,
-        "title": f"Run {reader.run_id} · weld {win.weld_id} · {duration} long",
-        "axis": _axis_text(win, gate), "csv": _file_url(media.csv, root), "sample_ns": round(media.bin_ns)}
-    for s in images:  # every image the config names must exist in the task data
-        path = media.images.get(s)
-        times = media.frame_times_ns.get(s, [])
-        data[image_key(s)] = _file_url(path, root) if path else ""
-        data[caption_key(s)] = (f"{s} keyframes at " + ", ".join(win.stamp(t) for t in times)) if times \
-            else f"{s}: no frames in this weld"
-    meta = {**ids, "taxonomy": taxonomy, "segment_source": gate}
-    return data, meta
-
-
 def push_welds(client: LabelStudio, taxonomy: Taxonomy, runs: list[tuple[RunReader, pd.DataFrame]],
                opts: PushOptions, on_weld: Callable[[str, int], None] | None = None) -> PushReport:
     """Render and push every weld of ``runs``; ``on_weld(run_id, weld_id)`` after each (progress)."""
@@ -263,7 +217,7 @@ def push_welds(client: LabelStudio, taxonomy: Taxonomy, runs: list[tuple[RunRead
             media, rendered = weld_media(reader, win, columns, images, media_dir / _slug(opts.project) / reader.run_id,
                                          opts.max_points, opts.keyframes)
             report.rendered += rendered
-            data, meta = _task_data(reader, win, media, images, str(row.source), root, taxonomy.name)
+            data, meta = task_data(reader, win, media, images, str(row.source), root, taxonomy.name)
             preds = _predictions(reader, taxonomy, win, opts.truth)
             if task is None:
                 batch.append({"data": data, "meta": meta, "predictions": preds})
@@ -288,7 +242,3 @@ def push_welds(client: LabelStudio, taxonomy: Taxonomy, runs: list[tuple[RunRead
 def _slug(title: str) -> str:
     """A project title as one safe folder name."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", title).strip("._") or "project"
-
-
-def _store_uri(uri: str) -> str:
-    return uri if "://" in uri else os.path.abspath(uri)
