@@ -42,7 +42,8 @@ _STYLE = """
 .weld-signals .htx-timeseries-channel { margin-bottom: -20px; }
 .weld-signals .yaxis .tick text { display: none; }
 .weld-signals .yaxis .tick:first-of-type text, .weld-signals .yaxis .tick:last-of-type text { display: inline; }
-.weld-frames { display: flex; flex-wrap: wrap; gap: 12px; margin-top: 28px; }
+.weld-frames { margin-top: 28px; }
+.weld-frames > div { margin-bottom: 10px; }
 .weld-frames [class*=typography-title] { margin: 0 0 2px 0 !important; font-size: 13px !important; }
 """
 

@@ -32,6 +32,18 @@ def sim_welds_run(tmp_path_factory: pytest.TempPathFactory) -> str:
     return result.uri
 
 
+@pytest.fixture(scope="session")
+def sim_welds_segments(tmp_path_factory: pytest.TempPathFactory, sim_welds_run: str) -> Path:
+    """The segments folder of ``sim_welds_run`` (read-only for the tests that share it)."""
+    from weldctl.curation import SegmentParams, segment_run, segments_path, write_segments
+    from weldctl.schema import RunReader
+
+    out = tmp_path_factory.mktemp("seg_welds") / "segments"
+    reader = RunReader(sim_welds_run)
+    write_segments(segments_path(out, reader.run_id), segment_run(reader, SegmentParams()))
+    return out
+
+
 REPO = Path(__file__).resolve().parents[2]
 
 N_RUNS = 6  # three workpieces, two runs each: enough groups for a three-way split

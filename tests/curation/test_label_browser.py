@@ -25,7 +25,6 @@ from typer.testing import CliRunner
 from tests.peers.browser import SCREEN, TIPS_CACHED, ConsoleLog, LoopbackGuard, chromium, log_in
 from tests.peers.label_studio import LabelStudioServer, label_studio  # noqa: F401  (fixture)
 from weldctl.cli import app
-from weldctl.curation import SegmentParams, segment_run, segments_path, write_segments
 from weldctl.schema import RunReader, read_labels
 
 pytestmark = pytest.mark.integration
@@ -62,12 +61,10 @@ class Bench:
 
 
 @pytest.fixture(scope="module")
-def bench(tmp_path_factory: pytest.TempPathFactory, sim_welds_run: str,
+def bench(tmp_path_factory: pytest.TempPathFactory, sim_welds_run: str, sim_welds_segments: Path,
           label_studio: LabelStudioServer) -> Bench:  # noqa: F811
-    root = tmp_path_factory.mktemp("label_browser")
-    reader = RunReader(sim_welds_run)
-    write_segments(segments_path(root / "segments", reader.run_id), segment_run(reader, SegmentParams()))
-    b = Bench(root, sim_welds_run, label_studio)
+    b = Bench(tmp_path_factory.mktemp("label_browser"), sim_welds_run, label_studio)
+    b.segments = sim_welds_segments
     res = b.cli("label", "push", sim_welds_run, "--segments", str(b.segments), "--project", PROJECT)
     assert res.exit_code == 0, res.output
     return b
@@ -179,7 +176,9 @@ def test_a_technician_labels_a_pore_through_the_page(bench: Bench, tmp_path: Pat
     res = bench.cli("label", "pull", "--project", PROJECT, "--out", str(bench.labels))
     assert res.exit_code == 0, res.output
     assert "contradict" not in res.output
-    (rec,) = [r for r in read_labels(bench.labels) if r.weld_id == data["weld_id"]]
+    pid = bench.project_id()
+    (rec,) = [r for r in read_labels(bench.labels)
+              if r.weld_id == data["weld_id"] and r.ls is not None and r.ls.project_id == pid]
     assert rec.annotator == bench.server.username and rec.problems is None
     assert rec.labels == {"penetration": "full", "porosity": "present", "condition": condition}
     (pore,) = rec.pore_regions

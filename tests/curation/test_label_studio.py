@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 
 from tests.peers.label_studio import LabelStudioServer, label_studio  # noqa: F401  (fixture)
 from weldctl.cli import app
-from weldctl.curation import SegmentParams, segment_run, segments_path, write_segments
 from weldctl.schema import RunReader, read_labels
 
 pytestmark = pytest.mark.integration
@@ -53,12 +52,11 @@ class Loop:
 
 
 @pytest.fixture(scope="module")
-def loop(tmp_path_factory: pytest.TempPathFactory, sim_welds_run: str,
+def loop(tmp_path_factory: pytest.TempPathFactory, sim_welds_run: str, sim_welds_segments: Path,
          label_studio: LabelStudioServer) -> Loop:  # noqa: F811
-    root = tmp_path_factory.mktemp("label_loop")
-    reader = RunReader(sim_welds_run)
-    write_segments(segments_path(root / "segments", reader.run_id), segment_run(reader, SegmentParams()))
-    return Loop(root, sim_welds_run, label_studio)
+    out = Loop(tmp_path_factory.mktemp("label_loop"), sim_welds_run, label_studio)
+    out.segments = sim_welds_segments
+    return out
 
 
 @pytest.fixture(autouse=True)
