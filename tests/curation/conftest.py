@@ -9,6 +9,7 @@ from types import ModuleType
 
 import pytest
 
+from tests.peers.label_studio import label_studio  # noqa: F401  (one server for every module of the session)
 from weldctl.schema import WeldPlan
 
 

@@ -23,7 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.peers.browser import SCREEN, TIPS_CACHED, ConsoleLog, LoopbackGuard, chromium, log_in
-from tests.peers.label_studio import LabelStudioServer, label_studio  # noqa: F401  (fixture)
+from tests.peers.label_studio import LabelStudioServer
 from weldctl.cli import app
 from weldctl.schema import RunReader, read_labels
 
@@ -62,7 +62,7 @@ class Bench:
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory: pytest.TempPathFactory, sim_welds_run: str, sim_welds_segments: Path,
-          label_studio: LabelStudioServer) -> Bench:  # noqa: F811
+          label_studio: LabelStudioServer) -> Bench:
     b = Bench(tmp_path_factory.mktemp("label_browser"), sim_welds_run, label_studio)
     b.segments = sim_welds_segments
     res = b.cli("label", "push", sim_welds_run, "--segments", str(b.segments), "--project", PROJECT)

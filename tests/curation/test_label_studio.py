@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from tests.peers.label_studio import LabelStudioServer, label_studio  # noqa: F401  (fixture)
+from tests.peers.label_studio import LabelStudioServer
 from weldctl.cli import app
 from weldctl.schema import RunReader, read_labels
 
@@ -53,7 +53,7 @@ class Loop:
 
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory: pytest.TempPathFactory, sim_welds_run: str, sim_welds_segments: Path,
-         label_studio: LabelStudioServer) -> Loop:  # noqa: F811
+         label_studio: LabelStudioServer) -> Loop:
     out = Loop(tmp_path_factory.mktemp("label_loop"), sim_welds_run, label_studio)
     out.segments = sim_welds_segments
     return out
