@@ -168,6 +168,7 @@ def test_a_technician_labels_a_pore_through_the_page(bench: Bench, tmp_path: Pat
         assert guard.outside == [], f"requests left 127.0.0.1: {guard.outside}"
         assert console.errors == [], console.errors
         assert guard.seen, "the guard saw the page's requests"
+        assert bench.server.sink.calls == [], f"the server tried to reach: {bench.server.sink.calls}"
         ctx.close()
 
     # What the browser stored is what pull returns, on the run time base, to the nanosecond.
