@@ -36,14 +36,15 @@ $(LS_VENV)/.installed:
 	touch $@
 
 # A lab's own Label Studio on this machine: data (and the CSV/PNG media `weldctl label push` renders) under
-# $(LS_HOME). Export the same document root for weldctl: see docs/labelling.md.
+# $(LS_HOME). Export the same document root for weldctl: see docs/labelling.md. Nothing is sent outside:
+# error reporting (server and browser) and analytics are off, and no version check.
 LS_HOME ?= $(CURDIR)/labelstudio-data
 LS_PORT ?= 8080
 LS_ARGS ?=
 labelstudio: labelstudio-install
 	mkdir -p $(LS_HOME)/data $(LS_HOME)/files
 	LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT=$(LS_HOME)/files \
-	COLLECT_ANALYTICS=false LATEST_VERSION_CHECK=false \
+	SENTRY_DSN= FRONTEND_SENTRY_DSN= COLLECT_ANALYTICS=false LATEST_VERSION_CHECK=false \
 	$(LS_VENV)/bin/label-studio start --no-browser --internal-host 127.0.0.1 --port $(LS_PORT) \
 		--data-dir $(LS_HOME)/data $(LS_ARGS)
 

@@ -25,6 +25,7 @@ from ._import import ImportResult, align_streams, find_runs, import_run
 from ._import_labels import import_label_record, merge_labels_jsonl, read_labels_jsonl
 from ._import_source import SourceStream
 from ._label_choice import chosen_labels
+from ._label_rules import label_problems, with_problems
 from ._label_status import LabelStatus, label_status
 from ._leak_audit import LeakError, leak_audit
 from ._ls_client import LabelStudioError, LabelStudioSettings, connect, ls_errors
@@ -112,6 +113,7 @@ __all__ = [
     "import_run",
     "iter_dataset",
     "label_config",
+    "label_problems",
     "label_status",
     "labels_from_truth",
     "laser_segments",
@@ -146,6 +148,7 @@ __all__ = [
     "sliding_stats",
     "torch_dataset",
     "tree_hash",
+    "with_problems",
     "write_card",
     "write_features",
     "write_segments",

@@ -31,6 +31,8 @@ def chosen_labels(path: str | os.PathLike[str]) -> dict[tuple[str, int], dict[st
         check_label_values(records, taxonomy, str(path))
     groups: dict[tuple[str, int], list[LabelRecord]] = {}
     for rec in records:
+        if rec.problems:  # contradicting answers (porosity present, no pore): out until fixed and pulled again
+            continue
         groups.setdefault((rec.run_id, rec.weld_id), []).append(rec)
     out: dict[tuple[str, int], dict[str, Any]] = {}
     for key, recs in groups.items():

@@ -144,6 +144,10 @@ class AudioDevice(Device):
     kind = StreamKind.audio
 
 
+# An OCT stream holds the depth in um and a 0..1 quality of the depth estimate ("1": dimensionless).
+OCT_CHANNEL_UNITS = {"quality": "1"}
+
+
 class OctDevice(Device):
     """Keyhole depth from inline coherent imaging (N, 2): depth and quality."""
 

@@ -114,9 +114,11 @@ class NidaqDaq(DaqDevice):
                               "check the physical channel names and the device in NI MAX / nidaqmx") from None
         calibration = {ch.name: ch.calibration for ch in c.channels if ch.calibration is not None}
         units = {ch.units for ch in c.channels}
+        mixed = len(units) > 1
         return StreamSpec(name=c.name, kind=self.kind, device=f"nidaqmx:{c.channels[0].physical.split('/')[0]}",
                           driver="nidaqmx", dtype="float32", sample_shape=(len(c.channels),),
-                          channels=[ch.name for ch in c.channels], units=units.pop() if len(units) == 1 else "mixed",
+                          channels=[ch.name for ch in c.channels], units="mixed" if mixed else units.pop(),
+                          channel_units={ch.name: ch.units for ch in c.channels} if mixed else {},
                           calibration=calibration, nominal_rate_hz=c.rate_hz, clock=ClockSource.sample_clock,
                           trigger=c.start_trigger)
 

@@ -40,7 +40,7 @@ import numpy as np
 from weldctl.schema import OctTcpConfig, StreamSpec
 
 from ._block import Block, Gap
-from ._device import OctDevice
+from ._device import OCT_CHANNEL_UNITS, OctDevice
 from ._errors import DeviceError
 
 MAGIC = b"WOCT"
@@ -82,6 +82,7 @@ class OctTcp(OctDevice):
         c = self.config
         return StreamSpec(name=c.name, kind=self.kind, device=f"oct_tcp:{self.address}", driver="oct_tcp",
                           dtype="float32", sample_shape=(2,), channels=["keyhole_depth", "quality"], units="um",
+                          channel_units=OCT_CHANNEL_UNITS,
                           nominal_rate_hz=c.rate_hz, clock=c.clock)
 
     def _do_start(self, t0_host_ns: int) -> None:

@@ -2,7 +2,7 @@
 
 from ._array_writer import write_array
 from ._attachments import Attachment, attachment_bytes, read_attachments, write_attachment
-from ._checksum import VerifyReport, has_checksums, verify_checksums, write_checksums
+from ._checksum import VerifyReport, content_fingerprint, has_checksums, verify_checksums, write_checksums
 from ._device_base import SPEED_OF_SOUND_M_S, DeviceBase
 from ._errors import RigFileError, RunIdError, StoreError, WeldctlError
 from ._event_alignment import (
@@ -72,7 +72,7 @@ from ._store_writer import RunWriter
 from ._stream import Calibration, ClockSource, StreamKind, StreamSpec
 from ._stream_appender import UNWRITTEN, StreamAppender
 from ._tables import read_table
-from ._taxonomy import ChoiceGroup, RegionGroup, Taxonomy, load_taxonomy, shipped_taxonomies
+from ._taxonomy import ChoiceGroup, ChoiceIs, RegionGroup, Taxonomy, load_taxonomy, shipped_taxonomies
 from ._transfer import upload_run
 from ._verify import verify_run
 from ._version import SCHEMA_VERSION, weldctl_version
@@ -95,6 +95,7 @@ __all__ = [
     "Calibration",
     "Channel",
     "ChoiceGroup",
+    "ChoiceIs",
     "ClockFault",
     "ClockSource",
     "DeviceBase",
@@ -151,6 +152,7 @@ __all__ = [
     "check_destination",
     "check_label_values",
     "check_not_live",
+    "content_fingerprint",
     "default_sim_rig",
     "dump_rig",
     "example_rig_names",

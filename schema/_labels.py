@@ -47,6 +47,9 @@ class LabelRecord(BaseModel):
     ls: LabelStudioRef | None = None
     origin: str | None = Field(
         default=None, description="where an imported label came from: mapping, source folder, path fields")
+    problems: list[str] | None = Field(
+        default=None, description="why the answers contradict each other (e.g. porosity present but no pore "
+                                  "marked); such a record stays out of datasets until it is fixed and pulled again")
 
     @property
     def key(self) -> tuple[str, int, str]:

@@ -16,7 +16,7 @@ from weldctl.schema import (
 )
 
 from .._block import Block
-from .._device import AudioDevice, Camera, DaqDevice, IRCamera, OctDevice
+from .._device import OCT_CHANNEL_UNITS, AudioDevice, Camera, DaqDevice, IRCamera, OctDevice
 from ._acoustic import BandNoise, acoustic
 from ._banks import IRBank, NoiseBank, ProcessTable
 from ._frames import DARK, FrameBank
@@ -236,6 +236,7 @@ class SimOct(_SimDevice, OctDevice):
             ProcessTable.of(self.process).values("keyhole_depth")
         return StreamSpec(name=c.name, kind=self.kind, device="sim-oct", driver="sim", dtype="float32",
                           sample_shape=(2,), channels=["keyhole_depth", "quality"], units="um",
+                          channel_units=OCT_CHANNEL_UNITS,
                           nominal_rate_hz=c.rate_hz, clock=c.clock)
 
     def _render(self, t_true: np.ndarray, index: np.ndarray) -> np.ndarray:

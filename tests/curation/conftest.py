@@ -9,6 +9,7 @@ from types import ModuleType
 
 import pytest
 
+from tests.peers.label_studio import label_studio  # noqa: F401  (one server for every module of the session)
 from weldctl.schema import WeldPlan
 
 
@@ -30,6 +31,18 @@ def sim_welds_run(tmp_path_factory: pytest.TempPathFactory) -> str:
     result = record(rig, "RSEG", str(out))
     assert result.ok, result.error
     return result.uri
+
+
+@pytest.fixture(scope="session")
+def sim_welds_segments(tmp_path_factory: pytest.TempPathFactory, sim_welds_run: str) -> Path:
+    """The segments folder of ``sim_welds_run`` (read-only for the tests that share it)."""
+    from weldctl.curation import SegmentParams, segment_run, segments_path, write_segments
+    from weldctl.schema import RunReader
+
+    out = tmp_path_factory.mktemp("seg_welds") / "segments"
+    reader = RunReader(sim_welds_run)
+    write_segments(segments_path(out, reader.run_id), segment_run(reader, SegmentParams()))
+    return out
 
 
 REPO = Path(__file__).resolve().parents[2]
