@@ -108,7 +108,7 @@ class DatasetParams(_Strict):
 
 
 # Top-level sections of params.yaml: the dataset stages above, and `weldctl segment`'s.
-SECTIONS = ("segment", "samples", "split", "balance", "augment", "build")
+SECTIONS = ("segment", *DatasetParams.model_fields)
 
 
 def read_params_doc(path: str | os.PathLike[str]) -> dict:
