@@ -13,20 +13,20 @@ import numpy as np
 from weldctl.schema import write_bytes
 
 
-def _plt() -> Any:
-    import matplotlib
+def _figure(figsize: tuple[float, float]) -> Any:
+    # A Figure with its own Agg canvas, not pyplot: a library must not switch a notebook's backend.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _save(fig: Any, path: str | os.PathLike[str]) -> str:
     # No Software/date chunks: the same rows give the same PNG bytes. Rendered in memory, written whole.
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=80, metadata={"Software": None}, bbox_inches="tight")
-    _plt().close(fig)
     return write_bytes(path, buf.getvalue())
 
 
@@ -34,13 +34,11 @@ def class_matrix(
     rows: Sequence[Mapping[str, Any]], row_col: str, col_col: str, path: str | os.PathLike[str]
 ) -> str:
     """One heatmap per split: counts of ``row_col`` classes (y) by ``col_col`` classes (x)."""
-    plt = _plt()
     splits = sorted({r["split"] for r in rows})
     ys = sorted({str(r.get(row_col)) for r in rows})
     xs = sorted({str(r.get(col_col)) for r in rows})
-    fig, axes = plt.subplots(
-        1, len(splits), figsize=(3.2 * len(splits) + 1, 0.5 * len(ys) + 2.5), squeeze=False
-    )
+    fig = _figure((3.2 * len(splits) + 1, 0.5 * len(ys) + 2.5))
+    axes = fig.subplots(1, len(splits), squeeze=False)
     for ax, s in zip(axes[0], splits, strict=True):
         m = np.zeros((len(ys), len(xs)), dtype=int)
         for r in rows:
@@ -59,11 +57,11 @@ def class_matrix(
 
 def group_counts(rows: Sequence[Mapping[str, Any]], group_col: str, path: str | os.PathLike[str]) -> str:
     """Samples per group value, stacked by split (a group in two colours would be a leak)."""
-    plt = _plt()
     splits = sorted({r["split"] for r in rows})
     keys = sorted({str(r.get(group_col)) for r in rows})
     counts = Counter((str(r.get(group_col)), r["split"]) for r in rows)
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.25 * len(keys) + 2), 3))
+    fig = _figure((max(4.0, 0.25 * len(keys) + 2), 3))
+    ax = fig.subplots()
     bottom = np.zeros(len(keys))
     for s in splits:
         v = np.array([counts[(k, s)] for k in keys], dtype=float)
@@ -78,11 +76,11 @@ def group_counts(rows: Sequence[Mapping[str, Any]], group_col: str, path: str | 
 
 def provenance(rows: Sequence[Mapping[str, Any]], path: str | os.PathLike[str]) -> str:
     """Where labels and samples come from: label source x sample origin, per split."""
-    plt = _plt()
     splits = sorted({r["split"] for r in rows})
     cats = sorted({f"{r.get('label_source')}/{r.get('origin')}" for r in rows})
     counts = Counter((f"{r.get('label_source')}/{r.get('origin')}", r["split"]) for r in rows)
-    fig, ax = plt.subplots(figsize=(5, 3))
+    fig = _figure((5, 3))
+    ax = fig.subplots()
     width = 0.8 / max(1, len(cats))
     for i, c in enumerate(cats):
         ax.bar(np.arange(len(splits)) + i * width, [counts[(c, s)] for s in splits], width, label=c)

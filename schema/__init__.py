@@ -3,6 +3,7 @@
 from ._array_writer import write_array
 from ._checksum import VerifyReport, has_checksums, verify_checksums, write_checksums
 from ._device_base import DeviceBase
+from ._drivers import ENTRY_POINT_GROUP, device_config_model, driver_names, load_driver, refresh_drivers
 from ._errors import RigFileError, RunIdError, StoreError, WeldctlError
 from ._event_alignment import (
     AlignmentError,
@@ -56,10 +57,8 @@ from ._rig import (
     default_sim_rig,
     load_sim_rig,
 )
-from ._rig_cam import AravisCameraConfig, OpenCVCameraConfig
 from ._rig_examples import example_rig_names, example_rig_text
 from ._rig_file import dump_rig, load_rig, parse_rig
-from ._rig_io import NidaqChannel, NidaqConfig, NidaqGrpc, OctTcpConfig, SounddeviceConfig
 from ._run_id import MAX_RUN_ID, validate_run_id
 from ._store_layout import CHECKSUMS, EVENT_COLUMNS, is_url, run_uri
 from ._store_reader import RunReader, resolve_run
@@ -73,6 +72,7 @@ from ._version import SCHEMA_VERSION, weldctl_version
 
 __all__ = [
     "CHECKSUMS",
+    "ENTRY_POINT_GROUP",
     "EVENT_COLUMNS",
     "MAX_RUN_ID",
     "SCHEMA_VERSION",
@@ -80,7 +80,6 @@ __all__ = [
     "Align",
     "AlignmentError",
     "AlignmentMethod",
-    "AravisCameraConfig",
     "Calibration",
     "Channel",
     "ChoiceGroup",
@@ -97,11 +96,6 @@ __all__ = [
     "LabelStudioRef",
     "LaserCondition",
     "LossInjection",
-    "NidaqChannel",
-    "NidaqConfig",
-    "NidaqGrpc",
-    "OctTcpConfig",
-    "OpenCVCameraConfig",
     "Penetration",
     "RecorderSettings",
     "RegionGroup",
@@ -119,7 +113,6 @@ __all__ = [
     "SimIRConfig",
     "SimOctConfig",
     "SimProcess",
-    "SounddeviceConfig",
     "StoreError",
     "StreamAppender",
     "StreamKind",
@@ -134,6 +127,8 @@ __all__ = [
     "absolute_uri",
     "check_destination",
     "default_sim_rig",
+    "device_config_model",
+    "driver_names",
     "dump_rig",
     "example_rig_names",
     "example_rig_text",
@@ -143,6 +138,7 @@ __all__ = [
     "is_url",
     "join_uri",
     "list_files",
+    "load_driver",
     "load_mapping",
     "load_rig",
     "load_sim_rig",
@@ -153,6 +149,7 @@ __all__ = [
     "read_bytes",
     "read_labels",
     "read_table",
+    "refresh_drivers",
     "remove_uri",
     "render",
     "resolve_run",

@@ -11,9 +11,9 @@ import pytest
 from tests.conftest import need
 from tests.peers.fake_gige import FakeGigECamera, available, fake_gige_camera
 from weldctl.daq import Device
-from weldctl.schema import AravisCameraConfig, StreamKind
-
-from .device_suite import DeviceSuite
+from weldctl.daq.drivers.aravis import AravisCameraConfig
+from weldctl.daq.testing import DeviceSuite
+from weldctl.schema import StreamKind
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,7 @@ class TestAravisCameraContract(DeviceSuite):
         self.peer = shared_camera
 
     def make_device(self) -> Device:
-        from weldctl.daq._aravis_camera import AravisCamera
+        from weldctl.daq.drivers.aravis import AravisCamera
 
         return AravisCamera(AravisCameraConfig(name="camera", device_id="127.0.0.1", width=64, height=64,
                                                fps=200.0, block_frames=4))
@@ -44,7 +44,7 @@ class TestAravisIRContract(TestAravisCameraContract):
     expected_kind = StreamKind.ir
 
     def make_device(self) -> Device:
-        from weldctl.daq._aravis_camera import AravisCamera
+        from weldctl.daq.drivers.aravis import AravisCamera
 
         return AravisCamera(AravisCameraConfig(name="ir", kind="ir", device_id="127.0.0.1", pixel_format="Mono16",
                                                width=80, height=64, fps=100.0, block_frames=2, counts_scale=0.05))

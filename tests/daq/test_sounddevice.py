@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from tests.conftest import need
-from tests.daq.device_suite import DeviceSuite
 from weldctl.daq import Device, record
-from weldctl.schema import Rig, RunReader, SounddeviceConfig, StreamKind
+from weldctl.daq.drivers.sounddevice import SounddeviceConfig
+from weldctl.daq.testing import DeviceSuite
+from weldctl.schema import Rig, RunReader, StreamKind
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +64,7 @@ class TestSounddeviceDevice(DeviceSuite):
         self.pulse = pulse
 
     def make_device(self) -> Device:
-        from weldctl.daq._sounddevice_audio import SounddeviceAudio
+        from weldctl.daq.drivers.sounddevice import SounddeviceAudio
 
         return SounddeviceAudio(mic_config())
 
@@ -111,7 +112,7 @@ def test_xrun_count_from_adc_time() -> None:
     need(_portaudio_ok(), "sounddevice with PortAudio is needed")
     import sounddevice as sd
 
-    from weldctl.daq._sounddevice_audio import SounddeviceAudio
+    from weldctl.daq.drivers.sounddevice import SounddeviceAudio
 
     dev = SounddeviceAudio(mic_config(rate_hz=1000, queue_s=1.0))
     ok, overflow = sd.CallbackFlags(), sd.CallbackFlags()
@@ -146,7 +147,7 @@ def test_missing_sounddevice_names_what_to_install(monkeypatch: pytest.MonkeyPat
     import sys
 
     from weldctl.daq import MissingDriverError
-    from weldctl.daq._sounddevice_audio import SounddeviceAudio
+    from weldctl.daq.drivers.sounddevice import SounddeviceAudio
 
     monkeypatch.setitem(sys.modules, "sounddevice", None)  # as if it were not installed
     with pytest.raises(MissingDriverError, match="sounddevice") as exc:

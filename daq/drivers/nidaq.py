@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from weldctl.schema import ClockSource, NidaqChannel, NidaqConfig, StreamSpec
+from weldctl.schema import Calibration, ClockSource, DeviceBase, StreamSpec
 
-from ._block import Block, Gap
-from ._device import DaqDevice
-from ._errors import DeviceError, MissingDriverError
+from .._block import Block, Gap
+from .._device import DaqDevice
+from .._driver import Driver, StackReport
+from .._errors import DeviceError, MissingDriverError
 
 # DAQmx errors that mean "the host did not keep up": the data is gone, the task must restart.
 OVERFLOW_ERRORS = {
@@ -35,6 +38,61 @@ OVERFLOW_ERRORS = {
     -200361: "input FIFO overflow",
     -200283: "acquisition stopped to prevent an intermediate buffer overflow",
 }
+
+
+class NidaqChannel(BaseModel):
+    """One analog input of the DAQ task.
+
+    ``type`` picks the DAQmx channel kind: ``voltage`` (photodiode, arc current shunt, a 5 V
+    laser-on line), ``microphone`` / ``accel`` (IEPE acoustic and AE sensors, with DAQmx's own
+    scaling to Pa or g). A ``voltage`` channel with ``iepe_current_a`` set is an IEPE sensor read as
+    raw volts: the driver sets the excitation source/current and the coupling on the channel.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", description="channel name in the stream (laser_on, ...)")
+    physical: str = Field(description="physical channel, e.g. 'Dev1/ai0' or 'cDAQ1Mod1/ai2'")
+    type: Literal["voltage", "microphone", "accel"] = "voltage"
+    terminal: Literal["default", "rse", "nrse", "diff", "pseudo_diff"] = "default"
+    min_val: float = -10.0
+    max_val: float = 10.0
+    coupling: Literal["dc", "ac", "gnd"] | None = Field(default=None, description="None keeps the device default")
+    iepe_current_a: float | None = Field(default=None, gt=0, le=0.02, description="IEPE excitation, e.g. 0.004")
+    sensitivity: float = Field(default=50.0, gt=0, description="mV/Pa (microphone) or mV/g (accel)")
+    max_spl_db: float = Field(default=140.0, gt=0, description="microphone: max sound pressure level")
+    calibration: Calibration | None = Field(
+        default=None, description="stored units → physical units (e.g. an OCT analog depth output V → um)")
+
+    @property
+    def units(self) -> str:
+        return {"voltage": "V", "microphone": "Pa", "accel": "g"}[self.type]
+
+
+class NidaqGrpc(BaseModel):
+    """Reach the DAQ through an NI gRPC Device Server instead of the local driver."""
+
+    model_config = ConfigDict(extra="forbid")
+    address: str = Field(description="host:port of the gRPC device server")
+    session_name: str = ""
+
+
+class NidaqConfig(DeviceBase):
+    driver: Literal["nidaqmx"] = "nidaqmx"
+    kind: Literal["daq"] = "daq"
+    rate_hz: float = Field(default=100_000.0, gt=0)
+    channels: list[NidaqChannel] = Field(min_length=1)
+    start_trigger: str | None = Field(default=None, description="shared start trigger terminal, e.g. '/Dev1/PFI0'")
+    trigger_edge: Literal["rising", "falling"] = "rising"
+    read_interval_s: float = Field(default=0.1, gt=0, le=1.0, description="one read per interval")
+    buffer_s: float = Field(default=2.0, gt=0, description="driver buffer (DAQmx samps_per_chan) in seconds")
+    grpc: NidaqGrpc | None = None
+
+    @model_validator(mode="after")
+    def _unique_channels(self) -> NidaqConfig:
+        names = [c.name for c in self.channels]
+        if len(set(names)) != len(names):
+            raise ValueError(f"channel names must be unique: {names}")
+        return self
 
 
 def _import_nidaqmx() -> Any:
@@ -232,3 +290,30 @@ class NidaqDaq(DaqDevice):
         self._pending.append(Gap(seq_start=first_lost, count=lost, kind="device_overflow",
                                  note=f"DAQmx {exc.error_code} {OVERFLOW_ERRORS[exc.error_code]}; task restarted "
                                       f"({dead_ns / 1e6:.1f} ms dead time)"))
+
+
+def probe_nidaqmx(configured: Sequence[Any] | None = None) -> StackReport:
+    """The NI devices the local NI-DAQmx driver sees."""
+    try:
+        import nidaqmx.system
+        from nidaqmx.errors import DaqNotFoundError
+    except ImportError as exc:
+        return StackReport("nidaqmx", problem=f"nidaqmx not available ({exc})",
+                           install="pip install nidaqmx (or 'weldctl[hardware]')")
+    try:
+        devices = list(nidaqmx.system.System.local().devices)
+        return StackReport("nidaqmx", [{"name": d.name, "product": d.product_type} for d in devices])
+    except DaqNotFoundError:
+        return StackReport("nidaqmx", problem="the NI-DAQmx driver is not installed",
+                           install="install NI-DAQmx from ni.com (on Linux: python -m nidaqmx installdriver)")
+    except Exception as exc:  # DaqError from a half-installed runtime
+        return StackReport("nidaqmx", problem=f"NI-DAQmx cannot list devices ({exc})")
+
+
+DRIVER = Driver(
+    name="nidaqmx",
+    configs={"daq": NidaqConfig},
+    devices={"daq": NidaqDaq},
+    summary="NI-DAQ hardware-timed analog input through nidaqmx (local driver or NI gRPC Device Server)",
+    probe=probe_nidaqmx,
+)

@@ -18,17 +18,33 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
-from weldctl.schema import ClockSource, SounddeviceConfig, StreamSpec
+from weldctl.schema import Calibration, ClockSource, DeviceBase, StreamSpec
 
-from ._block import Block, Gap
-from ._device import AudioDevice
-from ._errors import DeviceError, MissingDriverError
+from .._block import Block, Gap
+from .._device import AudioDevice
+from .._driver import Driver, StackReport
+from .._errors import DeviceError, MissingDriverError
 
 READ_BLOCK_S = 0.05  # frames handed to the recorder per read, at most
+
+
+class SounddeviceConfig(DeviceBase):
+    driver: Literal["sounddevice"] = "sounddevice"
+    kind: Literal["audio"] = "audio"
+    device: str | int | None = Field(default=None, description="PortAudio device name (substring) or index")
+    rate_hz: float = Field(default=48_000.0, gt=0)
+    channels: int = Field(default=1, ge=1, le=32)
+    dtype: Literal["float32", "int16", "int32"] = "float32"
+    blocksize: int = Field(default=0, ge=0, description="frames per callback; 0 lets PortAudio choose")
+    queue_s: float = Field(default=2.0, gt=0, description="capture ring between the callback and read()")
+    units: str = "FS"
+    calibration: Calibration | None = Field(default=None, description="full scale → Pa, if the chain is known")
 
 
 def _import_sounddevice() -> Any:
@@ -186,3 +202,30 @@ class SounddeviceAudio(AudioDevice):
             gaps = [g for g in self._gaps if g.seq_start + g.count <= last]
             self._gaps = [g for g in self._gaps if g.seq_start + g.count > last]
         return Block(data=data, seq=seq, t_host_ns=time.monotonic_ns() - self._t0_host_ns, gaps=gaps)
+
+
+def probe_portaudio(configured: Sequence[Any] | None = None) -> StackReport:
+    """The sound inputs PortAudio sees."""
+    install = "apt-get install libportaudio2, then pip install sounddevice (or 'weldctl[hardware]')"
+    try:
+        import sounddevice
+    except (ImportError, OSError) as exc:  # OSError: the PortAudio library itself is missing
+        return StackReport("portaudio", problem=f"sounddevice not available ({exc})", install=install)
+    try:
+        found = sounddevice.query_devices()
+    except Exception as exc:  # PortAudioError and friends: report, do not crash the listing
+        return StackReport("portaudio", problem=f"PortAudio cannot list devices ({exc})", install=install)
+    return StackReport("portaudio", [
+        {"index": str(d["index"]), "name": str(d["name"]), "inputs": str(d["max_input_channels"]),
+         "rate": f"{d['default_samplerate']:g}"}
+        for d in found if d["max_input_channels"] > 0])
+
+
+DRIVER = Driver(
+    name="sounddevice",
+    configs={"audio": SounddeviceConfig},
+    devices={"audio": SounddeviceAudio},
+    summary="a microphone on a sound card through sounddevice (PortAudio)",
+    probe=probe_portaudio,
+    stack="portaudio",
+)

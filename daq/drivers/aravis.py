@@ -12,20 +12,57 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 
-from weldctl.schema import AravisCameraConfig, Calibration, StreamSpec
+from weldctl.schema import Calibration, ClockSource, DeviceBase, StreamSpec
 
-from ._block import Block, Gap
-from ._device import Camera, IRCamera
-from ._errors import DeviceError, MissingDriverError
+from .._block import Block, Gap
+from .._device import Camera, IRCamera
+from .._driver import Driver, StackReport
+from .._errors import DeviceError, MissingDriverError
 
 INSTALL_HINT = ("install Aravis and PyGObject: apt-get install gir1.2-aravis-0.8 libgirepository1.0-dev "
                 "libcairo2-dev, then pip install 'weldctl[aravis]'")
 GEV_BLOCK_ID_MODULUS = 65535  # GigE Vision 1.x block ids run 1..65535 and skip 0 when they wrap
 PIXEL_DTYPES = {"Mono8": np.uint8, "Mono16": np.uint16}
+
+
+class AravisCameraConfig(DeviceBase):
+    """A GigE Vision / USB3 Vision camera (kind ``camera``) or thermal camera (kind ``ir``).
+
+    ``device_id`` matches an Aravis device id ("Aravis-Fake-GV01"), a serial number, a
+    physical id or an IP address; None takes the first camera found. A ``None`` ROI size keeps
+    the full sensor. IR cameras stream raw counts; ``counts_scale``/``counts_offset`` turn them
+    into °C (°C = counts * scale + offset) and are stored with the stream.
+    """
+
+    driver: Literal["aravis"] = "aravis"
+    kind: Literal["camera", "ir"] = "camera"
+    device_id: str | None = None
+    pixel_format: Literal["Mono8", "Mono16"] = "Mono8"
+    width: int | None = Field(default=None, gt=0, le=16384)
+    height: int | None = Field(default=None, gt=0, le=16384)
+    offset_x: int = Field(default=0, ge=0)
+    offset_y: int = Field(default=0, ge=0)
+    fps: float = Field(default=100.0, gt=0)
+    exposure_us: float | None = Field(default=None, gt=0, description="None keeps the camera's setting")
+    buffers: int = Field(default=64, ge=4, le=4096, description="frame buffers in the pool pushed to the stream")
+    block_frames: int = Field(default=32, gt=0, description="most frames handed over per read")
+    stall_s: float = Field(default=1.0, gt=0, description="no frame for this long: check the camera is there")
+    packet_size: int | None = Field(default=None, gt=0, description="GigE packet size; None keeps the default")
+    counts_scale: float = Field(default=0.04, gt=0, description="ir: °C per count")
+    counts_offset: float = Field(default=-273.15, description="ir: °C at zero counts")
+    clock: ClockSource = ClockSource.device
+
+    @model_validator(mode="after")
+    def _ir_is_16_bit(self) -> AravisCameraConfig:
+        if self.kind == "ir" and self.pixel_format != "Mono16":
+            raise ValueError("an ir camera streams 16-bit counts: set pixel_format: Mono16")
+        return self
 
 
 def import_aravis() -> tuple[Any, Any, Any]:
@@ -317,16 +354,34 @@ class _AravisBase:
 
 
 class AravisCamera(_AravisBase, Camera):
-    def __new__(cls, config: AravisCameraConfig) -> Any:  # type: ignore[misc]
-        # One config model for both kinds: an ir entry builds the thermal camera.
-        if cls is AravisCamera and config.kind == "ir":
-            return super().__new__(AravisIRCamera)
-        return super().__new__(cls)
-
     def __init__(self, config: AravisCameraConfig) -> None:
         Camera.__init__(self, config)
         self._init_aravis()
 
 
-class AravisIRCamera(AravisCamera, IRCamera):
+class AravisIRCamera(_AravisBase, IRCamera):
     """A GenICam thermal camera: 16-bit counts, with the counts → °C calibration in its stream spec."""
+
+    def __init__(self, config: AravisCameraConfig) -> None:
+        IRCamera.__init__(self, config)
+        self._init_aravis()
+
+
+def probe_aravis(configured: Sequence[Any] | None = None) -> StackReport:
+    """Every camera Aravis sees on this machine."""
+    try:
+        devices = list_aravis_devices()
+    except MissingDriverError as exc:
+        return StackReport("aravis", problem=exc.message, install=exc.hint or "")
+    return StackReport("aravis", [{"id": d["id"], "address": d["address"], "protocol": d["protocol"],
+                                   "model": f"{d['vendor']} {d['model']}".strip(), "serial": d["serial"]}
+                                  for d in devices])
+
+
+DRIVER = Driver(
+    name="aravis",
+    configs={"camera": AravisCameraConfig, "ir": AravisCameraConfig},
+    devices={"camera": AravisCamera, "ir": AravisIRCamera},
+    summary="GigE Vision / USB3 Vision cameras and thermal cameras through Aravis (GenICam)",
+    probe=probe_aravis,
+)

@@ -9,19 +9,39 @@ has no usable device clock through OpenCV, so its frames carry the host time the
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
-from weldctl.schema import ClockSource, OpenCVCameraConfig, StreamSpec
+from weldctl.schema import ClockSource, DeviceBase, StreamSpec
 
-from ._block import Block
-from ._device import Camera
-from ._errors import DeviceError, MissingDriverError
+from .._block import Block
+from .._device import Camera
+from .._driver import Driver, StackReport
+from .._errors import DeviceError, MissingDriverError
 
 INSTALL_HINT = "pip install opencv-python-headless (or 'weldctl[hardware]')"
 DEFAULT_FILE_FPS = 30.0  # for a file that does not say its rate
+
+
+class OpenCVCameraConfig(DeviceBase):
+    """A UVC camera (``source`` a device index) or a video file replayed as a camera.
+
+    Frames are stored as single-channel uint8 (colour is converted to grey).
+    """
+
+    driver: Literal["opencv"] = "opencv"
+    kind: Literal["camera"] = "camera"
+    source: int | str = Field(description="UVC device index (0, 1, ...) or a video file path")
+    width: int | None = Field(default=None, gt=0, description="UVC: requested frame width")
+    height: int | None = Field(default=None, gt=0, description="UVC: requested frame height")
+    fps: float | None = Field(default=None, gt=0, description="UVC: requested rate; file: None uses the file's")
+    realtime: bool = Field(default=True, description="file: pace frames at the file's rate; false = as fast as read")
+    block_frames: int = Field(default=8, gt=0, description="most frames handed over per read")
+    clock: ClockSource = ClockSource.device
 
 
 def import_cv2() -> Any:
@@ -143,3 +163,22 @@ class OpenCVCamera(Camera):
         if self._cap is not None:
             self._cap.release()
             self._cap = None
+
+
+def probe_opencv(configured: Sequence[Any] | None = None) -> StackReport:
+    """OpenCV cannot list UVC cameras; the probe says whether it is there and what it reads."""
+    try:
+        cv2 = import_cv2()
+    except MissingDriverError as exc:
+        return StackReport("opencv", problem=exc.message, install=exc.hint or "")
+    return StackReport("opencv", note=f"OpenCV {cv2.__version__}: UVC cameras by index (source: 0, 1, ...) "
+                                      "and video files; it cannot list cameras")
+
+
+DRIVER = Driver(
+    name="opencv",
+    configs={"camera": OpenCVCameraConfig},
+    devices={"camera": OpenCVCamera},
+    summary="UVC cameras and video files replayed as a camera, through OpenCV VideoCapture",
+    probe=probe_opencv,
+)

@@ -34,14 +34,18 @@ from __future__ import annotations
 import socket
 import struct
 import time
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
-from weldctl.schema import OctTcpConfig, StreamSpec
+from weldctl.schema import ClockSource, DeviceBase, StreamSpec
 
-from ._block import Block, Gap
-from ._device import OctDevice
-from ._errors import DeviceError
+from .._block import Block, Gap
+from .._device import OctDevice
+from .._driver import Driver, StackReport
+from .._errors import DeviceError
 
 MAGIC = b"WOCT"
 VERSION = 1
@@ -50,6 +54,20 @@ RECORD = np.dtype([("seq", "<u8"), ("t_dev_ns", "<i8"), ("depth_um", "<f4"), ("q
                    ("n_ascan", "<u2")])  # 26 bytes, packed
 RECORD_HEAD = struct.Struct("<QqffH")  # the same fields, for the variable-length (A-scan) path
 FLAG_ASCAN = 1
+
+
+class OctTcpConfig(DeviceBase):
+    driver: Literal["oct_tcp"] = "oct_tcp"
+    kind: Literal["oct"] = "oct"
+    host: str = "127.0.0.1"
+    port: int = Field(gt=0, lt=65536)
+    rate_hz: float = Field(default=20_000.0, gt=0, description="nominal record rate")
+    clock: ClockSource = ClockSource.device
+    connect_timeout_s: float = Field(default=2.0, gt=0)
+    reconnect_attempts: int = Field(default=10, ge=0, description="per loss of connection; 0 = give up at once")
+    backoff_s: float = Field(default=0.1, gt=0, description="first reconnect delay; doubles up to backoff_max_s")
+    backoff_max_s: float = Field(default=2.0, gt=0)
+    block_records: int = Field(default=0, ge=0, description="records per block; 0 = rate / 50")
 
 
 class OctTcp(OctDevice):
@@ -230,3 +248,30 @@ def _recv_exact(sock: socket.socket, n: int, timeout_s: float) -> bytes:
             raise ConnectionError("closed before the stream header")
         out += chunk
     return bytes(out)
+
+
+def probe_oct(configured: Sequence[Any] | None = None, timeout_s: float = 0.5) -> StackReport:
+    """The OCT endpoints a rig configures, each tried with one TCP connect."""
+    entries = list(configured or [])
+    if not entries:
+        note = "pass --rig to check the OCT endpoints a rig configures" if configured is None else \
+            "the rig configures no OCT endpoint"
+        return StackReport("oct_tcp", note=note)
+    devices = []
+    for d in entries:
+        try:
+            with socket.create_connection((d.host, d.port), timeout=timeout_s):
+                state = "accepts TCP connections"
+        except OSError as exc:
+            state = f"no connection ({exc.strerror or exc})"
+        devices.append({"name": d.name, "endpoint": f"{d.host}:{d.port}", "state": state})
+    return StackReport("oct_tcp", devices)
+
+
+DRIVER = Driver(
+    name="oct_tcp",
+    configs={"oct": OctTcpConfig},
+    devices={"oct": OctTcp},
+    summary="keyhole depth from an OCT unit streaming records over TCP (docs/oct-protocol.md)",
+    probe=probe_oct,
+)
