@@ -63,13 +63,15 @@ class SimIRConfig(_SimDevice):
     counts_per_kelvin: float = Field(default=20.0, gt=0)
 
 
+SimDaqChannel = Literal["photodiode", "acoustic", "laser_on", "camera_strobe"]
+DEFAULT_SIM_DAQ_CHANNELS: tuple[SimDaqChannel, ...] = ("photodiode", "acoustic", "laser_on")
+
+
 class SimDaqConfig(_SimDevice):
     kind: Literal["daq"] = "daq"
     render: SimRender = Field(default="physics", description=RENDER_HELP)
     rate_hz: float = Field(default=100_000.0, gt=0)
-    channels: list[Literal["photodiode", "acoustic", "laser_on", "camera_strobe"]] = Field(
-        default_factory=lambda: ["photodiode", "acoustic", "laser_on"]
-    )
+    channels: list[SimDaqChannel] = Field(default_factory=lambda: list(DEFAULT_SIM_DAQ_CHANNELS))
     clock: ClockSource = ClockSource.sample_clock
     trigger: str | None = "start_trigger"
 
@@ -130,7 +132,7 @@ class Rig(BaseModel):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"device names must be unique; repeated: {', '.join(dupes)}")
-        daqs = {d.name: d for d in self.devices if d.kind == "daq"}
+        daqs = {d.name: d for d in self.devices if getattr(d, "kind", None) == "daq"}
         for d in self.devices:
             strobe = getattr(d, "strobe", None)
             if strobe:

@@ -173,7 +173,8 @@ class OctTcp(OctDevice):
             out = np.frombuffer(bytes(self._buf[:n * RECORD.itemsize]), dtype=RECORD)
             del self._buf[:n * RECORD.itemsize]
             return out
-        rows, pos = [], 0
+        rows: list[tuple[int, int, float, float, int]] = []
+        pos = 0
         while len(rows) < limit and pos + RECORD.itemsize <= len(self._buf):
             rec = RECORD_HEAD.unpack_from(self._buf, pos)
             end = pos + RECORD.itemsize + 4 * rec[-1]
