@@ -79,7 +79,7 @@ lint: install-dev
 # mypy cannot follow the package-dir map of the editable install (weldctl.schema -> schema/), so it checks
 # a tree of links named as they are imported. Strict on weldctl.schema (see [tool.mypy] in pyproject.toml).
 TYPECHECK_TREE := build/typecheck
-typecheck: install-dev
+typecheck: $(VENV)/.installed-dev
 	rm -rf $(TYPECHECK_TREE) && mkdir -p $(TYPECHECK_TREE)/weldctl
 	for pkg in schema daq curation cli; do ln -s $(CURDIR)/$$pkg $(TYPECHECK_TREE)/weldctl/$$pkg; done
 	MYPYPATH=$(TYPECHECK_TREE) $(VENV)/bin/mypy -p weldctl.schema -p weldctl.daq -p weldctl.curation -p weldctl.cli

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -106,77 +106,58 @@ def _import_nidaqmx() -> Any:
     return nidaqmx
 
 
-class NidaqDaq(DaqDevice):
-    """A DAQ task on one NI device (or cDAQ chassis), read in blocks."""
+class DaqmxError(Exception):
+    """A DAQmx call that failed, with DAQmx's error code (0 when there is none, e.g. a gRPC failure)."""
 
-    config: NidaqConfig
+    def __init__(self, message: str, code: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class NidaqmxApi:
+    """The nidaqmx calls the driver makes, on one task: the seam its unit tests replace.
+
+    Every vendor error comes out as a ``DaqmxError`` carrying DAQmx's code.
+    """
 
     def __init__(self, config: NidaqConfig) -> None:
-        super().__init__(config)
-        self.block_samples = max(1, round(config.rate_hz * config.read_interval_s))
-        self._nidaqmx: Any = None
+        self.config = config
+        self._nidaqmx = _import_nidaqmx()
         self._channel: Any = None  # grpc channel, when the device is remote
         self._task: Any = None
         self._reader: Any = None
-        self._buf = np.empty((len(config.channels), self.block_samples), dtype=np.float64)
-        self._period_ns = 1e9 / config.rate_hz
-        self._t0_host_ns = 0
-        self._seg_host_ns = 0
-        self._reset_counters()
-
-    def _reset_counters(self) -> None:
-        self._seq = 0  # next sequence number (sample-clock ticks since start, losses included)
-        self._read_in_task = 0  # samples read since the current task (re)started
-        self._seg_seq0 = 0  # first sequence number of the current task run ...
-        self._seg_t0_ns = 0.0  # ... and its device time
-        self._pending: list[Gap] = []
-        self.overflows = 0
-
-    # -- lifecycle ---------------------------------------------------------------------------
-    def _do_open(self) -> None:
-        self._nidaqmx = _import_nidaqmx()
-        if self.config.grpc is not None:
+        if config.grpc is not None:
             import grpc
 
-            self._channel = grpc.insecure_channel(self.config.grpc.address)
+            self._channel = grpc.insecure_channel(config.grpc.address)
 
-    def _new_task(self) -> Any:
-        nidaqmx = self._nidaqmx
-        if self.config.grpc is None:
-            return nidaqmx.Task()
-        options = nidaqmx.GrpcSessionOptions(self._channel, self.config.grpc.session_name)
-        return nidaqmx.Task(self.config.grpc.session_name, grpc_options=options)
+    def _error(self, exc: Exception) -> DaqmxError:
+        return DaqmxError(str(exc), int(getattr(exc, "error_code", 0) or 0))
 
-    def _do_configure(self) -> StreamSpec:
+    def create_task(self, buffer_samples: int) -> None:
+        """A continuous hardware-timed task with every channel, armed on the start trigger if any."""
         from nidaqmx.constants import AcquisitionType, Edge
 
-        c = self.config
-        self._close_task()
+        nidaqmx, c = self._nidaqmx, self.config
+        self.close_task()
         try:
-            self._task = self._new_task()
+            if c.grpc is None:
+                self._task = nidaqmx.Task()
+            else:
+                options = nidaqmx.GrpcSessionOptions(self._channel, c.grpc.session_name)
+                self._task = nidaqmx.Task(c.grpc.session_name, grpc_options=options)
             for ch in c.channels:
                 self._add_channel(ch)
-            # The driver buffer holds buffer_s of data: a stall shorter than that costs nothing.
-            buffer = max(2 * self.block_samples, round(c.rate_hz * c.buffer_s))
             self._task.timing.cfg_samp_clk_timing(c.rate_hz, sample_mode=AcquisitionType.CONTINUOUS,
-                                                  samps_per_chan=buffer)
+                                                  samps_per_chan=buffer_samples)
             if c.start_trigger:
                 edge = Edge.RISING if c.trigger_edge == "rising" else Edge.FALLING
                 self._task.triggers.start_trigger.cfg_dig_edge_start_trig(c.start_trigger, trigger_edge=edge)
-            self._reader = self._nidaqmx.stream_readers.AnalogMultiChannelReader(self._task.in_stream)
+            self._reader = nidaqmx.stream_readers.AnalogMultiChannelReader(self._task.in_stream)
             self._reader.verify_array_shape = False  # the buffer is ours and shaped once
-        except self._nidaqmx.errors.Error as exc:  # DaqError, or RpcError from a gRPC device server
-            self._close_task()
-            where = f" via {c.grpc.address}" if c.grpc else ""
-            raise DeviceError(f"{self.name}: DAQmx could not set up the task{where}: {exc}",
-                              "check the physical channel names and the device in NI MAX / nidaqmx") from None
-        calibration = {ch.name: ch.calibration for ch in c.channels if ch.calibration is not None}
-        units = {ch.units for ch in c.channels}
-        return StreamSpec(name=c.name, kind=self.kind, device=f"nidaqmx:{c.channels[0].physical.split('/')[0]}",
-                          driver="nidaqmx", dtype="float32", sample_shape=(len(c.channels),),
-                          channels=[ch.name for ch in c.channels], units=units.pop() if len(units) == 1 else "mixed",
-                          calibration=calibration, nominal_rate_hz=c.rate_hz, clock=ClockSource.sample_clock,
-                          trigger=c.start_trigger)
+        except nidaqmx.errors.Error as exc:  # DaqError, or RpcError from a gRPC device server
+            self.close_task()
+            raise self._error(exc) from None
 
     def _add_channel(self, ch: NidaqChannel) -> None:
         from nidaqmx.constants import (
@@ -211,27 +192,116 @@ class NidaqDaq(DaqDevice):
         elif ch.iepe_current_a is not None and ch.type == "voltage":
             chan.ai_coupling = Coupling.AC  # IEPE sensors sit on a DC bias that must not reach the ADC range
 
-    def _do_start(self, t0_host_ns: int) -> None:
-        self._t0_host_ns = t0_host_ns
-        self._reset_counters()
-        self._task.start()
-        self._seg_host_ns = time.monotonic_ns()  # host time the current task run started
+    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except self._nidaqmx.errors.Error as exc:
+            raise self._error(exc) from None
 
-    def _do_stop(self) -> None:
+    def start(self) -> None:
+        self._call(self._task.start)
+
+    def stop(self) -> None:
         if self._task is not None:
-            self._task.stop()
+            self._call(self._task.stop)
 
-    def _do_close(self) -> None:
-        self._close_task()
-        if self._channel is not None:
-            self._channel.close()
-            self._channel = None
+    def available(self) -> int:
+        """Samples per channel waiting in the driver buffer."""
+        return int(self._call(lambda: self._task.in_stream.avail_samp_per_chan))
 
-    def _close_task(self) -> None:
+    def acquired(self) -> int:
+        """Samples per channel the device acquired since the task started."""
+        return int(self._call(lambda: self._task.in_stream.total_samp_per_chan_acquired))
+
+    def read_into(self, buf: np.ndarray, n: int, timeout_s: float) -> int:
+        """Read ``n`` samples per channel into ``buf[:, :n]``; returns how many were read."""
+        return int(self._call(self._reader.read_many_sample, buf, n, timeout=timeout_s))
+
+    def close_task(self) -> None:
         task, self._task, self._reader = self._task, None, None
         if task is not None:
             with contextlib.suppress(Exception):  # closing must not hide the error that led here
                 task.close()
+
+    def close(self) -> None:
+        self.close_task()
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+
+
+class NidaqDaq(DaqDevice):
+    """A DAQ task on one NI device (or cDAQ chassis), read in blocks."""
+
+    config: NidaqConfig
+
+    def __init__(self, config: NidaqConfig, api: Callable[[NidaqConfig], NidaqmxApi] = NidaqmxApi) -> None:
+        super().__init__(config)
+        self.block_samples = max(1, round(config.rate_hz * config.read_interval_s))
+        self._make_api = api
+        self._api: NidaqmxApi | None = None
+        self._buf = np.empty((len(config.channels), self.block_samples), dtype=np.float64)
+        self._period_ns = 1e9 / config.rate_hz
+        self._t0_host_ns = 0
+        self._seg_host_ns = 0
+        self._reset_counters()
+
+    def _reset_counters(self) -> None:
+        self._seq = 0  # next sequence number (sample-clock ticks since start, losses included)
+        self._read_in_task = 0  # samples read since the current task (re)started
+        self._seg_seq0 = 0  # first sequence number of the current task run ...
+        self._seg_t0_ns = 0.0  # ... and its device time
+        self._pending: list[Gap] = []
+        self.overflows = 0
+
+    @property
+    def api(self) -> NidaqmxApi:
+        if self._api is None:
+            raise DeviceError(f"{self.name}: not open")
+        return self._api
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def _do_open(self) -> None:
+        self._api = self._make_api(self.config)
+
+    def _do_configure(self) -> StreamSpec:
+        c = self.config
+        # The driver buffer holds buffer_s of data: a stall shorter than that costs nothing.
+        buffer = max(2 * self.block_samples, round(c.rate_hz * c.buffer_s))
+        try:
+            self.api.create_task(buffer)
+        except DaqmxError as exc:
+            where = f" via {c.grpc.address}" if c.grpc else ""
+            raise DeviceError(f"{self.name}: DAQmx could not set up the task{where}: {exc}",
+                              "check the physical channel names and the device in NI MAX / nidaqmx") from None
+        calibration = {ch.name: ch.calibration for ch in c.channels if ch.calibration is not None}
+        units = {ch.units for ch in c.channels}
+        return StreamSpec(name=c.name, kind=self.kind, device=f"nidaqmx:{c.channels[0].physical.split('/')[0]}",
+                          driver="nidaqmx", dtype="float32", sample_shape=(len(c.channels),),
+                          channels=[ch.name for ch in c.channels], units=units.pop() if len(units) == 1 else "mixed",
+                          calibration=calibration, nominal_rate_hz=c.rate_hz, clock=ClockSource.sample_clock,
+                          trigger=c.start_trigger)
+
+    def _do_get_ranges(self) -> dict[str, tuple[float, float]]:
+        return {ch.name: (ch.min_val, ch.max_val) for ch in self.config.channels}
+
+    def _do_start(self, t0_host_ns: int) -> None:
+        self._t0_host_ns = t0_host_ns
+        self._reset_counters()
+        try:
+            self.api.start()
+        except DaqmxError as exc:
+            raise DeviceError(f"{self.name}: DAQmx could not start the task: {exc}") from None
+        self._seg_host_ns = time.monotonic_ns()  # host time the current task run started
+
+    def _do_stop(self) -> None:
+        with contextlib.suppress(DaqmxError):  # a task that cannot stop is closed next anyway
+            self.api.stop()
+
+    def _do_close(self) -> None:
+        if self._api is not None:
+            self._api.close()
+            self._api = None
 
     # -- reading -----------------------------------------------------------------------------
     def _do_read(self, timeout_s: float) -> Block | None:
@@ -239,14 +309,14 @@ class NidaqDaq(DaqDevice):
         # Wait until a whole block is there: no partial reads, so every read fills the buffer.
         deadline = time.monotonic() + timeout_s
         try:
-            while (avail := self._task.in_stream.avail_samp_per_chan) < n:
+            while (avail := self.api.available()) < n:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return None
                 time.sleep(min(left, max(0.002, (n - avail) / self.config.rate_hz)))
-            got = self._reader.read_many_sample(self._buf, n, timeout=max(1.0, timeout_s))
-        except self._nidaqmx.errors.Error as exc:
-            if getattr(exc, "error_code", None) in OVERFLOW_ERRORS:
+            got = self.api.read_into(self._buf, n, max(1.0, timeout_s))
+        except DaqmxError as exc:
+            if exc.code in OVERFLOW_ERRORS:
                 self._restart_after_overflow(exc)
                 return None
             raise DeviceError(f"{self.name}: DAQmx read failed: {exc}",
@@ -263,20 +333,20 @@ class NidaqDaq(DaqDevice):
         return Block(data=data, seq=seq, t_host_ns=time.monotonic_ns() - self._t0_host_ns, t_dev_ns=t_dev,
                      gaps=gaps)
 
-    def _restart_after_overflow(self, exc: Any) -> None:
+    def _restart_after_overflow(self, exc: DaqmxError) -> None:
         t_err = time.monotonic_ns()
         try:
-            acquired = int(self._task.in_stream.total_samp_per_chan_acquired)
-        except self._nidaqmx.errors.Error:
+            acquired = self.api.acquired()
+        except DaqmxError:
             acquired = -1
         if acquired < self._read_in_task:  # refused or implausible: estimate from the host clock
             acquired = round((t_err - self._seg_host_ns) / self._period_ns)
         lost = max(0, acquired - self._read_in_task)
         try:
-            self._task.stop()
-            self._task.start()
-        except self._nidaqmx.errors.Error as restart_exc:
-            raise DeviceError(f"{self.name}: DAQmx overflow ({exc.error_code}) and the task did not restart: "
+            self.api.stop()
+            self.api.start()
+        except DaqmxError as restart_exc:
+            raise DeviceError(f"{self.name}: DAQmx overflow ({exc.code}) and the task did not restart: "
                               f"{restart_exc}", "check the device; the recording keeps what was read") from None
         self._seg_host_ns = time.monotonic_ns()
         dead_ns = self._seg_host_ns - t_err
@@ -288,7 +358,7 @@ class NidaqDaq(DaqDevice):
         self._read_in_task = 0
         self.overflows += 1
         self._pending.append(Gap(seq_start=first_lost, count=lost, kind="device_overflow",
-                                 note=f"DAQmx {exc.error_code} {OVERFLOW_ERRORS[exc.error_code]}; task restarted "
+                                 note=f"DAQmx {exc.code} {OVERFLOW_ERRORS[exc.code]}; task restarted "
                                       f"({dead_ns / 1e6:.1f} ms dead time)"))
 
 

@@ -13,8 +13,8 @@ import pytest
 from tests.conftest import need
 from weldctl.daq import Device, DeviceError, record
 from weldctl.daq.drivers.nidaq import NidaqConfig
-from weldctl.daq.testing import DeviceSuite
-from weldctl.schema import Rig, RunReader, StreamKind
+from weldctl.daq.testing import DaqSuite
+from weldctl.schema import Rig, RunReader
 
 pytestmark = pytest.mark.integration
 
@@ -47,9 +47,7 @@ def daq_config(address: str, **overrides: object) -> NidaqConfig:
     })
 
 
-class TestNidaqDevice(DeviceSuite):
-    expected_kind = StreamKind.daq
-
+class TestNidaqDevice(DaqSuite):
     @pytest.fixture(autouse=True)
     def _server(self, daq_server) -> None:  # type: ignore[no-untyped-def]
         self.server = daq_server
