@@ -1,18 +1,17 @@
 """GenICam cameras (GigE Vision, USB3 Vision) through Aravis, for the ``camera`` and ``ir`` kinds.
 
-Frames land in a pool of preallocated numpy buffers pushed to the Aravis stream; each read
-copies the completed frames out and hands the buffers straight back. Every frame keeps the
-camera's frame id (``Block.seq``, unwrapped past the 16-bit GigE Vision block id) and its device
-timestamp (``Block.t_dev_ns``). Incomplete or failed buffers are losses reported with their frame
-id; the totals can be checked against the stream's own statistics (``stream_statistics()``).
+Each read copies the completed frames out of the stream's buffer pool (``AravisApi``, the only
+code that touches Aravis). Every frame keeps the camera's frame id (``Block.seq``, unwrapped past
+the 16-bit GigE Vision block id) and its device timestamp (``Block.t_dev_ns``). Incomplete or
+failed buffers are losses reported with their frame id; the totals can be checked against the
+stream's own statistics (``stream_statistics()``).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -21,14 +20,14 @@ from pydantic import Field, model_validator
 from weldctl.schema import Calibration, ClockSource, DeviceBase, StreamSpec
 
 from .._block import Block, Gap
-from .._device import Camera, IRCamera
+from .._device import ROI, Camera, IRCamera, TriggerMode
 from .._driver import Driver, StackReport
 from .._errors import DeviceError, MissingDriverError
+from ._aravis_api import AravisApi, CameraError, RawFrame, is_loopback, list_aravis_devices
 
-INSTALL_HINT = ("install Aravis and PyGObject: apt-get install gir1.2-aravis-0.8 libgirepository1.0-dev "
-                "libcairo2-dev, then pip install 'weldctl[aravis]'")
 GEV_BLOCK_ID_MODULUS = 65535  # GigE Vision 1.x block ids run 1..65535 and skip 0 when they wrap
 PIXEL_DTYPES = {"Mono8": np.uint8, "Mono16": np.uint16}
+TRIGGER_SOURCES = {TriggerMode.software: "Software"}  # external: the configured line
 
 
 class AravisCameraConfig(DeviceBase):
@@ -54,6 +53,8 @@ class AravisCameraConfig(DeviceBase):
     block_frames: int = Field(default=32, gt=0, description="most frames handed over per read")
     stall_s: float = Field(default=1.0, gt=0, description="no frame for this long: check the camera is there")
     packet_size: int | None = Field(default=None, gt=0, description="GigE packet size; None keeps the default")
+    trigger: TriggerMode = Field(default=TriggerMode.free_run, description="free_run, external or software")
+    trigger_source: str = Field(default="Line1", description="external: the input line that triggers a frame")
     counts_scale: float = Field(default=0.04, gt=0, description="ir: °C per count")
     counts_offset: float = Field(default=-273.15, description="ir: °C at zero counts")
     clock: ClockSource = ClockSource.device
@@ -63,36 +64,6 @@ class AravisCameraConfig(DeviceBase):
         if self.kind == "ir" and self.pixel_format != "Mono16":
             raise ValueError("an ir camera streams 16-bit counts: set pixel_format: Mono16")
         return self
-
-
-def import_aravis() -> tuple[Any, Any, Any]:
-    """(Aravis, Gio, GLib) or a MissingDriverError naming what to install."""
-    try:
-        import gi
-
-        gi.require_version("Aravis", "0.8")
-        from gi.repository import Aravis, Gio, GLib
-    except (ImportError, ValueError) as exc:
-        raise MissingDriverError(f"the Aravis camera driver is not available ({exc})", INSTALL_HINT) from None
-    return Aravis, Gio, GLib
-
-
-def list_aravis_devices() -> list[dict[str, str]]:
-    """Every camera Aravis can see now: id, protocol, address, vendor, model, serial."""
-    aravis, _, _ = import_aravis()
-    aravis.update_device_list()
-    return [{"id": aravis.get_device_id(i) or "", "protocol": aravis.get_device_protocol(i) or "",
-             "address": aravis.get_device_address(i) or "", "vendor": aravis.get_device_vendor(i) or "",
-             "model": aravis.get_device_model(i) or "", "serial": aravis.get_device_serial_nbr(i) or "",
-             "physical_id": aravis.get_device_physical_id(i) or ""}
-            for i in range(aravis.get_n_devices())]
-
-
-def _is_loopback(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
 
 
 class _FrameIds:
@@ -123,13 +94,15 @@ class _AravisBase:
     name: str
     kind: Any
 
-    def _init_aravis(self) -> None:
-        self._camera: Any = None
-        self._stream: Any = None
-        self._pool: dict[int, np.ndarray] = {}
+    def _init_aravis(self, api: Callable[[], AravisApi]) -> None:
+        self._make_api = api
+        self._api: AravisApi | None = None
         self._ids = _FrameIds()
         self._lost_control = threading.Event()
         self._pending: list[Gap] = []  # failures not yet handed over (they ride on the next good frame)
+        self._trigger = TriggerMode.free_run
+        self._device_label = ""
+        self._frame_bytes = 0
         self.device_id = ""
         self.frames_ok = 0
         self.frames_failed = 0
@@ -140,32 +113,30 @@ class _AravisBase:
         self.failed_seq: list[int] = []  # the same, as sequence numbers (unwrapped), where there was an id
         self.failures_by_status: dict[str, int] = {}
 
+    @property
+    def api(self) -> AravisApi:
+        if self._api is None:
+            raise DeviceError(f"{self.name}: camera is not open")
+        return self._api
+
     # -- open: find the camera ------------------------------------------------------------------
     def _do_open(self) -> None:
-        aravis, gio, glib = import_aravis()
+        api = self._make_api()
         wanted = self.config.device_id
-        if wanted is not None and _is_loopback(wanted):
+        if wanted is not None and is_loopback(wanted):
             found = {"id": wanted, "protocol": "GigEVision", "address": wanted}  # no discovery round needed
         else:
-            found = self._discover(wanted)
+            found = self._discover(api, wanted)
         try:
-            if found["protocol"] == "GigEVision" and _is_loopback(found["address"]):
-                # Aravis streams to the address of the NIC that discovered the camera; a camera on
-                # loopback must stream to loopback too, or the kernel never delivers the frames.
-                lo = gio.InetAddress.new_from_string(found["address"])
-                self._camera = aravis.Camera.new_with_device(aravis.GvDevice.new(lo, lo))
-            else:
-                self._camera = aravis.Camera.new(found["id"])
-        except glib.Error as exc:
-            raise DeviceError(f"{self.name}: cannot open camera {found['id']}: {exc.message}",
+            self._device_label = api.open(found, self._lost_control.set)
+        except CameraError as exc:
+            raise DeviceError(f"{self.name}: cannot open camera {found['id']}: {exc}",
                               "is it powered and reachable, and is no other program streaming from it?") from None
+        self._api = api
         self.device_id = found["id"]
-        cam = self._camera
-        self._device_label = f"{cam.get_vendor_name()} {cam.get_model_name()} {cam.get_device_serial_number()}"
-        self._camera.get_device().connect("control-lost", self._on_control_lost)
 
-    def _discover(self, wanted: str | None) -> dict[str, str]:
-        devices = list_aravis_devices()
+    def _discover(self, api: AravisApi, wanted: str | None) -> dict[str, str]:
+        devices = api.list_devices()
         match = [d for d in devices if wanted is None
                  or wanted in (d["id"], d["serial"], d["address"], d["physical_id"])]
         if not match:
@@ -174,34 +145,73 @@ class _AravisBase:
                               "check the cable/network and the rig's device_id; `weldctl devices` lists cameras")
         return match[0]
 
-    def _on_control_lost(self, *_: object) -> None:
-        self._lost_control.set()
+    # -- settings (the per-kind camera interface) -------------------------------------------------
+    def _settings(self, what: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except CameraError as exc:
+            raise DeviceError(f"{self.name}: camera rejected the {what}: {exc}",
+                              "check it against the camera's limits") from None
+
+    def _do_get_exposure_us(self) -> float | None:
+        return float(self._settings("exposure", self.api.exposure_us))
+
+    def _do_set_exposure_us(self, exposure_us: float) -> float:
+        self._settings("exposure", lambda: self.api.set_exposure_us(exposure_us))
+        return float(self._settings("exposure", self.api.exposure_us))
+
+    def _do_get_sensor_shape(self) -> tuple[int, int]:
+        width, height = self._settings("sensor size", self.api.sensor_size)
+        return height, width
+
+    def _do_get_roi(self) -> ROI:
+        return ROI(*self._settings("ROI", self.api.region))
+
+    def _do_set_roi(self, roi: ROI) -> ROI:
+        self._settings("ROI", lambda: self.api.set_region(roi.x, roi.y, roi.width, roi.height))
+        return self._do_get_roi()
+
+    def _do_get_pixel_format(self) -> str:
+        return str(self._settings("pixel format", self.api.pixel_format))
+
+    def _do_set_pixel_format(self, pixel_format: str) -> str:
+        if pixel_format not in PIXEL_DTYPES:
+            raise DeviceError(f"{self.name}: pixel format {pixel_format!r} is not recorded; use one of "
+                              f"{', '.join(PIXEL_DTYPES)}")
+        self._settings("pixel format", lambda: self.api.set_pixel_format(pixel_format))
+        return self._do_get_pixel_format()
+
+    def _do_get_trigger_mode(self) -> TriggerMode:
+        return self._trigger
+
+    def _do_set_trigger_mode(self, mode: TriggerMode) -> TriggerMode:
+        source = None if mode is TriggerMode.free_run else TRIGGER_SOURCES.get(mode, self.config.trigger_source)
+        self._settings("trigger mode", lambda: self.api.set_trigger(source))
+        self._trigger = mode
+        return mode
 
     # -- configure ----------------------------------------------------------------------------
     def _do_configure(self) -> StreamSpec:
-        _, _, glib = import_aravis()
-        c, cam = self.config, self._camera
-        try:
-            cam.set_pixel_format_from_string(c.pixel_format)
-            sensor = cam.get_sensor_size()
-            width = c.width or sensor.width - c.offset_x
-            height = c.height or sensor.height - c.offset_y
-            cam.set_region(c.offset_x, c.offset_y, width, height)
-            if c.exposure_us is not None:
-                cam.set_exposure_time(c.exposure_us)
-            cam.set_frame_rate(c.fps)
-            if c.packet_size is not None:
-                cam.gv_set_packet_size(c.packet_size)
-            region = cam.get_region()
-            fps = cam.get_frame_rate()
-            fmt = cam.get_pixel_format_as_string()
-        except glib.Error as exc:
-            raise DeviceError(f"{self.name}: camera rejected the settings: {exc.message}",
-                              "check ROI, pixel format, exposure and fps against the camera's limits") from None
+        c, cam = self.config, self
+        assert isinstance(cam, Camera)
+        cam.set_pixel_format(c.pixel_format)
+        sensor_h, sensor_w = cam.get_sensor_shape()
+        roi = cam.set_roi(ROI(c.offset_x, c.offset_y, c.width or sensor_w - c.offset_x,
+                              c.height or sensor_h - c.offset_y))
+        if c.exposure_us is not None:
+            cam.set_exposure_us(c.exposure_us)
+        if c.trigger is not TriggerMode.free_run or self._trigger is not TriggerMode.free_run:
+            cam.set_trigger_mode(c.trigger)
+        self._settings("frame rate", lambda: self.api.set_frame_rate(c.fps))
+        if c.packet_size is not None:
+            self._settings("packet size", lambda: self.api.set_packet_size(c.packet_size))
+        fps = self._settings("frame rate", self.api.frame_rate)
+        fmt = cam.get_pixel_format()
         if fmt != c.pixel_format:
             raise DeviceError(f"{self.name}: camera gives {fmt}, not {c.pixel_format}")
-        self._shape = (region.height, region.width)
+        self._shape = (roi.height, roi.width)
         self._dtype = np.dtype(PIXEL_DTYPES[c.pixel_format])
+        self._frame_bytes = int(np.prod(self._shape)) * self._dtype.itemsize
         calibration = {}
         if self.kind.value == "ir":
             calibration = {"*": Calibration(scale=c.counts_scale, offset=c.counts_offset, units="degC")}
@@ -211,36 +221,27 @@ class _AravisBase:
 
     # -- acquisition --------------------------------------------------------------------------
     def _do_start(self, t0_host_ns: int) -> None:
-        aravis, _, glib = import_aravis()
         self._t0_host_ns = t0_host_ns
         self._ids = _FrameIds()
         self._pending = []
         self._last_frame_ns = self._last_probe_ns = time.monotonic_ns()
         try:
-            self._stream = self._camera.create_stream(None, None)
-            payload = self._camera.get_payload()
-            self._pool = {}
-            for i in range(1, self.config.buffers + 1):
-                memory = np.empty(payload, dtype=np.uint8)
-                self._pool[i] = memory  # keeps the memory alive while Aravis writes into it
-                self._stream.push_buffer(aravis.Buffer.new_full(payload, memory.ctypes.data, i, None))
-            self._camera.start_acquisition()
-        except glib.Error as exc:
-            raise DeviceError(f"{self.name}: cannot start streaming: {exc.message}") from None
+            self.api.start_stream(self.config.buffers)
+        except CameraError as exc:
+            raise DeviceError(f"{self.name}: cannot start streaming: {exc}") from None
 
     def _do_read(self, timeout_s: float) -> Block | None:
-        aravis, _, _ = import_aravis()
-        if self._stream is None:
+        if self._api is None or not self._api.streaming:
             raise DeviceError(f"{self.name}: stream is gone")
         frames: list[np.ndarray] = []
         seq: list[int] = []
         t_dev: list[int] = []
-        buf = self._stream.timeout_pop_buffer(max(1, int(timeout_s * 1e6)))
-        while buf is not None:
-            self._take(aravis, buf, frames, seq, t_dev)
+        raw = self._api.pop(timeout_s, self._frame_bytes)
+        while raw is not None:
+            self._take(raw, frames, seq, t_dev)
             if len(frames) >= self.config.block_frames:
                 break
-            buf = self._stream.try_pop_buffer()
+            raw = self._api.pop(0.0, self._frame_bytes)
         now_ns = time.monotonic_ns()
         if not frames:
             self._check_alive(now_ns)
@@ -252,36 +253,25 @@ class _AravisBase:
 
     def _check_alive(self, now_ns: int) -> None:
         """A camera that went quiet is asked a register; one that cannot answer has gone."""
-        _, _, glib = import_aravis()
         lost = self._lost_control.is_set()
         stall_ns = int(self.config.stall_s * 1e9)
         if not lost and now_ns - max(self._last_frame_ns, self._last_probe_ns) > stall_ns:
             self._last_probe_ns = now_ns
-            try:
-                self._camera.get_device().read_register(0)  # one control transaction, any protocol
-            except glib.Error:
-                lost = True
+            lost = not self.api.alive()
         if lost:
             self._lost_control.set()
             raise DeviceError(f"{self.name}: camera {self.device_id} disconnected (no frames, no answer)",
                               "check its power and cable; the other streams kept recording")
 
-    def _take(self, aravis: Any, buf: Any, frames: list, seq: list, t_dev: list) -> None:
-        """Copy one buffer out (or count it as lost) and give it back to the stream at once."""
-        try:
-            raw_id = buf.get_frame_id()
-            status = buf.get_status()
-            if status == aravis.BufferStatus.SUCCESS:
-                n = int(np.prod(self._shape)) * self._dtype.itemsize
-                memory = self._pool[buf.get_user_data()]
-                frames.append(memory[:n].view(self._dtype).reshape(self._shape).copy())
-                seq.append(self._ids.unwrap(raw_id))
-                t_dev.append(buf.get_timestamp())
-                self.frames_ok += 1
-            else:
-                self._count_failure(raw_id, status.value_nick)
-        finally:
-            self._stream.push_buffer(buf)
+    def _take(self, raw: RawFrame, frames: list[np.ndarray], seq: list[int], t_dev: list[int]) -> None:
+        """One buffer: a frame, or a loss counted under its frame id."""
+        if raw.ok and raw.data is not None:
+            frames.append(raw.data.view(self._dtype).reshape(self._shape))
+            seq.append(self._ids.unwrap(raw.frame_id))
+            t_dev.append(raw.timestamp_ns)
+            self.frames_ok += 1
+        else:
+            self._count_failure(raw.frame_id, raw.status)
 
     def _count_failure(self, raw_id: int, status: str) -> None:
         self.frames_failed += 1
@@ -303,68 +293,51 @@ class _AravisBase:
 
     def stream_statistics(self) -> dict[str, int]:
         """The Aravis stream's own counters (n_completed_buffers, n_failures, n_underruns, ...)."""
-        s = self._stream
-        if s is None:  # stopped: the counters as they were at the stop
+        if self._api is None or not self._api.streaming:  # stopped: the counters as they were at the stop
             return dict(self._last_stats)
-        return {s.get_info_name(i): int(s.get_info_uint64(i)) for i in range(s.get_n_infos())
-                if s.get_info_type(i).name == "guint64"}
+        return self._api.statistics()
 
     def _do_stop(self) -> None:
-        aravis, _, glib = import_aravis()
-        if self._stream is None:
+        api = self._api
+        if api is None or not api.streaming:
             return
         try:
             if not self._lost_control.is_set():
-                self._camera.stop_acquisition()
-        except glib.Error:
+                api.stop_acquisition()
+        except CameraError:
             pass  # a camera that is gone cannot be stopped; the stream is dropped below anyway
         finally:
             # Buffers completed after the last read are not recorded; count them so the totals
             # still add up to the stream's own statistics.
-            buf = self._stream.try_pop_buffer()
-            while buf is not None:
-                if buf.get_status() == aravis.BufferStatus.SUCCESS:
+            for raw in api.drain():
+                if raw.ok:
                     self.frames_after_stop += 1
                 else:
-                    self._count_failure(buf.get_frame_id(), buf.get_status().value_nick)
-                buf = self._stream.try_pop_buffer()
-            self._last_stats = self.stream_statistics()
-            if self._lost_control.is_set():
-                self._release_in_background()
-            self._stream = None  # unref: Aravis stops its receive thread and releases the buffers
-            self._pool = {}
-
-    def _release_in_background(self) -> None:
-        """Drop a dead camera's objects off the caller's thread.
-
-        Their finalizers talk to the camera (stop the stream, release control) and wait out
-        Aravis's control-channel retries, seconds each; the recording must not wait for them.
-        """
-        dead = [self._stream, self._camera, self._pool]
-        self._stream, self._camera, self._pool = None, None, {}
-
-        def release() -> None:
-            while dead:  # in order: the pool must outlive the stream that writes into it
-                del dead[0]
-
-        threading.Thread(target=release, name=f"release-{self.name}", daemon=True).start()
+                    self._count_failure(raw.frame_id, raw.status)
+            self._last_stats = api.statistics()
+            gone = self._lost_control.is_set()
+            api.release_stream(camera_gone=gone)
+            if gone:
+                self._api = None  # its camera is released in the background
 
     def _do_close(self) -> None:
-        self._camera = None  # releases control of the camera
+        if self._api is not None:
+            self._api.close()  # releases control of the camera
+            self._api = None
 
 
 class AravisCamera(_AravisBase, Camera):
-    def __init__(self, config: AravisCameraConfig) -> None:
+    def __init__(self, config: AravisCameraConfig, api: Callable[[], AravisApi] = AravisApi) -> None:
         Camera.__init__(self, config)
-        self._init_aravis()
+        self._init_aravis(api)
 
 
 class AravisIRCamera(_AravisBase, IRCamera):
     """A GenICam thermal camera: 16-bit counts, with the counts → °C calibration in its stream spec."""
 
-    def __init__(self, config: AravisCameraConfig) -> None:
+    def __init__(self, config: AravisCameraConfig, api: Callable[[], AravisApi] = AravisApi) -> None:
         IRCamera.__init__(self, config)
-        self._init_aravis()
+        self._init_aravis(api)
 
 
 def probe_aravis(configured: Sequence[Any] | None = None) -> StackReport:
