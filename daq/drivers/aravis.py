@@ -203,8 +203,8 @@ class _AravisBase:
         if c.trigger is not TriggerMode.free_run or self._trigger is not TriggerMode.free_run:
             cam.set_trigger_mode(c.trigger)
         self._settings("frame rate", lambda: self.api.set_frame_rate(c.fps))
-        if c.packet_size is not None:
-            self._settings("packet size", lambda: self.api.set_packet_size(c.packet_size))
+        if (packet_size := c.packet_size) is not None:
+            self._settings("packet size", lambda: self.api.set_packet_size(packet_size))
         fps = self._settings("frame rate", self.api.frame_rate)
         fmt = cam.get_pixel_format()
         if fmt != c.pixel_format:
