@@ -9,7 +9,7 @@ has no usable device clock through OpenCV, so its frames carry the host time the
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,53 +52,113 @@ def import_cv2() -> Any:
     return cv2
 
 
-class OpenCVCamera(Camera):
-    def __init__(self, config: OpenCVCameraConfig) -> None:
-        super().__init__(config)
+class CaptureApi:
+    """The OpenCV ``VideoCapture`` calls the driver makes: the seam its unit tests replace."""
+
+    def __init__(self) -> None:
+        self._cv2 = import_cv2()
         self._cap: Any = None
+
+    def open(self, source: int | str) -> bool:
+        cap = self._cv2.VideoCapture(source)
+        if not cap.isOpened():
+            cap.release()
+            return False
+        self._cap = cap
+        return True
+
+    def request(self, width: int | None, height: int | None, fps: float | None) -> None:
+        """Ask a live camera for a frame size and rate (it may give others)."""
+        cv2 = self._cv2
+        for prop, value in ((cv2.CAP_PROP_FRAME_WIDTH, width), (cv2.CAP_PROP_FRAME_HEIGHT, height),
+                            (cv2.CAP_PROP_FPS, fps)):
+            if value:
+                self._cap.set(prop, value)
+
+    def frame_size(self) -> tuple[int, int]:
+        """(width, height) of the frames."""
+        return int(self._cap.get(self._cv2.CAP_PROP_FRAME_WIDTH)), int(self._cap.get(self._cv2.CAP_PROP_FRAME_HEIGHT))
+
+    def fps(self) -> float:
+        """The rate the source states (0: it does not say)."""
+        return float(self._cap.get(self._cv2.CAP_PROP_FPS) or 0.0)
+
+    def backend(self) -> str:
+        return str(self._cap.getBackendName())
+
+    def rewind(self) -> None:
+        self._cap.set(self._cv2.CAP_PROP_POS_FRAMES, 0)
+
+    def position(self) -> int:
+        """Index of the frame the next read returns."""
+        return int(self._cap.get(self._cv2.CAP_PROP_POS_FRAMES))
+
+    def position_ms(self) -> float:
+        """Presentation time of the frame read last, ms."""
+        return float(self._cap.get(self._cv2.CAP_PROP_POS_MSEC))
+
+    def read(self) -> np.ndarray | None:
+        """The next frame as single-channel uint8 (colour converted to grey); None at the end."""
+        ok, frame = self._cap.read()
+        if not ok:
+            return None
+        if frame.ndim == 3:
+            frame = self._cv2.cvtColor(frame, self._cv2.COLOR_BGR2GRAY)
+        return np.asarray(frame)
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+
+class OpenCVCamera(Camera):
+    config: OpenCVCameraConfig
+
+    def __init__(self, config: OpenCVCameraConfig, api: Callable[[], CaptureApi] = CaptureApi) -> None:
+        super().__init__(config)
+        self._make_api = api
+        self._api: CaptureApi | None = None
         self._eof = False
         self._is_file = isinstance(config.source, str)
 
+    @property
+    def api(self) -> CaptureApi:
+        if self._api is None:
+            raise DeviceError(f"{self.name}: not open")
+        return self._api
+
     def _do_open(self) -> None:
-        cv2 = import_cv2()
+        api = self._make_api()
         src = self.config.source
-        if self._is_file and not Path(src).is_file():
+        if self._is_file and not Path(str(src)).is_file():
             raise DeviceError(f"{self.name}: no video file {src}", "check the rig's source path")
-        cap = cv2.VideoCapture(src)
-        if not cap.isOpened():
-            cap.release()
+        if not api.open(src):
             what = f"video file {src}" if self._is_file else f"camera index {src}"
             raise DeviceError(f"{self.name}: OpenCV cannot open {what}",
                               "check the codec / device; `weldctl devices` lists what each stack sees")
-        self._cap = cap
+        self._api = api
 
     def _do_configure(self) -> StreamSpec:
-        cv2 = import_cv2()
-        c, cap = self.config, self._cap
+        c, api = self.config, self.api
         if not self._is_file:
-            if c.width:
-                cap.set(cv2.CAP_PROP_FRAME_WIDTH, c.width)
-            if c.height:
-                cap.set(cv2.CAP_PROP_FRAME_HEIGHT, c.height)
-            if c.fps:
-                cap.set(cv2.CAP_PROP_FPS, c.fps)
-        width, height = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        reported = cap.get(cv2.CAP_PROP_FPS) or 0.0
+            api.request(c.width, c.height, c.fps)
+        width, height = api.frame_size()
+        reported = api.fps()
         self._fps = float(c.fps if (c.fps and not self._is_file) else (reported or c.fps or DEFAULT_FILE_FPS))
         self._shape = (height, width)
-        device = (f"video file {Path(c.source).name}" if self._is_file
-                  else f"UVC camera {c.source} ({cap.getBackendName()})")
+        device = (f"video file {Path(str(c.source)).name}" if self._is_file
+                  else f"UVC camera {c.source} ({api.backend()})")
         return StreamSpec(name=c.name, kind=self.kind, device=device, driver="opencv", dtype="uint8",
                           sample_shape=self._shape, units="counts", nominal_rate_hz=self._fps,
                           clock=c.clock if self._is_file else ClockSource.host)
 
     def _do_start(self, t0_host_ns: int) -> None:
-        cv2 = import_cv2()
         self._t0_host_ns = t0_host_ns
         self._eof = False
         self._grabbed = 0  # UVC frame counter
         if self._is_file:
-            self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            self.api.rewind()
             self._replay_start_ns = time.monotonic_ns()
 
     def _do_read(self, timeout_s: float) -> Block | None:
@@ -124,33 +184,28 @@ class OpenCVCamera(Camera):
                      t_host_ns=time.monotonic_ns() - self._t0_host_ns, t_dev_ns=np.asarray(t_dev, dtype=np.int64))
 
     def _read_file_frame(self, deadline_ns: int) -> tuple[np.ndarray, int, int] | None:
-        cv2 = import_cv2()
-        cap = self._cap
-        index = int(cap.get(cv2.CAP_PROP_POS_FRAMES))
+        api = self.api
+        index = api.position()
         if self.config.realtime:
             due_ns = self._replay_start_ns + int(index * 1e9 / self._fps)
             if due_ns > deadline_ns:
                 time.sleep(max(0.0, (deadline_ns - time.monotonic_ns()) / 1e9))
                 return None
             time.sleep(max(0.0, (due_ns - time.monotonic_ns()) / 1e9))
-        ok, frame = cap.read()
-        if not ok:
+        frame = api.read()
+        if frame is None:
             self._eof = True
             return None
-        t_ns = round(cap.get(cv2.CAP_PROP_POS_MSEC) * 1e6)
-        return self._grey(frame), index, t_ns
+        return self._checked(frame), index, round(api.position_ms() * 1e6)
 
     def _read_uvc_frame(self) -> tuple[np.ndarray, int, int] | None:
-        ok, frame = self._cap.read()  # blocks for the next frame
-        if not ok:
+        frame = self.api.read()  # blocks for the next frame
+        if frame is None:
             raise DeviceError(f"{self.name}: camera {self.config.source} stopped delivering frames")
         self._grabbed += 1
-        return self._grey(frame), self._grabbed - 1, time.monotonic_ns()
+        return self._checked(frame), self._grabbed - 1, time.monotonic_ns()
 
-    def _grey(self, frame: np.ndarray) -> np.ndarray:
-        cv2 = import_cv2()
-        if frame.ndim == 3:
-            frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    def _checked(self, frame: np.ndarray) -> np.ndarray:
         if frame.shape != self._shape:
             raise DeviceError(f"{self.name}: frame {frame.shape} differs from the configured {self._shape}")
         return frame
@@ -160,9 +215,9 @@ class OpenCVCamera(Camera):
         return self._eof
 
     def _do_close(self) -> None:
-        if self._cap is not None:
-            self._cap.release()
-            self._cap = None
+        if self._api is not None:
+            self._api.close()
+            self._api = None
 
 
 def probe_opencv(configured: Sequence[Any] | None = None) -> StackReport:

@@ -11,8 +11,8 @@ import pytest
 from tests.conftest import need_module
 from weldctl.daq import Device, make_recorder
 from weldctl.daq.drivers.opencv import OpenCVCameraConfig
-from weldctl.daq.testing import DeviceSuite
-from weldctl.schema import RunReader, StreamKind, parse_rig
+from weldctl.daq.testing import CameraSuite
+from weldctl.schema import RunReader, parse_rig
 
 FPS = 100.0
 N_FRAMES = 60
@@ -35,9 +35,7 @@ def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_video(tmp_path_factory.mktemp("video") / "keyhole.avi")
 
 
-class TestOpenCVFileCamera(DeviceSuite):
-    expected_kind = StreamKind.camera
-
+class TestOpenCVFileCamera(CameraSuite):
     @pytest.fixture(autouse=True)
     def _video(self, video: Path) -> None:
         self.video = video
