@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
+from typer.core import TyperCommand, TyperOption
 
 from weldctl.daq import discover, get_driver
 from weldctl.schema import driver_names, load_rig
@@ -33,14 +35,22 @@ def _drivers_help() -> tuple[str, str]:
             + "\n\n".join(lines)), f"only these stacks: {', '.join(stacks)} (repeatable)"
 
 
-_HELP, _STACK_HELP = _drivers_help()
+class _DevicesCommand(TyperCommand):
+    """Help made when asked for: loading every driver on each `weldctl` start would cost every command."""
+
+    def get_help(self, ctx: Any) -> str:
+        self.help, stack_help = _drivers_help()
+        for param in self.params:
+            if isinstance(param, TyperOption) and param.name == "stack":
+                param.help = stack_help
+        return str(super().get_help(ctx))
 
 
-@app.command(help=_HELP)
+@app.command(cls=_DevicesCommand, short_help="List what each driver's stack sees on this machine, or what to install.")
 @user_errors
 def devices(
     rig: Path | None = typer.Option(None, "--rig", help="rig YAML: also check the endpoints it configures (OCT)"),
-    stack: list[str] = typer.Option([], "--stack", "-s", help=_STACK_HELP),
+    stack: list[str] = typer.Option([], "--stack", "-s", help="only these stacks (repeatable)"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     try:
