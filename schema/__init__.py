@@ -3,7 +3,7 @@
 from ._array_writer import write_array
 from ._checksum import VerifyReport, has_checksums, verify_checksums, write_checksums
 from ._device_base import DeviceBase
-from ._drivers import ENTRY_POINT_GROUP, device_config_model, driver_names, load_driver, refresh_drivers
+from ._drivers import ENTRY_POINT_GROUP, device_config_model, driver_names, load_driver
 from ._errors import RigFileError, RunIdError, StoreError, WeldctlError
 from ._event_alignment import (
     AlignmentError,
@@ -149,7 +149,6 @@ __all__ = [
     "read_bytes",
     "read_labels",
     "read_table",
-    "refresh_drivers",
     "remove_uri",
     "render",
     "resolve_run",

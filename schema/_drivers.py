@@ -57,12 +57,6 @@ def load_driver(name: str) -> RegisteredDriver:
     return driver
 
 
-def refresh_drivers() -> None:
-    """Forget what was found: for a process that installs a driver package while running (tests)."""
-    _entry_points.cache_clear()
-    load_driver.cache_clear()
-
-
 def device_config_model(driver: str, kind: str) -> type[DeviceBase]:
     """The config model of ``driver`` for ``kind``; the error names what is allowed."""
     configs = load_driver(driver).configs
