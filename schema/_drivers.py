@@ -75,7 +75,11 @@ def validate_device_entry(value: Any, handler: ValidatorFunctionWrapHandler) -> 
     if not isinstance(driver, str) or driver not in _entry_points():
         raise PydanticCustomError(
             "unknown_driver", f"unknown driver {driver!r}; registered drivers: {', '.join(driver_names())}")
-    kinds = list(load_driver(driver).configs)
+    try:
+        kinds = list(load_driver(driver).configs)
+    except Exception as exc:  # a broken driver package: one clear error at the entry, not a traceback
+        raise PydanticCustomError(
+            "driver_unavailable", f"driver {driver!r} is registered but cannot be loaded ({exc!r})") from None
     if not isinstance(kind, str) or kind not in kinds:
         what = "needs a kind" if kind is None else f"has no kind {kind!r}"
         raise PydanticCustomError("unknown_kind", f"driver {driver!r} {what}; allowed: {', '.join(kinds)}")

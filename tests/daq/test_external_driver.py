@@ -7,6 +7,7 @@ itself is not changed. Its own test runs the contract suite shipped as ``weldctl
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -167,3 +168,25 @@ def test_the_package_s_own_test_runs_the_shipped_contract_suite(site: Path) -> N
                           capture_output=True, text=True, check=False, timeout=300, env=env, cwd=pkg_test.parent)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert " passed" in proc.stdout and "failed" not in proc.stdout
+
+
+def test_a_broken_driver_package_does_not_take_the_others_down(tmp_path: Path) -> None:
+    """A registered driver whose module fails to import: a clear error where it is used, nowhere else."""
+    site = tmp_path / "site"
+    info = site / "weldctl_broken-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: weldctl-broken\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[weldctl.drivers]\nbroken = weldctl_broken:DRIVER\n")
+    (site / "weldctl_broken.py").write_text("raise ImportError('the vendor SDK is not installed')\n")
+    listing = _weldctl(site, "devices", "--json")
+    assert listing.returncode == 0, listing.stderr
+    stacks = {r["stack"]: r for r in json.loads(listing.stdout)}
+    assert "vendor SDK" in stacks["broken"]["problem"] and "aravis" in stacks
+    rig = tmp_path / "rig.yaml"
+    rig.write_text("devices:\n  - {name: cam, driver: broken, kind: camera}\n")
+    proc = _weldctl(site, "rig", "validate", str(rig))
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert f"{rig}: devices[0](cam): driver 'broken' is registered but cannot be loaded" in proc.stderr + proc.stdout
+    sim = _weldctl(site, "record", "--run-id", "R0008", "--out", str(tmp_path / "runs"), "--duration", "0.5",
+                   "--no-live")
+    assert sim.returncode == 0, sim.stderr
