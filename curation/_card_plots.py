@@ -13,33 +13,31 @@ import numpy as np
 from weldctl.schema import write_bytes
 
 
-def _plt() -> Any:
-    import matplotlib
+def _figure(figsize: tuple[float, float]) -> Any:
+    # A Figure with its own Agg canvas, not pyplot: a library must not switch a notebook's backend.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _save(fig: Any, path: str | os.PathLike[str]) -> str:
     # No Software/date chunks: the same rows give the same PNG bytes. Rendered in memory, written whole.
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=80, metadata={"Software": None}, bbox_inches="tight")
-    _plt().close(fig)
     return write_bytes(path, buf.getvalue())
 
 
 def class_matrix_figure(rows: Sequence[Mapping[str, Any]], row_col: str, col_col: str) -> Any:
     """One heatmap per split: counts of ``row_col`` classes (y) by ``col_col`` classes (x)."""
-    plt = _plt()
     splits = sorted({r["split"] for r in rows})
     ys = sorted({str(r.get(row_col)) for r in rows})
     xs = sorted({str(r.get(col_col)) for r in rows})
     # Each class gets at least a quarter inch: names never run into each other.
-    fig, axes = plt.subplots(
-        1, len(splits), figsize=(max(3.2, 0.3 * len(xs) + 1.5) * len(splits) + 1, 0.3 * len(ys) + 3.0),
-        squeeze=False)
+    fig = _figure((max(3.2, 0.3 * len(xs) + 1.5) * len(splits) + 1, 0.3 * len(ys) + 3.0))
+    axes = fig.subplots(1, len(splits), squeeze=False)
     for ax, s in zip(axes[0], splits, strict=True):
         m = np.zeros((len(ys), len(xs)), dtype=int)
         for r in rows:
@@ -75,11 +73,11 @@ def _bars_done(fig: Any, ax: Any, title: str) -> Any:
 
 def class_counts_figure(rows: Sequence[Mapping[str, Any]], label: str) -> Any:
     """Samples per class of ``label`` in each split, as shipped (horizontal bars: long class names fit)."""
-    plt = _plt()
     splits = sorted({r["split"] for r in rows})
     classes = sorted({str(r.get(label)) for r in rows})
     counts = Counter((str(r.get(label)), r["split"]) for r in rows)
-    fig, ax = plt.subplots(figsize=(6, 0.3 * len(classes) * len(splits) ** 0.5 + 1.5))
+    fig = _figure((6, 0.3 * len(classes) * len(splits) ** 0.5 + 1.5))
+    ax = fig.subplots()
     height = 0.8 / max(1, len(splits))
     for i, s in enumerate(splits):
         y = np.arange(len(classes)) + i * height
@@ -98,13 +96,13 @@ MAX_GROUP_BARS = 80  # beyond this a group plot shows the largest groups (the ta
 def group_counts_figure(rows: Sequence[Mapping[str, Any]], group_col: str) -> Any:
     """Samples per group value, stacked by split (a group in two colours would be a leak). Horizontal
     bars, a quarter inch each, so long names (a workpiece, a session folder) never overprint."""
-    plt = _plt()
     splits = sorted({r["split"] for r in rows})
     counts = Counter((str(r.get(group_col)), r["split"]) for r in rows)
     total = Counter(str(r.get(group_col)) for r in rows)
     keys = sorted(sorted(total), key=lambda k: -total[k])[:MAX_GROUP_BARS]
     keys = sorted(keys)
-    fig, ax = plt.subplots(figsize=(6, 0.25 * len(keys) + 1.2))
+    fig = _figure((6, 0.25 * len(keys) + 1.2))
+    ax = fig.subplots()
     left = np.zeros(len(keys))
     for s in splits:
         v = np.array([counts[(k, s)] for k in keys], dtype=float)
@@ -121,11 +119,11 @@ def group_counts(rows: Sequence[Mapping[str, Any]], group_col: str, path: str | 
 
 def provenance(rows: Sequence[Mapping[str, Any]], path: str | os.PathLike[str]) -> str:
     """Where labels and samples come from: label source x sample origin, per split."""
-    plt = _plt()
     splits = sorted({r["split"] for r in rows})
     cats = sorted({f"{r.get('label_source')}/{r.get('origin')}" for r in rows})
     counts = Counter((f"{r.get('label_source')}/{r.get('origin')}", r["split"]) for r in rows)
-    fig, ax = plt.subplots(figsize=(5, 3))
+    fig = _figure((5, 3))
+    ax = fig.subplots()
     width = 0.8 / max(1, len(cats))
     for i, c in enumerate(cats):
         ax.bar(np.arange(len(splits)) + i * width, [counts[(c, s)] for s in splits], width, label=c)

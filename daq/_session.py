@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Callable
+from typing import Any
 
 from weldctl.schema import Rig, RunManifest, validate_run_id
 
@@ -12,7 +13,7 @@ from ._recorder import Recorder, RecordResult
 from ._registry import build_devices, sim_process
 
 
-def manifest_for(rig: Rig, run_id: str, operator: str = "unknown", process=None) -> RunManifest:  # type: ignore[no-untyped-def]
+def manifest_for(rig: Rig, run_id: str, operator: str = "unknown", process: Any = None) -> RunManifest:
     process = process or sim_process(rig)
     welds = [w.plan for w in process.welds] if process else []
     return RunManifest(

@@ -4,6 +4,7 @@ from ._array_writer import write_array
 from ._attachments import Attachment, attachment_bytes, read_attachments, write_attachment
 from ._checksum import VerifyReport, content_fingerprint, has_checksums, verify_checksums, write_checksums
 from ._device_base import SPEED_OF_SOUND_M_S, DeviceBase
+from ._drivers import ENTRY_POINT_GROUP, device_config_model, driver_names, load_driver
 from ._errors import RigFileError, RunIdError, StoreError, WeldctlError
 from ._event_alignment import (
     AlignmentError,
@@ -58,10 +59,8 @@ from ._rig import (
     default_sim_rig,
     load_sim_rig,
 )
-from ._rig_cam import AravisCameraConfig, OpenCVCameraConfig
 from ._rig_examples import example_rig_names, example_rig_text
 from ._rig_file import dump_rig, load_rig, parse_rig
-from ._rig_io import NidaqChannel, NidaqConfig, NidaqGrpc, OctTcpConfig, SounddeviceConfig
 from ._rig_view import ViewSettings
 from ._run_id import MAX_RUN_ID, validate_run_id
 from ._store_claim import make_read_only
@@ -80,6 +79,7 @@ from ._yaml_file import read_yaml_file
 
 __all__ = [
     "CHECKSUMS",
+    "ENTRY_POINT_GROUP",
     "EVENT_COLUMNS",
     "LOCK_FILE",
     "MAX_RUN_ID",
@@ -89,7 +89,6 @@ __all__ = [
     "Align",
     "AlignmentError",
     "AlignmentMethod",
-    "AravisCameraConfig",
     "Attachment",
     "AttachmentMapping",
     "Calibration",
@@ -110,11 +109,6 @@ __all__ = [
     "LaserCondition",
     "LockOwner",
     "LossInjection",
-    "NidaqChannel",
-    "NidaqConfig",
-    "NidaqGrpc",
-    "OctTcpConfig",
-    "OpenCVCameraConfig",
     "Penetration",
     "RecorderSettings",
     "RegionGroup",
@@ -132,7 +126,6 @@ __all__ = [
     "SimIRConfig",
     "SimOctConfig",
     "SimProcess",
-    "SounddeviceConfig",
     "StoreBusyError",
     "StoreError",
     "StoreLock",
@@ -154,6 +147,8 @@ __all__ = [
     "check_not_live",
     "content_fingerprint",
     "default_sim_rig",
+    "device_config_model",
+    "driver_names",
     "dump_rig",
     "example_rig_names",
     "example_rig_text",
@@ -163,6 +158,7 @@ __all__ = [
     "is_url",
     "join_uri",
     "list_files",
+    "load_driver",
     "load_mapping",
     "load_rig",
     "load_sim_rig",

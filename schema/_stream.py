@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 STREAM_NAME = r"^[a-z][a-z0-9_]{0,31}$"
@@ -34,7 +36,7 @@ class Calibration(BaseModel):
     offset: float = 0.0
     units: str = Field(description="physical units after calibration, e.g. 'degC', 'um'")
 
-    def apply(self, raw: np.ndarray) -> np.ndarray:
+    def apply(self, raw: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
         return raw.astype(np.float64) * self.scale + self.offset
 
 
