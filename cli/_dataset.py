@@ -125,7 +125,7 @@ def card(
     out: str = typer.Option("card", "--out", "-o"),
     params: Path = PARAMS,
 ) -> None:
-    """DATASET.md with plots: class x condition per split, groups, label provenance, leak audit, hashes."""
+    """DATASET.md: what the data is, use and limits, classes per split as shipped, plots, audit, loading, hashes."""
     from weldctl.curation import write_card
 
     path = write_card(dataset, out, params)

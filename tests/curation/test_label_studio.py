@@ -187,7 +187,9 @@ def test_annotations_come_back_exactly(loop: Loop) -> None:
 
 
 def _media(loop: Loop) -> dict[Path, int]:
-    return {p: p.stat().st_mtime_ns for p in loop.server.document_root.rglob("*") if p.suffix in (".csv", ".png")}
+    """This project's rendered CSVs and PNGs (other tests share the server and its document root)."""
+    folder = loop.server.document_root / "weldctl" / PROJECT
+    return {p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.suffix in (".csv", ".png")}
 
 
 def test_push_and_pull_again_change_nothing(loop: Loop) -> None:
