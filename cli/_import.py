@@ -59,8 +59,8 @@ def import_(
                     f"  {r.run_id}: {', '.join(f'{k}={v:,}' for k, v in r.samples.items())} "
                     f"{r.labels} {r.seconds:.2f} s"
                 )
-            except WeldctlError as exc:  # one bad run must not stop the batch; all are reported at the end
-                failed.append((folder, exc))
+            except WeldctlError as err:  # one bad run must not stop the batch; all are reported at the end
+                failed.append((folder, err))
             progress.advance(task)
     console.print(f"imported {len(folders) - len(failed)} of {len(folders)} runs into {out}")
     for folder, exc in failed:

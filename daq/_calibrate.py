@@ -21,6 +21,7 @@ the same code that aligns imported foreign recordings. The stated physical delay
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -59,11 +60,11 @@ def _column(reader: RunReader, name: str, channel: str | None) -> tuple[np.ndarr
     """Times and one channel (or, for frames, the mean brightness) of a stream, read block by block."""
     spec, arr, out = reader.specs[name], reader.data(name), []
     for i0 in range(0, reader.length(name), READ_BLOCK if not spec.is_frames else 4096):
-        block = np.asarray(arr[i0 : i0 + (READ_BLOCK if not spec.is_frames else 4096)])
+        block: np.ndarray[Any, Any] = np.asarray(arr[i0 : i0 + (READ_BLOCK if not spec.is_frames else 4096)])
         if spec.is_frames:
             out.append(block.reshape(len(block), -1).mean(axis=1))
         else:
-            out.append(block[:, spec.channel_index(channel)].astype(np.float64))  # type: ignore[arg-type]
+            out.append(block[:, spec.channel_index(str(channel))].astype(np.float64))
     return reader.t_ns(name).astype(np.float64), (np.concatenate(out) if out else np.empty(0))
 
 
@@ -159,7 +160,7 @@ def _sound_offset(reader: RunReader, ref: str, name: str, delay_ns: float) -> Ev
 def _edge_offset(ref_ev: dict[str, np.ndarray], ev: dict[str, np.ndarray], ref: str, resolution: tuple[float, float],
                  ) -> EventOffset:
     """Coarse from the laser edges (far apart, so unambiguous), then every shared event near it."""
-    edges = {k: ev[k] for k in ("laser_on", "laser_off") if k in ev}
+    edges: dict[str, np.ndarray] = {k: ev[k] for k in ("laser_on", "laser_off") if k in ev}
     coarse = offset_from_edges(ref_ev, edges, reference=ref, max_lag_ns=EDGE_SEARCH_NS)
     moved = {k: v + coarse.offset_ns for k, v in ev.items()}
     fine = offset_from_edges(ref_ev, moved, reference=ref, max_lag_ns=PAIR_WINDOW_NS,

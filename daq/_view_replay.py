@@ -52,7 +52,7 @@ class ReplayView:
         self.t_start_ns = min(starts, default=0)
         self.t_end_ns = max(ends, default=0)
         gaps = reader.gaps()
-        self.gaps = [{"t_s": int(t) / 1e9, "stream": str(s), "count": int(c)}
+        self.gaps: list[dict[str, Any]] = [{"t_s": int(t) / 1e9, "stream": str(s), "count": int(c)}
                      for t, s, c in zip(gaps["t_ns"], gaps["stream"], gaps["count"], strict=True)]
         self._cache: OrderedDict[tuple[str, int], Preview] = OrderedDict()
         self._lock = threading.Lock()  # zarr reads and the cache, from several viewers' handler threads

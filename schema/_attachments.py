@@ -45,11 +45,19 @@ def read_attachments(group: zarr.Group) -> list[Attachment]:
     if ATTACHMENTS not in group:
         return []
     out = []
-    for _name, g in sorted(group[ATTACHMENTS].groups()):
+    folder = group[ATTACHMENTS]
+    assert isinstance(folder, zarr.Group)
+    for _name, g in sorted(folder.groups()):
         for _key, arr in g.arrays():
             out.append(Attachment.model_validate(arr.attrs[ATTACHMENT_ATTR]))
     return sorted(out, key=lambda a: (a.name, a.index))
 
 
 def attachment_bytes(group: zarr.Group, name: str, index: int) -> bytes:
-    return bytes(np.asarray(group[ATTACHMENTS][name][str(index)][:], dtype=np.uint8))
+    folder = group[ATTACHMENTS]
+    assert isinstance(folder, zarr.Group)
+    files = folder[name]
+    assert isinstance(files, zarr.Group)
+    arr = files[str(index)]
+    assert isinstance(arr, zarr.Array)
+    return bytes(np.asarray(arr[:], dtype=np.uint8))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -86,7 +86,7 @@ class Align(BaseModel):
     channel: str | None = Field(default=None, description="event: the reference stream's channel that shows "
                                 "the event (e.g. the arc current)")
     events: list[Literal["start", "end"]] = Field(
-        default_factory=lambda: ["start"], min_length=1,
+        default_factory=lambda: ["start"], min_length=1,  # type: ignore[arg-type]
         description="event: which edges are matched: start (the arc strikes), end (it goes out)")
     envelope_s: float = Field(default=0.05, gt=0, description="event: window of a sound stream's RMS envelope")
     levels: tuple[float, float] = Field(
@@ -189,7 +189,7 @@ class RunRule(BaseModel):
 
     @field_validator("weld")
     @classmethod
-    def _weld_fields(cls, v: dict) -> dict:
+    def _weld_fields(cls, v: dict[str, Any]) -> dict[str, Any]:
         from ._manifest import WeldPlan
 
         unknown = sorted(set(v) - set(WeldPlan.model_fields))
