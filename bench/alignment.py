@@ -57,7 +57,8 @@ def _errors(reader: RunReader, rec) -> dict[str, dict[str, object]]:  # type: ig
     return rows
 
 
-def alignment(quick: bool) -> tuple[dict[str, dict[str, object]], dict[str, dict[str, object]], str, float, float]:
+def alignment(quick: bool) -> tuple[dict[str, dict[str, object]], dict[str, dict[str, object]], str, float,
+                                    float | None]:
     from typer.testing import CliRunner
 
     from weldctl.cli import app
@@ -161,8 +162,8 @@ def run(quick: bool = False) -> str:
     lines += [
         "",
         f"2. `weldctl calibrate` on it, then a {duration_s / 60:.1f}-minute run with the calibrated rig "
-        f"({after['daq']['samples']:,} DAQ samples; the sim runs in real time: {wall_s:.0f} s wall for "
-        f"{duration_s:.0f} s recorded, finalize included).",
+        f"({after['daq']['samples']:,} DAQ samples; the sim paces in real time"
+        + (f": {wall_s:.0f} s wall for {duration_s:.0f} s recorded, finalize included)." if wall_s else ")."),
         "",
         "| stream | aligned by | calibrated latency (µs) | true, relative to DAQ (µs) | max error, every sample (µs) "
         "| rms (µs) | reported uncertainty (µs) | target (µs) | covered |",

@@ -115,7 +115,7 @@ def _strobe_pulses_ns(writer: RunWriter, ref: StreamSpec, channel: str, quiet_sa
 
 
 def _strobed(writer: RunWriter, spec: StreamSpec, ref: StreamSpec, guess: ClockFit, guess_unc_ns: float,
-             provisional: int, resid: np.ndarray) -> ClockFit | None:
+             shape_unc_ns: float, provisional: int, resid: np.ndarray) -> ClockFit | None:
     """Frame k at the middle of the k-th strobe pulse; None when the strobe shows too few to use.
 
     Which pulse is frame 0: the first pulse after a quiet start of the strobe line (the camera's first
@@ -142,15 +142,28 @@ def _strobed(writer: RunWriter, spec: StreamSpec, ref: StreamSpec, guess: ClockF
     fit = ClockFit(float(smap.t_ns[0] - smap.frame[0] * smap.period_ns), (smap.period_ns / period - 1.0) * 1e6,
                    f"strobe {spec.strobe}", len(smap.frame), smap.residual_rms_ns, smap.quantisation_ns,
                    smap.quantisation_ns)
-    seen = int(np.isin(np.asarray(app.seq[:]), smap.frame).sum())
-    # A frame on its own pulse is within half a reference sample; one whose pulse was lost sits between
-    # the pulses around it, as well as a pulse sits between its neighbours.
-    unc = smap.quantisation_ns if seen == app.n else max(smap.quantisation_ns, smap.interpolation_ns)
+    all_seq = np.asarray(app.seq[:])
+    on_pulse = np.isin(all_seq, smap.frame)
+    seen = int(on_pulse.sum())
+    # A frame whose pulse was lost (a reference gap) follows the camera's own host-fitted clock, which
+    # tracks its drift, corrected by the offset of that clock from the pulses around it: the error is
+    # the quantisation plus how much the fit's own error can change in between (twice its bound).
+    # Straight interpolation between pulses would miss a drift that wanders over a long gap.
+    anchor_seq, anchor_r = np.empty(0), np.empty(0)
+    if not resumed and seen < app.n and seen:
+        t_host_all = guess.apply(np.asarray(app.t_ns[:]) - provisional).astype(np.float64)
+        anchor_seq = all_seq[on_pulse].astype(np.float64)
+        anchor_r = smap.times(all_seq[on_pulse]) - t_host_all[on_pulse]
+    unc = smap.quantisation_ns
+    if seen < app.n:
+        unc = (smap.quantisation_ns + 2 * shape_unc_ns if len(anchor_seq)
+               else max(smap.quantisation_ns, smap.interpolation_ns))
     if "ambiguous" in numbering:
         unc += guess_unc_ns  # a pulse may be numbered a few frames off: the host fit is all we know
     host_frames = round((from_host - frame0) / period)
     writer.write_clock(spec.name, {**fit.as_attrs(), "alignment": AlignmentMethod.strobe.value,
-                                   "uncertainty_ns": unc, "timestamp_at": "mid-exposure (middle of the strobe pulse)",
+                                   "uncertainty_ns": unc, "uncertainty_on_pulse_ns": smap.quantisation_ns,
+                                   "timestamp_at": "mid-exposure (middle of the strobe pulse)",
                                    "frame_numbering": numbering, "host_fit_frames_off": host_frames,
                                    "frame0_guess_ns": frame0, "edges": len(mids), FITTED_UPTO: 0}, resid)
     sq_err = 0.0
@@ -162,6 +175,9 @@ def _strobed(writer: RunWriter, spec: StreamSpec, ref: StreamSpec, guess: ClockF
         if not resumed:
             t_host = guess.apply(np.asarray(app.t_ns[i0:i1]) - provisional)
             sq_err += float(np.sum((t_host - t_strobe).astype(np.float64) ** 2))
+            off = ~on_pulse[i0:i1]
+            if len(anchor_seq) and off.any():
+                t_strobe[off] = np.round(t_host[off] + np.interp(seq[off].astype(np.float64), anchor_seq, anchor_r))
         app.t_ns[i0:i1] = t_strobe
     extra: dict[str, object] = {FITTED_UPTO: app.n, "frames_on_edges": seen}
     if not resumed:
@@ -230,7 +246,8 @@ def fit_streams(writer: RunWriter) -> dict[str, ClockFit]:
     for name in strobed:
         wf, prov = host[name]
         guess, extra = _fitted(specs[name], clocks[name], wf, ref_wf, ref_clock, ref_name)
-        got = _strobed(writer, specs[name], ref, guess, float(extra["uncertainty_ns"]), prov,  # type: ignore[arg-type]
+        shape = float(extra["fit_uncertainty_ns"]) + float(extra["reference_fit_uncertainty_ns"])  # type: ignore[arg-type]
+        got = _strobed(writer, specs[name], ref, guess, float(extra["uncertainty_ns"]), shape, prov,  # type: ignore[arg-type]
                        wf.residual_ns)
         fits[name] = got if got is not None else _rewrite(writer, name, guess, prov, wf.residual_ns, {
             **extra, "strobe_unusable": True})

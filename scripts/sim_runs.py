@@ -45,6 +45,9 @@ def sim_rig(
     rig.sim = SimProcess(
         seed=100 + i, workpiece=f"WP-{i // runs_per_workpiece:03d}", lead_s=0.05, gap_s=0.05, welds=welds
     )
+    # Training data wants every sample: a writer that falls behind (a busy machine) may hold seconds in memory
+    # instead of dropping blocks.
+    rig.recorder.max_at_risk_s = 10.0
     return rig
 
 

@@ -31,6 +31,14 @@ def need_module(name: str, why: str):  # type: ignore[no-untyped-def]
     return importlib.import_module(name)
 
 
+def complete_rig(rig):  # type: ignore[no-untyped-def]
+    """The rig with a writer allowed to fall seconds behind instead of dropping blocks: tests that compare a
+    recording with the simulator's truth need every sample, and on a loaded CI machine the sim's own rendering
+    can starve the writer (crash safety is tested elsewhere, with the default bound)."""
+    rig.recorder.max_at_risk_s = 10.0
+    return rig
+
+
 @pytest.fixture(scope="session")
 def sim_run_3s(tmp_path_factory: pytest.TempPathFactory) -> str:
     """One 3 s sim recording shared by read-only tests."""
@@ -38,7 +46,7 @@ def sim_run_3s(tmp_path_factory: pytest.TempPathFactory) -> str:
     from weldctl.schema import default_sim_rig
 
     out = tmp_path_factory.mktemp("runs")
-    result = record(default_sim_rig(), "R3S", str(out), duration_s=3.0)
+    result = record(complete_rig(default_sim_rig()), "R3S", str(out), duration_s=3.0)
     assert result.ok, result.error
     return result.uri
 

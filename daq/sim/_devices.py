@@ -130,6 +130,9 @@ class SimIRCamera(_SimDevice, IRCamera):
             profile = np.clip(self._scene.field(hot) / rise, 0.0, 1.0)
             peak = float(ProcessTable.of(self.process).values("ir_peak_c").max())
             self._bank = IRBank(profile, c.counts_per_kelvin, peak, _seed(self.process, c.name))
+        elif c.render == "physics":
+            for i in range(len(self.process.welds)):  # every weld's field now, not as a stall mid-recording
+                self._scene.field(i)
         cal = Calibration(scale=1.0 / c.counts_per_kelvin, offset=-273.15, units="degC")
         return StreamSpec(name=c.name, kind=self.kind, device="sim-ir", driver="sim", dtype="uint16",
                           sample_shape=(c.height, c.width), units="counts", calibration={"*": cal},

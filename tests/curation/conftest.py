@@ -15,6 +15,7 @@ from weldctl.schema import WeldPlan
 
 @pytest.fixture(scope="session")
 def sim_welds_run(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from tests.conftest import complete_rig
     from weldctl.daq import record
     from weldctl.schema import default_sim_rig
 
@@ -28,7 +29,7 @@ def sim_welds_run(tmp_path_factory: pytest.TempPathFactory) -> str:
     ]
     rig.sim.gap_s = 0.25
     out = tmp_path_factory.mktemp("seg_runs")
-    result = record(rig, "RSEG", str(out))
+    result = record(complete_rig(rig), "RSEG", str(out))
     assert result.ok, result.error
     return result.uri
 

@@ -87,11 +87,12 @@ def _check_store(uri: str) -> dict[str, int]:
         seq, t = r.seq(name), r.t_ns(name)
         data = np.asarray(r.data(name)[:n])  # every chunk written before the limit reads back
         assert data.shape[0] == n and n > 0, name
-        assert np.array_equal(seq, np.arange(n)) and np.all(np.diff(t) > 0), name
+        # Holes only where a loaded machine's writer fell behind (each a gap row: verify_run checks that).
+        assert seq[0] == 0 and np.all(np.diff(seq) > 0) and np.all(np.diff(t) > 0), name
         # What was received but never written is accounted for, right after the last sample kept.
         mine = (gaps["stream"] == name) & np.char.startswith(gaps["note"].astype(str), "write_failed")
         if mine.any():
-            assert int(gaps["value"][mine][0]) == n, name
+            assert int(gaps["value"][mine][0]) == int(seq[-1]) + 1, name
         kept[name] = n
     assert verify_run(uri).ok
     return kept
