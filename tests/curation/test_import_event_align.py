@@ -92,13 +92,19 @@ def test_inspect_shows_method_and_bound(tmp_path: Path) -> None:
     from weldctl.schema import ImportMapping
 
     res = import_run(ImportMapping.model_validate(doc), tmp_path / "src" / "C3", tmp_path / "runs")
-    out = CliRunner(env={"COLUMNS": "300"}).invoke(app, ["inspect", res.uri])
+    out = CliRunner().invoke(app, ["inspect", res.uri])
     assert out.exit_code == 0, out.output
-    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[1:-1]]
-            for line in out.output.splitlines() if line.count("│") > 10}
-    assert rows["audio"][-3] == "event_aligned" and 0 < float(rows["audio"][-2].replace(",", "")) < 1e5
-    assert rows["mic2"][-3] == "assumed" and float(rows["mic2"][-2].replace(",", "")) > 1e6  # µs: not 0
-    assert rows["mic2"][-1] == "-" and rows["process"][-3] == "wall_clock"
+    lines = out.output.splitlines()
+    head = next(line for line in lines if "┃" in line)  # first header line: "aligned", "time ±", "fit rms"
+    col = {name: i for i, c in enumerate(head.split("┃")[1:-1]) for name in ("aligned", "±", "fit rms")
+           if name in c}
+    rows = {cells[0]: cells for cells in ([c.strip() for c in line.split("│")[1:-1]] for line in lines
+                                          if line.count("│") > 10) if cells[0]}
+    assert rows["audio"][col["aligned"]].startswith("event_al")
+    assert 0 < float(rows["audio"][col["±"]].replace(",", "")) < 1e5  # µs
+    mic2 = rows["mic2"][col["±"]]
+    assert rows["mic2"][col["aligned"]] == "assumed" and mic2[0].isdigit() and mic2 not in ("0.0", "0")
+    assert rows["mic2"][col["fit rms"]] == "-" and rows["process"][col["aligned"]].startswith("wall_clo")
 
 
 def test_labels_must_belong_to_the_taxonomy() -> None:
