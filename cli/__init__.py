@@ -7,6 +7,7 @@ from ._startup import note_early_interrupt
 note_early_interrupt()
 
 from . import (  # noqa: E402
+    _calibrate,
     _dataset,
     _devices,
     _import,

@@ -40,6 +40,9 @@ def samples(
     p = _params(params)
     res = build_samples(runs, segments, labels, p.samples, out, scheduler=scheduler)
     console.print(f"{res['samples']} samples -> {out} ({res['unlabelled_welds']} unlabelled welds skipped)")
+    for name, have in res["dropped"].items():
+        console.print(f"  left out {name}: only in {len(have)} of {res['runs']} runs ({', '.join(have[:3])}"
+                      f"{' …' if len(have) > 3 else ''})", highlight=False)
 
 
 @dataset_app.command("split")
@@ -52,8 +55,13 @@ def split(
     """Stratified and grouped split: no workpiece, run or day in two splits."""
     from weldctl.curation import run_split
 
-    counts = run_split(samples, _params(params), out)
-    console.print("split: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" -> {out}")
+    res = run_split(samples, _params(params), out)
+    console.print("split: " + ", ".join(f"{k} {v}" for k, v in res["counts"].items()) + f" -> {out}")
+    for g in res["not_separable"]:
+        console.print(f"[yellow]note[/] every sample has the same {g}: no split can keep {g}s apart", highlight=False)
+    for s, by_label in res["missing_classes"].items():
+        for lab, classes in by_label.items():
+            console.print(f"[yellow]warning[/] split {s} has no {lab} {', '.join(classes)}", highlight=False)
 
 
 @dataset_app.command("balance")
@@ -117,7 +125,7 @@ def card(
     out: str = typer.Option("card", "--out", "-o"),
     params: Path = PARAMS,
 ) -> None:
-    """DATASET.md with plots: class x condition per split, groups, label provenance, leak audit, hashes."""
+    """DATASET.md: what the data is, use and limits, classes per split as shipped, plots, audit, loading, hashes."""
     from weldctl.curation import write_card
 
     path = write_card(dataset, out, params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 
 from weldctl.schema import RunReader, WeldctlError, load_mapping
@@ -31,10 +32,14 @@ def import_(
     from weldctl.curation import find_runs, import_run
 
     m = load_mapping(mapping)
+    if not source.is_dir():
+        raise fail(f"{source}: no such folder", "pass the folder that holds the recordings (one run, or --batch)")
     if not batch:
         r = import_run(m, source, out, run_id=run_id, labels_path=labels, overwrite=overwrite)
         counts = ", ".join(f"{k}={v:,}" for k, v in r.samples.items())
         console.print(f"imported {r.run_id} -> {r.uri} ({counts}) labels={r.labels} in {r.seconds:.2f} s")
+        for stream, how in r.alignment.items():
+            console.print(f"  {stream}: {how}", highlight=False)
         return
     if run_id:
         raise fail("--run-id names one run; with --batch run ids come from the mapping's run.pattern")
@@ -43,7 +48,7 @@ def import_(
         raise fail(
             f"no folder under {source} matches run.pattern of mapping {m.name}", "check the path or pattern"
         )
-    failed: list[tuple[Path, str]] = []
+    failed: list[tuple[Path, WeldctlError]] = []
     with Progress(console=err_console, transient=True) as progress:
         task = progress.add_task("importing", total=len(folders))
         for folder in folders:
@@ -54,12 +59,14 @@ def import_(
                     f"  {r.run_id}: {', '.join(f'{k}={v:,}' for k, v in r.samples.items())} "
                     f"{r.labels} {r.seconds:.2f} s"
                 )
-            except WeldctlError as exc:  # one bad run must not stop the batch; all are reported at the end
-                failed.append((folder, exc.message))
+            except WeldctlError as err:  # one bad run must not stop the batch; all are reported at the end
+                failed.append((folder, err))
             progress.advance(task)
     console.print(f"imported {len(folders) - len(failed)} of {len(folders)} runs into {out}")
-    for folder, msg in failed:
-        err_console.print(f"[red]failed[/] {folder}: {msg}", highlight=False)
+    for folder, exc in failed:
+        err_console.print(f"[red]failed[/] {folder}: {escape(exc.message)}", highlight=False)
+        if exc.hint:
+            err_console.print(f"  → {escape(exc.hint)}", highlight=False)
     if failed:
         raise typer.Exit(2)
 

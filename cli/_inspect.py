@@ -23,16 +23,20 @@ def _stored_bytes(uri: str, stream: str) -> int:
     return total
 
 
-def _alignment(clock: dict[str, object]) -> tuple[str, str, str]:
-    """How a stream was put on the run time base, its alignment uncertainty, and its fit residual."""
+def _alignment(clock: dict[str, object]) -> tuple[str, str, str, str]:
+    """How a stream was put on the run time base, the bound on its time error, the latency applied
+    (and whether it was stated or only bounded by the kind's prior), and its fit residual."""
     if not clock:
-        return "-", "-", "-"
+        return "-", "-", "-", "-"
     how = str(clock.get("alignment", clock.get("source", "-")))
     if how == "strobe":
-        how = f"strobe ({clock.get('frames_on_edges', '?')} frames on edges)"
+        how = f"strobe ({clock.get('frames_on_edges', '?')} frames on pulses)"
     unc = clock.get("uncertainty_ns")
-    rms = float(clock.get("residual_rms_ns", 0.0))  # type: ignore[arg-type]
-    return how, f"{float(unc) / 1e3:.1f}" if unc is not None else "-", f"{rms / 1e3:.1f}"  # type: ignore[arg-type]
+    rms = clock.get("residual_rms_ns")  # absent where nothing was fitted (an import placed by assumption)
+    lat = clock.get("latency_ns")
+    latency = "-" if lat is None else f"{float(lat) / 1e3:,.0f}" + (" (unstated)" if clock.get("latency_prior") else "")  # type: ignore[arg-type]
+    return (how, f"{float(unc) / 1e3:,.1f}" if unc is not None else "unknown", latency,  # type: ignore[arg-type]
+            f"{float(rms) / 1e3:.1f}" if rms is not None else "-")  # type: ignore[arg-type]
 
 
 def _loss_table(gaps: dict[str, np.ndarray]) -> None:
@@ -66,8 +70,9 @@ def inspect(
                   f"duration={r.duration_s():.3f} s  welds planned={len(m.welds)}")
     t = Table(title="streams", title_justify="left")
     for col in ("stream", "kind", "shape", "dtype", "rate Hz", "nominal", "samples", "MB raw", "MB stored",
-                "ratio", "lost", "gaps", "aligned by", "align ± µs", "fit rms µs"):
-        t.add_column(col, justify="left" if col in ("stream", "kind", "dtype", "aligned by", "shape") else "right")
+                "ratio", "lost", "gaps", "aligned by", "time ± µs", "latency µs", "fit rms µs"):
+        left = col in ("stream", "kind", "dtype", "aligned by", "shape", "latency µs")
+        t.add_column(col, justify="left" if left else "right")
     gaps = r.gaps()
     for name, spec in r.specs.items():
         n = r.length(name)

@@ -61,6 +61,9 @@ def push(
     truth: bool = typer.Option(False, "--truth", help="also pre-annotate from the sim's truth"),
     context: float = typer.Option(0.05, "--context", help="s of signal shown before and after each weld"),
     max_points: int = typer.Option(60_000, "--max-points", help="samples per task over all channels"),
+    annotations_per_task: int | None = typer.Option(
+        None, "--annotations-per-task", min=1,
+        help="annotators who label each weld (2+ gives agreement figures) [project's setting, new: 1]"),
 ) -> None:
     """Create or update the project and one task per weld (pushing again updates, never duplicates)."""
     tax = load_taxonomy(taxonomy)
@@ -70,7 +73,8 @@ def push(
         work.append((reader, read_segments(segments_path(segments, reader.run_id))))
     root = _document_root(document_root)
     opts = PushOptions(project=project or f"weldctl-{tax.name}", media_dir=media or root / "weldctl",
-                       document_root=root, context_s=context, max_points=max_points, truth=truth)
+                       document_root=root, context_s=context, max_points=max_points, truth=truth,
+                       annotations_per_task=annotations_per_task)
     settings = LabelStudioSettings.from_env(url)
     client = connect(settings)  # before anything is rendered or changed
     n_welds = sum(len(s) for _, s in work)
@@ -79,7 +83,8 @@ def push(
         job = bar.add_task(f"welds → {settings.shown}", total=n_welds)
         rep = push_welds(client, tax, work, opts, on_weld=lambda _r, _w: bar.advance(job))
     console.print(f"project {opts.project!r} (id {rep.project_id}): {rep.created} tasks created, "
-                  f"{rep.updated} updated, {rep.unchanged} unchanged")
+                  f"{rep.updated} updated, {rep.unchanged} unchanged; media of {rep.rendered} welds rendered, "
+                  f"{n_welds - rep.rendered} reused")
 
 
 @label_app.command("pull")
@@ -103,7 +108,23 @@ def pull(
     annotators = len({r.annotator for r in fresh})
     console.print(f"{len(fresh)} label records ({len({(r.run_id, r.weld_id) for r in fresh})} welds, "
                   f"{annotators} annotators) from project id {pid} → {out}")
+    _print_inconsistent([(r, r.problems) for r in fresh if r.problems], settings.url)
     _print_agreement(records, tax)
+
+
+def _print_inconsistent(found: list, url: str | None = None) -> None:  # type: ignore[type-arg]
+    """Records whose answers contradict each other, each with what to fix and (when known) where."""
+    if not found:
+        return
+    console.print(f"[yellow]{len(found)} annotation(s) contradict themselves; they stay out of datasets "
+                  f"until fixed in Label Studio and pulled again:[/]")
+    for rec, problems in found:
+        where = ""
+        if rec.ls is not None:
+            where = f" (task {rec.ls.task_id}"
+            where += f": {url}/projects/{rec.ls.project_id}/data?task={rec.ls.task_id})" if url else ")"
+        console.print(f"  {rec.run_id}/{rec.weld_id} by {rec.annotator}: {'; '.join(problems)}{where}",
+                      soft_wrap=True)
 
 
 def _print_agreement(records: list, tax) -> None:  # type: ignore[no-untyped-def, type-arg]
@@ -150,4 +171,5 @@ def status(
         shown = ", ".join(f"{r}/{w}" for r, w in st.unlabelled[:20])
         more = f" … and {len(st.unlabelled) - 20} more" if len(st.unlabelled) > 20 else ""
         console.print(f"unlabelled: {shown}{more}")
+    _print_inconsistent(st.inconsistent, os.environ.get("LABEL_STUDIO_URL"))
     _print_agreement(records, tax)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import typer
 from rich.live import Live
 from rich.markup import escape
 
-from weldctl.daq import Recorder, live_table, make_recorder, summary_table
+from weldctl.daq import LiveView, Recorder, ViewServer, ViewTap, live_table, make_recorder, summary_table
 from weldctl.schema import default_sim_rig, load_rig, load_sim_rig, validate_run_id
 
 from ._app import app, console, fail, user_errors
@@ -28,6 +29,11 @@ def record(
         None, "--load-kfps", min=0.1,
         help="record the load-generator sim rig instead: camera 256x256 at this many kfps + IR 500 Hz + "
              "DAQ 4 ch at 1 MS/s + OCT 100 kHz (needs --duration)"),
+    view: bool | None = typer.Option(
+        None, "--view/--no-view",
+        help="serve a live page (frames, traces, laser, losses) while recording; default: the rig's view.enabled"),
+    view_port: int | None = typer.Option(
+        None, "--view-port", min=0, max=65535, help="port of the live page (0: any free one; default: the rig's)"),
 ) -> None:
     """Record every device of the rig into one time-aligned run store (Ctrl-C stops and finalizes)."""
     if load_kfps is not None:
@@ -48,11 +54,14 @@ def record(
                       "was written", highlight=False, soft_wrap=True)
         raise typer.Exit(130) from None
     kwargs = {"duration_s": duration, "stop_after_sequence": rig_model.recorder.stop_after_sequence}
-    if live and console.is_terminal:
-        with Live(console=console, refresh_per_second=4, transient=True) as view:
-            result = rec.run(**kwargs, on_tick=lambda r: view.update(live_table(r)))
-    else:
-        result = rec.run(**kwargs)
+    with ExitStack() as stack:
+        if view if view is not None else rig_model.view.enabled:
+            _serve_live_view(rec, rig_model.view, view_port, stack)
+        if live and console.is_terminal:
+            with Live(console=console, refresh_per_second=4, transient=True) as table:
+                result = rec.run(**kwargs, on_tick=lambda r: table.update(live_table(r)))
+        else:
+            result = rec.run(**kwargs)
     if not result.kept:
         if result.error:
             raise fail(f"{result.error}; nothing was recorded and no store was kept",
@@ -68,3 +77,16 @@ def record(
     if result.error:
         raise fail(result.error, f"what was written before the failure is in {result.uri}", code=1)
     console.print(f"[green]finalized[/] {escape(result.uri)}", highlight=False)
+
+
+def _serve_live_view(rec: Recorder, settings, port: int | None, stack: ExitStack) -> None:  # type: ignore[no-untyped-def]
+    """The live page, torn down (in this order) when the recording ends, however it ends."""
+    tap = ViewTap()
+    source = LiveView(rec, tap, window_s=settings.window_s, refresh_hz=settings.refresh_hz)
+    server = ViewServer(source, settings.host, settings.port if port is None else port)
+    rec.tap = tap
+    stack.callback(source.stop)
+    stack.callback(server.close)
+    server.start()
+    source.start()
+    console.print(f"live view: [bold]{server.url}[/]  (open it in a browser on this machine)")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import typer
 
+from weldctl.daq import ReplayView, ViewServer
 from weldctl.schema import RunReader
 
 from ._app import app, console, user_errors
@@ -28,12 +30,21 @@ def view(
     width: int = typer.Option(1400, "--width", help="figure width, px"),
     height: int = typer.Option(1800, "--height", help="figure height, px"),
     runs: str = typer.Option("runs", "--runs", help="folder holding <run-id>.zarr"),
+    live: bool = typer.Option(
+        False, "--live", help="serve the live page over this run instead (scrub through its welds in a browser)"
+    ),
+    port: int = typer.Option(0, "--port", min=0, max=65535, help="with --live: port (0 picks a free one)"),
+    host: str = typer.Option("127.0.0.1", "--host", help="with --live: address to serve on (the page has no login)"),
+    window: float = typer.Option(2.0, "--window", min=0.01, help="with --live: seconds of signal on the page"),
 ) -> None:
     """One time-aligned quicklook figure: signals, spectrogram, morphology, segments, gaps, keyframes."""
     from weldctl.curation import laser_segments, load_segments, quicklook, read_labels_jsonl
 
     r = RunReader(run, runs)
     segs = load_segments(segments, r.run_id) if segments else laser_segments(r)
+    if live:
+        _serve_replay(r, [(s.weld_id, s.t_start_ns, s.t_end_ns) for s in segs], host, port, window)
+        return
     recs = read_labels_jsonl(labels) if labels else None
     path = out or Path(f"{r.run_id}{'' if weld is None else f'.weld{weld}'}.quicklook.png")
     res = quicklook(r, path, weld=weld, segments=segs, labels=recs, size_px=(width, height))
@@ -72,3 +83,15 @@ def features(
     )
     path = write_features(r, out, params)
     console.print(f"wrote {path}")
+
+
+def _serve_replay(r: RunReader, welds: list[tuple[int, int, int]], host: str, port: int, window_s: float) -> None:
+    console.print(f"reading {r.run_id} …")
+    server = ViewServer(ReplayView(r, welds, window_s=window_s), host, port).start()
+    console.print(f"replay of {r.run_id} ({len(welds)} welds): [bold]{server.url}[/]  (Ctrl-C stops)")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()

@@ -5,7 +5,7 @@ from ._augment import draw as draw_augment
 from ._card import tree_hash, write_card
 from ._dataset_build import replay, run_augment, run_balance, run_build, run_split
 from ._dataset_params import DatasetParams, load_params, read_params_doc
-from ._dataset_reader import DatasetSplit, iter_dataset, torch_dataset
+from ._dataset_reader import DatasetSplit, class_map, iter_dataset, torch_dataset
 from ._executor import READ_THREADS, map_items, scheduler_address
 from ._export import export_csv, export_hdf5
 from ._features import (
@@ -25,6 +25,7 @@ from ._import import ImportResult, align_streams, find_runs, import_run
 from ._import_labels import import_label_record, merge_labels_jsonl, read_labels_jsonl
 from ._import_source import SourceStream
 from ._label_choice import chosen_labels
+from ._label_rules import label_problems, with_problems
 from ._label_status import LabelStatus, label_status
 from ._leak_audit import LeakError, leak_audit
 from ._ls_client import LabelStudioError, LabelStudioSettings, connect, ls_errors
@@ -33,6 +34,7 @@ from ._ls_pull import Agreement, agreement, merge_records, pull_records
 from ._ls_push import PREDICTION_PREFIX, PushOptions, PushReport, find_project, push_welds
 from ._plots import PanelInfo, QuicklookResult, Segment, laser_segments, load_segments
 from ._quicklook import quicklook
+from ._resample import band_limited
 from ._samples import build_samples, list_runs
 from ._sampleset import DatasetError, SampleArrays, SampleSet
 from ._segment_run import DEFAULT_GATES, GateChoice, SegmentParams, gate_signal, pick_gate, segment_run, segment_uri
@@ -45,7 +47,7 @@ from ._segments_io import (
     write_segments,
 )
 from ._signals import Signal, find_signal, read_signal
-from ._split import SplitError, assign_splits
+from ._split import SplitError, assign_splits, missing_classes
 from ._truth import labels_from_truth
 
 __all__ = [
@@ -91,8 +93,10 @@ __all__ = [
     "apply_augment",
     "assign_splits",
     "band_energies",
+    "band_limited",
     "build_samples",
     "chosen_labels",
+    "class_map",
     "compute_features",
     "connect",
     "draw_augment",
@@ -109,6 +113,7 @@ __all__ = [
     "import_run",
     "iter_dataset",
     "label_config",
+    "label_problems",
     "label_status",
     "labels_from_truth",
     "laser_segments",
@@ -121,6 +126,7 @@ __all__ = [
     "mel_spectrogram",
     "merge_labels_jsonl",
     "merge_records",
+    "missing_classes",
     "pick_gate",
     "pull_records",
     "push_welds",
@@ -142,6 +148,7 @@ __all__ = [
     "sliding_stats",
     "torch_dataset",
     "tree_hash",
+    "with_problems",
     "write_card",
     "write_features",
     "write_segments",

@@ -19,6 +19,18 @@ def _ranked(ids: list[str], seed: int, cls: str) -> list[str]:
     return sorted(ids, key=lambda s: hashlib.sha256(f"{seed}:{cls}:{s}".encode()).hexdigest())
 
 
+def balance_label(rows: Sequence[Mapping[str, Any]], params: BalanceParams) -> str:
+    """The label to balance: ``balance.by``, or the first of its list that every sample carries."""
+    wanted = [params.by] if isinstance(params.by, str) else list(params.by)
+    for name in wanted:
+        if rows and all(r.get(name) is not None for r in rows):
+            return name
+    raise DatasetError(
+        f"balance.by {params.by!r}: no such label on every sample",
+        "set balance.by to a label the samples carry, e.g. penetration (laser) or quality (arc)",
+    )
+
+
 def class_targets(counts: Mapping[str, int], params: BalanceParams) -> dict[str, int]:
     if params.targets is not None:
         missing = sorted(c for c, n in params.targets.items() if n > 0 and counts.get(c, 0) == 0)
@@ -48,14 +60,11 @@ def balance_train(
     train = [r for r in rows if assignment.get(r["sample_id"]) == "train"]
     if not train:
         raise DatasetError("the train split is empty", "check split.fractions in params.yaml")
-    if any(params.by not in r for r in train):
-        raise DatasetError(
-            f"balance.by {params.by!r} is not a label of these samples",
-            "set balance.by to a label column, e.g. penetration, porosity or condition",
-        )
+    by = balance_label(rows, params)
+    params = params.model_copy(update={"by": by})
     by_cls: dict[str, list[str]] = defaultdict(list)
     for r in train:
-        by_cls[str(r[params.by])].append(r["sample_id"])
+        by_cls[str(r[by])].append(r["sample_id"])
     before = {c: len(v) for c, v in sorted(by_cls.items())}
     targets = class_targets(before, params)
     out: list[dict[str, Any]] = []
@@ -71,11 +80,11 @@ def balance_train(
                 {"sample_id": f"{parent}~o{k // len(ranked)}", "parent_id": parent, "origin": "oversample"}
             )
     after: dict[str, int] = defaultdict(int)
-    cls_of = {r["sample_id"]: str(r[params.by]) for r in train}
+    cls_of = {r["sample_id"]: str(r[by]) for r in train}
     for r in out:
         after[cls_of[r["parent_id"] or r["sample_id"]]] += 1
     report = {
-        "by": params.by,
+        "by": by,
         "before": before,
         "targets": dict(sorted(targets.items())),
         "after": dict(sorted(after.items())),

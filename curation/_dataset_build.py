@@ -11,16 +11,18 @@ from typing import Any
 from weldctl.schema import absolute_uri, check_destination, join_uri, list_files, read_bytes, remove_uri, write_bytes
 
 from ._augment import apply, draw, library_versions, sample_seed
-from ._balance import balance_train, class_weights
+from ._balance import balance_label, balance_train, class_weights
 from ._dataset_params import DatasetParams
 from ._executor import map_items
 from ._leak_audit import leak_audit, raise_on_leak
 from ._sampleset import DatasetError, SampleSet, SampleSetWriter, read_table, write_table
-from ._split import assign_splits
+from ._split import assign_splits, labels_carried, missing_classes, separable_groups
 
 MANIFEST = "manifest.parquet"
 AUDIT = "audit.json"
 WEIGHTS = "class_weights.json"
+CLASSES = "classes.json"  # label -> its classes over every split: one class index map for all of them
+INPUTS = "inputs.json"  # what the dataset was made from: run checksum digests, labels file hash, layout
 SAMPLES, AUGMENTED = "samples", "augmented"
 
 Uri = str | os.PathLike[str]
@@ -41,7 +43,10 @@ def _read_split(path: Uri) -> dict[str, str]:
 
 
 def run_split(samples: Uri, params: DatasetParams, out: Uri) -> dict[str, Any]:
-    """Assign every sample to a split. One global pass over the row table (no arrays): in-process only."""
+    """Assign every sample to a split. One global pass over the row table (no arrays): in-process only.
+
+    Returns the samples per split, the classes a split lacks, and the groups that no split can keep apart
+    (one value for every sample)."""
     _check_outputs(out)
     rows = SampleSet(samples).rows
     assignment = assign_splits(rows, params.split)
@@ -49,21 +54,29 @@ def run_split(samples: Uri, params: DatasetParams, out: Uri) -> dict[str, Any]:
     counts: dict[str, int] = defaultdict(int)
     for s in assignment.values():
         counts[s] += 1
-    return dict(sorted(counts.items()))
+    return {
+        "counts": dict(sorted(counts.items())),
+        "missing_classes": missing_classes(rows, assignment, params.split.strata),
+        "not_separable": separable_groups(rows, params.split.groups)[1],
+    }
 
 
-def label_columns(params: DatasetParams) -> list[str]:
-    return sorted(set(params.split.strata) | {params.balance.by})
+def label_columns(params: DatasetParams, rows: list[dict[str, Any]]) -> list[str]:
+    """The label columns these samples carry: the strata and the balanced label."""
+    return sorted(set(labels_carried(rows, params.split.strata)) | {balance_label(rows, params.balance)})
 
 
 def run_balance(samples: Uri, split: Uri, params: DatasetParams, out: Uri, weights_out: Uri) -> dict[str, Any]:
+    """Balanced train rows, and class weights of the balanced train split before augmentation (``build``
+    ships the weights of the train split as it is packed)."""
     _check_outputs(out, weights_out)
     rows = SampleSet(samples).rows
     balanced, report = balance_train(rows, _read_split(split), params.balance)
     write_table(balanced, out)
     by_id = {r["sample_id"]: r for r in rows}
     full = [by_id[b["parent_id"] or b["sample_id"]] for b in balanced]
-    _dump_json({"balance": report, "class_weights": class_weights(full, label_columns(params))}, weights_out)
+    _dump_json({"balance": report, "class_weights": class_weights(full, label_columns(params, rows))},
+               weights_out)
     return report
 
 
@@ -177,11 +190,22 @@ def run_build(
     audited += [dict(r, split="train") for r in aug.rows]
     report = leak_audit(audited, params.split.audit)
     raise_on_leak(report)
+    labels = label_columns(params, src.rows)
+    missing = missing_classes(src.rows, assignment, labels)
+    if missing and params.split.missing_classes == "fail":
+        s, by_label = next(iter(sorted(missing.items())))
+        lab, classes = next(iter(sorted(by_label.items())))
+        gaps = sum(len(v) for v in missing.values())
+        raise DatasetError(
+            f"split {s} has no sample of {lab} {', '.join(classes)}"
+            + (f" (and {gaps - 1} more split/label gaps)" if gaps > 1 else ""),
+            "record more runs of that class, change split.seed or fractions, or set split.missing_classes: warn",
+        )
     remove_uri(join_uri(out, MANIFEST))  # until the new manifest is written, the dataset reads as incomplete
     jobs = sorted(per_split.items())
     packed = map_items(partial(_pack_split, sources=sources, out=absolute_uri(out)), jobs, label="build",
                        scheduler=scheduler)
-    metrics: dict[str, Any] = {"splits": {}, "leak_audit_ok": report["ok"]}
+    metrics: dict[str, Any] = {"splits": {}, "leak_audit_ok": report["ok"], "missing_classes": missing}
     manifest: list[dict[str, Any]] = []
     for (s, items), (rows, files) in zip(jobs, packed, strict=True):
         if files > params.build.max_files_per_split:
@@ -194,10 +218,24 @@ def run_build(
         metrics["splits"][s] = {
             "samples": len(items),
             "files": files,
-            **{c: _counts(rows, c) for c in label_columns(params)},
+            **{c: _counts(rows, c) for c in labels},
         }
+    shipped_train = [r for r in manifest if r["split"] == "train"]
+    # Weights of the train split as shipped (after over-sampling and augmentation), not as balanced.
+    weights_doc = {
+        "balance": class_weights_doc.get("balance", {}),
+        "train_as_shipped": {c: _counts(shipped_train, c) for c in labels},
+        "class_weights": class_weights(shipped_train, labels),
+    }
     _dump_json(report, join_uri(out, AUDIT))
-    _dump_json(class_weights_doc, join_uri(out, WEIGHTS))
+    _dump_json(weights_doc, join_uri(out, WEIGHTS))
+    _dump_json({c: sorted({str(r.get(c)) for r in manifest}) for c in labels}, join_uri(out, CLASSES))
+    _dump_json({
+        "runs": dict(sorted({r["run_id"]: r.get("run_sha256", "") for r in src.rows}.items())),
+        "labels_sha256": src.group.attrs.get("labels_sha256", ""),
+        "dropped_streams": src.group.attrs.get("dropped_streams", {}),
+        "layout": src.layout.to_attrs(),
+    }, join_uri(out, INPUTS))
     write_table(sorted(manifest, key=lambda r: (r["split"], r["sample_id"])), join_uri(out, MANIFEST))
     _dump_json(metrics, metrics_out)
     return metrics

@@ -25,16 +25,26 @@ class SamplesParams(_Strict):
     window_s: float = Field(default=0.1, gt=0, description="window length (mode: window)")
     step_s: float = Field(default=0.05, gt=0, description="window step (mode: window)")
     signal_rate_hz: float = Field(default=1000.0, gt=0, description="common time axis of a sample's signals")
-    channels: list[str] = Field(default_factory=list, description="stream.channel names; empty: all 1-D")
-    images: list[str] | None = Field(default=None, description="image streams to keep; None: all")
+    channels: list[str] = Field(default_factory=list,
+                                description="stream.channel names to keep; empty: those every run has")
+    images: list[str] | None = Field(
+        default=None, description="image streams (camera, IR, video) to put into samples, each a (F, H, W) "
+        "array of the frames inside the sample with their times; None: those every run has; []: none")
+    attachments: dict[str, tuple[int, int]] = Field(
+        default_factory=dict, description="run attachments (photos of the finished part) to put into samples, "
+        "name -> [width, height] to store them at; none unless asked: they can show the label")
 
 
 class SplitParams(_Strict):
     seed: int = 0
     fractions: dict[str, float] = Field(default_factory=lambda: {"train": 0.6, "val": 0.2, "test": 0.2})
-    strata: list[str] = Field(default_factory=lambda: ["penetration", "condition", "porosity"])
-    groups: list[str] = Field(default_factory=lambda: ["workpiece", "run"])
-    audit: list[str] = Field(default_factory=lambda: ["workpiece", "run"])
+    strata: list[str] = Field(default_factory=lambda: ["penetration", "condition", "porosity", "quality"],
+                              description="labels kept in proportion across splits (those the samples carry)")
+    groups: list[str] = Field(default_factory=lambda: ["workpiece", "run", "day"])
+    audit: list[str] = Field(default_factory=lambda: ["workpiece", "run", "day"])
+    missing_classes: Literal["warn", "fail"] = Field(
+        default="warn", description="a class of a stratum label absent from a split: reported (warn) or the "
+        "build fails (fail)")
 
     @model_validator(mode="after")
     def _known(self) -> SplitParams:
@@ -48,7 +58,9 @@ class SplitParams(_Strict):
 
 class BalanceParams(_Strict):
     seed: int = 0
-    by: str = Field(default="penetration", description="label that is balanced in the train split")
+    by: str | list[str] = Field(
+        default_factory=lambda: ["penetration", "quality"],
+        description="label balanced in the train split; a list: the first one the samples carry")
     targets: dict[str, int] | None = Field(default=None, description="class -> count after balancing")
     target: Literal["max", "min", "none"] | int = Field(default="max", description="used when no targets")
 
@@ -80,16 +92,23 @@ class BuildParams(_Strict):
     max_files_per_split: int = Field(default=300, gt=0)
 
 
+class CardParams(_Strict):
+    intended_use: str = Field(default="", description="what the dataset is for, in the card's words; empty: "
+                              "the card says what its labels and inputs allow")
+    limits: list[str] = Field(default_factory=list, description="known limits, added to those the card finds")
+
+
 class DatasetParams(_Strict):
     samples: SamplesParams = Field(default_factory=SamplesParams)
     split: SplitParams = Field(default_factory=SplitParams)
     balance: BalanceParams = Field(default_factory=BalanceParams)
     augment: AugmentParams = Field(default_factory=AugmentParams)
     build: BuildParams = Field(default_factory=BuildParams)
+    card: CardParams = Field(default_factory=CardParams)
 
 
 # Top-level sections of params.yaml: the dataset stages above, and `weldctl segment`'s.
-SECTIONS = ("segment", "samples", "split", "balance", "augment", "build")
+SECTIONS = ("segment", *DatasetParams.model_fields)
 
 
 def read_params_doc(path: str | os.PathLike[str]) -> dict:

@@ -9,7 +9,7 @@ from typing import Any
 
 from weldctl.schema import glob_uri, join_uri, read_bytes, uri_exists
 
-from ._dataset_build import WEIGHTS
+from ._dataset_build import CLASSES, WEIGHTS
 from ._sampleset import TABLE, DatasetError, SampleSet
 
 LABEL_KEYS = ("penetration", "porosity", "condition")
@@ -56,8 +56,25 @@ def iter_dataset(dataset: str | os.PathLike[str], split: str = "train") -> Itera
     yield from DatasetSplit(dataset, split)
 
 
-def torch_dataset(dataset: str | os.PathLike[str], split: str = "train", label: str = "penetration") -> Any:
-    """A ``torch.utils.data.Dataset`` of (signals, frames, label index); needs the ``torch`` extra."""
+def class_map(dataset: str | os.PathLike[str], label: str | None = None) -> tuple[str, list[str]]:
+    """(label, its classes in index order): one map for every split of the dataset, so class 3 means the
+    same in train, val and test. ``label`` None: the dataset's only label, or penetration, or quality."""
+    path = join_uri(dataset, CLASSES)
+    if not uri_exists(path):
+        raise DatasetError(f"{dataset} has no {CLASSES}", "rebuild it with `weldctl dataset build`")
+    classes: dict[str, list[str]] = json.loads(read_bytes(path))
+    if label is None:
+        only = list(classes) if len(classes) == 1 else []
+        label = next(iter(only + [c for c in ("penetration", "quality") if c in classes]), None)
+    if label is None or label not in classes:
+        raise DatasetError(f"no label {label!r} in {dataset}", f"labels here: {', '.join(classes) or 'none'}")
+    return label, classes[label]
+
+
+def torch_dataset(dataset: str | os.PathLike[str], split: str = "train", label: str | None = None) -> Any:
+    """A ``torch.utils.data.Dataset`` of (signals, frames, label index); needs the ``torch`` extra.
+
+    The label index follows the dataset's class map (``ds.classes``, the same for every split)."""
     try:
         import torch
         from torch.utils.data import Dataset
@@ -65,7 +82,7 @@ def torch_dataset(dataset: str | os.PathLike[str], split: str = "train", label: 
         raise DatasetError("the PyTorch loader needs torch", "pip install 'weldctl[torch]'") from None
 
     base = DatasetSplit(dataset, split)
-    classes = sorted({str(r[label]) for r in base.set.rows})
+    label, classes = class_map(dataset, label)
 
     class _WeldDataset(Dataset):  # type: ignore[misc]
         def __len__(self) -> int:
@@ -82,4 +99,5 @@ def torch_dataset(dataset: str | os.PathLike[str], split: str = "train", label: 
 
     ds = _WeldDataset()
     ds.classes = classes  # type: ignore[attr-defined]
+    ds.label = label  # type: ignore[attr-defined]
     return ds

@@ -90,11 +90,10 @@ def export_csv(run: RunReader, stream: str, out: str | os.PathLike[str], *, cali
     t = run.t_ns(stream)
     cols: dict[str, np.ndarray] = {"t_ns": t, "t_s": t / 1e9}
     for j, ch in enumerate(names):
-        cal = spec.calibration.get(ch) or spec.calibration.get("*")
-        if calibrated and cal is not None:
-            cols[f"{ch} [{cal.units}]"] = cal.apply(data[:, j])
-        else:
-            cols[f"{ch} [{spec.units}]"] = data[:, j]
+        # Units per channel: an OCT stream's quality is not in the depth's um.
+        cal = spec.calibration_of(ch) if calibrated else None
+        units = spec.units_of(ch, calibrated=calibrated)
+        cols[f"{ch} [{units}]"] = cal.apply(data[:, j]) if cal is not None else data[:, j]
     out = Path(out)
     with whole_file(out) as tmp:
         pd.DataFrame(cols).to_csv(tmp, index=False)

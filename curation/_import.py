@@ -14,6 +14,9 @@ import numpy as np
 from pydantic import ValidationError
 
 from weldctl.schema import (
+    Align,
+    AlignmentError,
+    AlignmentMethod,
     ClockSource,
     ImportMapping,
     ImportSourceError,
@@ -26,10 +29,13 @@ from weldctl.schema import (
     render,
     run_uri,
     validate_run_id,
+    write_attachment,
 )
 
-from ._import_labels import import_label_record, merge_labels_jsonl
+from ._import_align import assumed_clock, describe_alignment, event_clock, event_offset
+from ._import_labels import import_label_record, manifest_fields, merge_labels_jsonl
 from ._import_source import SourceStream
+from ._read_attachments import RunAttachment, read_attachments
 from ._read_audio import read_audio
 from ._read_csv import read_csv
 from ._read_hdf5 import read_hdf5
@@ -54,6 +60,8 @@ class ImportResult:
     samples: dict[str, int] = field(default_factory=dict)
     labels: dict[str, object] = field(default_factory=dict)
     seconds: float = 0.0
+    alignment: dict[str, str] = field(default_factory=dict)  # stream -> how it was placed, with its bound
+    attachments: int = 0
 
 
 def path_groups(mapping: ImportMapping, folder: Path) -> dict[str, str]:
@@ -92,7 +100,11 @@ def _read_stream(folder: Path, m: StreamMapping, groups: dict[str, str]) -> Sour
 def align_streams(
     mapping: ImportMapping, read: dict[str, SourceStream]
 ) -> tuple[int, dict[str, np.ndarray], dict[str, dict[str, object]]]:
-    """Put every stream on one run time base: (t0 epoch ns, relative times, per-stream clock notes)."""
+    """Put every stream on one run time base: (t0 epoch ns, relative times, per-stream clock notes).
+
+    The notes become ``clock/<stream>`` attrs: ``alignment`` (an AlignmentMethod) and, where known,
+    ``uncertainty_ns`` (a bound on the placement error) with the measured event offset.
+    """
     by_name = {m.name: m for m in mapping.streams}
     wall = [n for n in read if by_name[n].align.mode == "wall_clock"]
     for n in wall:
@@ -105,7 +117,11 @@ def align_streams(
         raise ImportSourceError("no wall-clock stream was found in this run; run time 0 is undefined")
     t0 = min(int(read[n].t_ns[0]) for n in wall)
     rel: dict[str, np.ndarray] = {n: read[n].t_ns - t0 for n in wall}
-    notes: dict[str, dict[str, object]] = {n: {"align": "wall_clock", "offset_ns": -t0} for n in wall}
+    notes: dict[str, dict[str, object]] = {
+        n: {"align": "wall_clock", "alignment": AlignmentMethod.wall_clock.value, "offset_ns": -t0} for n in wall
+    }
+    base = next(n for n in wall if int(read[n].t_ns[0]) == t0)
+    notes[base]["uncertainty_ns"] = 0  # this stream's own stamps define run time 0
     pending = [n for n in read if n not in rel]
     while pending:
         progressed = False
@@ -115,24 +131,51 @@ def align_streams(
                 raise ImportSourceError(f"stream {n!r} aligns to {a.to!r}, which this run does not have")
             if a.to not in rel:
                 continue
-            ref = rel[a.to]
-            if a.anchor == "end" and read[a.to].more is not None:
-                raise ImportSourceError(
-                    f"stream {n!r} aligns to the end of {a.to!r}, which is read in blocks (its end is unknown)",
-                    "anchor it at the start instead",
-                )
-            anchor = int(ref[0] if a.anchor == "start" else ref[-1]) + round(a.offset_s * 1e9)
-            own = read[n].t_ns
-            rel[n] = own - own[0] + anchor
-            notes[n] = {
-                "align": f"start_at {a.to}:{a.anchor}{a.offset_s:+g}s",
-                "offset_ns": int(anchor - own[0]),
-            }
+            rel[n], notes[n] = _place(n, a, read, rel[a.to])
             pending.remove(n)
             progressed = True
         if not progressed:
             raise ImportSourceError(f"streams {pending} align to each other in a circle")
     return t0, rel, notes
+
+
+def _place(name: str, a: Align, read: dict[str, SourceStream],
+           ref: np.ndarray) -> tuple[np.ndarray, dict[str, object]]:
+    """One stream placed at its reference's start or end (an assumption), then, for mode event, moved
+    by the measured offset of the shared event."""
+    if a.anchor == "end" and read[a.to].more is not None:  # type: ignore[index]
+        raise ImportSourceError(
+            f"stream {name!r} aligns to the end of {a.to!r}, which is read in blocks (its end is unknown)",
+            "anchor it at the start instead",
+        )
+    anchor = int(ref[0] if a.anchor == "start" else ref[-1]) + round(a.offset_s * 1e9)
+    own = read[name].t_ns
+    placed = own - own[0] + anchor
+    start_at = f"start_at {a.to}:{a.anchor}{a.offset_s:+g}s"
+    if a.mode == "start_at":
+        return placed, {"align": start_at, "offset_ns": int(anchor - own[0]),
+                        **assumed_clock(placed, ref, f"placed at {a.to}'s {a.anchor} (align mode start_at)")}
+    try:
+        off = event_offset(read[a.to], ref, read[name], placed, a)  # type: ignore[index]
+    except AlignmentError as exc:
+        if a.on_failure == "fail":
+            raise ImportSourceError(
+                f"{read[name].origin}: cannot align stream {name!r} on {a.to}.{a.channel}: {exc}",
+                "check the recording, or set align.on_failure: assumed in the mapping",
+            ) from None
+        return placed, {"align": start_at, "offset_ns": int(anchor - own[0]),
+                        **assumed_clock(placed, ref, f"event not found ({exc}); placed at {a.to}'s {a.anchor}")}
+    return placed + off.offset_ns, {"align": f"event {a.to}.{a.channel} ({'+'.join(a.events)})",
+                                    "offset_ns": int(anchor - own[0] + off.offset_ns), **event_clock(off)}
+
+
+def _read_whole(s: SourceStream) -> None:
+    """Decode the rest of a stream read in blocks into memory (its data and times become whole)."""
+    assert s.more is not None
+    blocks = [(s.data, s.t_ns), *s.more()]
+    s.data = np.concatenate([d for d, _ in blocks])
+    s.t_ns = np.concatenate([t for _, t in blocks])
+    s.more = None
 
 
 def _manifest(
@@ -145,8 +188,8 @@ def _manifest(
 ) -> RunManifest:
     fields = {k: render(v, groups) for k, v in mapping.run.manifest.items()}
     weld = {k: render(v, groups) for k, v in mapping.run.weld.items()}
-    if "condition" in labels and "condition" not in weld:
-        weld["condition"] = labels["condition"]
+    for field_name, value in manifest_fields(mapping, labels).items():
+        weld.setdefault(field_name, value)
     try:
         return RunManifest(
             run_id=run_id,
@@ -187,6 +230,7 @@ def _write_atomically(
     manifest: RunManifest,
     out: Path,
     final: Path,
+    attachments: list[RunAttachment],
 ) -> dict[str, int]:
     """Write under a temporary folder next to the destination, then rename: all or nothing."""
     by_name = {m.name: m for m in mapping.streams}
@@ -204,13 +248,14 @@ def _write_atomically(
                 app.append(frames, t_ns + shift, np.arange(count, count + len(frames), dtype=np.int64))
                 count += len(frames)
             samples[n] = count
-            fit = {
-                "source": f"import:{by_name[n].time.source}",
-                "file": Path(s.origin).name,
-                "residual_rms_ns": 0.0,
-                **clock_notes[n],
-            }
+            # No clock was fitted: a residual appears only where an event offset was measured.
+            fit = {"source": f"import:{by_name[n].time.source}", "file": Path(s.origin).name, **clock_notes[n]}
             writer.write_clock(n, fit, np.zeros(0, np.int64))
+        for att in attachments:
+            write_attachment(writer.group, att.meta, att.data)
+        base = next((n for n, c in clock_notes.items() if c.get("uncertainty_ns") == 0
+                     and c.get("alignment") == "wall_clock"), None)
+        writer.set_clock_attrs(None, {"time_base": f"wall_clock:{base} (its first sample is 0)"})
         writer.finalize("imported")
         staged = Path(run_uri(tmp, manifest.run_id))
         if final.exists():
@@ -255,6 +300,9 @@ def import_run(
         for m in mapping.streams:
             if (s := _read_stream(folder, m, groups)) is not None:
                 read[m.name] = s
+                if m.align.mode == "event" and s.more is not None:
+                    _read_whole(s)  # the event may be anywhere in it: it is found before anything is written
+        attachments = [a for am in mapping.attachments for a in read_attachments(folder, am, groups)]
         t0, rel, clock_notes = align_streams(mapping, read)
         labels = {k: v for k, v in ((k, render(v, groups)) for k, v in mapping.run.labels.items()) if v is not None}
         notes = "; ".join(
@@ -262,18 +310,20 @@ def import_run(
             + [f"{n}: {s.note}" for n, s in read.items() if s.note]
         )
         manifest = _manifest(mapping, rid, groups, t0, notes, labels)
-        samples = _write_atomically(mapping, read, rel, clock_notes, manifest, out, final)
+        samples = _write_atomically(mapping, read, rel, clock_notes, manifest, out, final, attachments)
     finally:
         for s in read.values():
             if s.close is not None:
                 s.close()
 
     if labels and labels_path is not None:
-        merge_labels_jsonl(labels_path, [import_label_record(rid, 0, labels)])
+        merge_labels_jsonl(labels_path, [import_label_record(rid, 0, labels, mapping, folder, groups)])
     return ImportResult(
         run_id=rid,
         uri=str(final),
         samples=samples,
         labels=labels,
         seconds=time.perf_counter() - started,
+        alignment={n: describe_alignment(c) for n, c in clock_notes.items()},
+        attachments=len(attachments),
     )

@@ -9,8 +9,9 @@ from weldctl.schema import LabelRecord, check_label_values, read_labels, taxonom
 
 from ._sampleset import DatasetError
 
-# A human label beats sim truth; among humans the latest edit wins (then the annotator name, for stability).
-_SOURCE_RANK = {"label_studio": 2, "truth": 1}
+# A label checked in Label Studio beats one carried in by an import, which beats sim truth; within a source
+# the latest edit wins (then the annotator name, for stability).
+_SOURCE_RANK = {"label_studio": 3, "import": 2, "truth": 1}
 
 
 def _rank(r: LabelRecord) -> tuple[int, str, str]:
@@ -30,6 +31,8 @@ def chosen_labels(path: str | os.PathLike[str]) -> dict[tuple[str, int], dict[st
         check_label_values(records, taxonomy, str(path))
     groups: dict[tuple[str, int], list[LabelRecord]] = {}
     for rec in records:
+        if rec.problems:  # contradicting answers (porosity present, no pore): out until fixed and pulled again
+            continue
         groups.setdefault((rec.run_id, rec.weld_id), []).append(rec)
     out: dict[tuple[str, int], dict[str, Any]] = {}
     for key, recs in groups.items():

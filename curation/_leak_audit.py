@@ -8,6 +8,7 @@ from typing import Any
 
 from ._dataset_params import GROUP_COLUMNS
 from ._sampleset import DatasetError
+from ._split import separable_groups
 
 
 class LeakError(DatasetError):
@@ -20,13 +21,19 @@ def leak_audit(rows: Iterable[Mapping[str, Any]], audit_groups: list[str]) -> di
     Synthetic rows (oversampled, augmented) inherit their parent's group, so they are audited like it.
     """
     rows = list(rows)
-    report: dict[str, Any] = {"groups": {}, "time_overlaps": [], "duplicate_content": [], "ok": True}
+    report: dict[str, Any] = {"groups": {}, "time_overlaps": [], "duplicate_content": [], "ok": True,
+                              "not_separable": []}
+    _keep, single = separable_groups(rows, audit_groups)
     for g in audit_groups:
         col = GROUP_COLUMNS[g]
         where: dict[str, set[str]] = defaultdict(set)
         for r in rows:
             where[str(r[col])].add(r["split"])
         shared = {k: sorted(v) for k, v in sorted(where.items()) if len(v) > 1}
+        if g in single:  # one value for every sample: no split could keep it apart; declared, not a leak
+            report["not_separable"].append({"group": g, "value": next(iter(where)), "splits": sorted(
+                set().union(*where.values()))})
+            shared = {}
         report["groups"][g] = {"distinct": len(where), "in_several_splits": shared}
     by_run: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for r in rows:

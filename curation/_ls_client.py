@@ -33,7 +33,8 @@ class LabelStudioSettings:
         key = os.environ.get("LABEL_STUDIO_API_KEY", "")
         if not key:
             raise LabelStudioError("LABEL_STUDIO_API_KEY is not set",
-                                   "copy the token from Label Studio: Account & Settings → Access token")
+                                   "in Label Studio: avatar → Account & Settings → Personal Access Token → "
+                                   "Create New Token (see docs/labelling.md)")
         return cls(url=url.rstrip("/"), api_key=key)
 
     def redact(self, text: str) -> str:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from weldctl.schema import RunReader, StreamKind, StreamSpec
 
-from ._ls_config import TIME_COLUMN, SignalColumn
+from ._ls_config import TIME_COLUMN, WELD_COLUMN, SignalColumn
 
 KEYFRAME_HEIGHT = 256  # px; taller frames are scaled down so a strip stays light in the browser
+STAMP_PX = 15  # height of the time stamped on each keyframe
 # A perceptual dark-to-bright ramp (black, purple, orange, pale yellow) for thermal frames.
 _HEAT = np.array([[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], dtype=np.float64)
+UNIT_NAMES = {1_000_000: "ms", 1_000_000_000: "s"}
 
 
 @dataclass(frozen=True)
@@ -22,16 +24,27 @@ class WeldWindow:
     weld_id: int
     t_start_ns: int  # the weld itself
     t_end_ns: int
-    t0_ns: int  # what the task shows: the weld plus some context; CSV time 0 is here
-    t1_ns: int
+    view_start_ns: int  # what the task shows: the weld plus some context
+    view_end_ns: int
+    origin_ns: int  # time zero of the task's time axis (new tasks: the weld start)
+    unit_ns: int  # one unit of the task's time axis (new tasks: 1 ms)
+
+    def axis(self, t_ns: float) -> float:
+        """A run time (ns) on the task's time axis."""
+        return (t_ns - self.origin_ns) / self.unit_ns
+
+    def stamp(self, t_ns: float) -> str:
+        unit = UNIT_NAMES.get(self.unit_ns, f"x{self.unit_ns} ns")
+        return f"{self.axis(t_ns):,.1f} {unit}" if self.unit_ns <= 1_000_000 else f"{self.axis(t_ns):.4f} {unit}"
 
 
 @dataclass(frozen=True)
 class WeldMedia:
     csv: Path
-    images: dict[str, Path]
     rows: int
     bin_ns: float  # width of one decimated sample
+    images: dict[str, Path] = field(default_factory=dict)
+    frame_times_ns: dict[str, list[int]] = field(default_factory=dict)  # per image stream, left to right
 
 
 def _is_ac(spec: StreamSpec, channel: str | None) -> bool:
@@ -43,16 +56,26 @@ def _column_name(stream: str, channel: str | None) -> str:
     return f"{stream}_{channel}" if channel else stream
 
 
+def _strobe_channels(reader: RunReader) -> set[str]:
+    """Camera exposure strobes: timing lines, not process signals; nothing to label on them."""
+    out = set()
+    for spec in reader.specs.values():
+        if spec.strobe:
+            stream, channel = spec.strobe.split(".", 1)
+            out.add(_column_name(stream, channel))
+    return out
+
+
 def signal_columns(reader: RunReader) -> list[SignalColumn]:
-    """One column per channel of every non-frame stream."""
+    """One column per channel of every non-frame stream (strobe lines left out), with that channel's units."""
+    strobes = _strobe_channels(reader)
     cols: list[SignalColumn] = []
     for name, spec in reader.specs.items():
         if spec.is_frames:
             continue
         for ch in spec.channels or [None]:
-            cal = spec.calibration.get(ch or "*") or spec.calibration.get("*")
-            units = cal.units if cal else spec.units
-            cols.append(SignalColumn(_column_name(name, ch), f"{name}/{ch}" if ch else name, units))
+            if _column_name(name, ch) not in strobes:
+                cols.append(SignalColumn(_column_name(name, ch), f"{name}/{ch}" if ch else name, spec.units_of(ch)))
     return cols
 
 
@@ -77,16 +100,19 @@ def _bin_values(t: np.ndarray, v: np.ndarray, t0: int, bin_ns: float, rows: int,
 
 def render_csv(reader: RunReader, win: WeldWindow, columns: list[SignalColumn], path: Path,
                max_points: int) -> tuple[int, float]:
-    """Write the decimated CSV; returns (rows, bin width in ns). Columns the run lacks are written as 0."""
-    span = win.t1_ns - win.t0_ns
+    """Write the decimated CSV; returns (rows, bin width in ns). Columns the run lacks are written as 0.
+
+    Columns: the time axis, the weld band (1 inside the weld), then one per signal channel.
+    """
+    span = win.view_end_ns - win.view_start_ns
     fastest = max((s.nominal_rate_hz for s in reader.specs.values() if not s.is_frames), default=1.0)
-    rows = int(max(2, min(max_points // max(1, len(columns)), span / 1e9 * fastest)))
+    rows = int(max(2, min(max_points // max(1, len(columns) + 1), span / 1e9 * fastest)))
     bin_ns = span / rows
     table = {c.column: np.zeros(rows) for c in columns}
     for name, spec in reader.specs.items():
         if spec.is_frames:
             continue
-        data, t = reader.window(name, win.t0_ns, win.t1_ns)
+        data, t = reader.window(name, win.view_start_ns, win.view_end_ns)
         if not len(t):
             continue
         for j, ch in enumerate(spec.channels or [None]):
@@ -94,16 +120,26 @@ def render_csv(reader: RunReader, win: WeldWindow, columns: list[SignalColumn], 
             if col not in table:
                 continue
             raw = data[:, j] if ch else data.reshape(len(t))
-            cal = spec.calibration.get(ch or "*") or spec.calibration.get("*")
+            cal = spec.calibration_of(ch)
             vals = cal.apply(raw) if cal else raw.astype(np.float64)
-            table[col] = _bin_values(t, vals, win.t0_ns, bin_ns, rows, _is_ac(spec, ch))
-    time_s = (np.arange(rows) + 0.5) * bin_ns / 1e9
-    matrix = np.column_stack([time_s, *table.values()])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    header = ",".join([TIME_COLUMN, *table])
-    fmt = ["%.6f"] + ["%.6g"] * len(table)
-    np.savetxt(path, matrix, delimiter=",", header=header, comments="", fmt=fmt)
+            table[col] = _bin_values(t, vals, win.view_start_ns, bin_ns, rows, _is_ac(spec, ch))
+    centers_ns = win.view_start_ns + (np.arange(rows) + 0.5) * bin_ns
+    in_weld = ((centers_ns >= win.t_start_ns) & (centers_ns < win.t_end_ns)).astype(np.float64)
+    matrix = np.column_stack([win.axis(centers_ns), in_weld, *table.values()])
+    decimals = len(str(win.unit_ns)) - 1  # the time axis to the nanosecond
+    fmt = [f"%.{decimals}f", "%d"] + ["%.6g"] * len(table)
+    _write_atomic(path, lambda f: np.savetxt(f, matrix, delimiter=",", header=",".join(
+        [TIME_COLUMN, WELD_COLUMN, *table]), comments="", fmt=fmt))
     return rows, bin_ns
+
+
+def _write_atomic(path: Path, write) -> None:  # type: ignore[no-untyped-def]
+    """Whole file or none: an interrupted push never leaves a half-written CSV or PNG that looks done."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial")
+    with tmp.open("wb") as f:
+        write(f)
+    tmp.replace(path)
 
 
 def _to_rgb(frames: np.ndarray, spec: StreamSpec) -> np.ndarray:
@@ -119,24 +155,40 @@ def _to_rgb(frames: np.ndarray, spec: StreamSpec) -> np.ndarray:
     return rgb.round().astype(np.uint8)
 
 
-def render_keyframes(reader: RunReader, stream: str, win: WeldWindow, path: Path, count: int) -> Path | None:
-    """A strip of ``count`` frames evenly spread over the weld, as PNG; None when the weld has no frames."""
+def _stamp(img, text: str):  # type: ignore[no-untyped-def]
+    """The frame's time on the task's axis, white on a dark box in the top-left corner."""
+    from PIL import ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=STAMP_PX)
+    draw = ImageDraw.Draw(img)
+    left, top, right, bottom = draw.textbbox((4, 2), text, font=font)
+    draw.rectangle((left - 3, top - 2, right + 3, bottom + 2), fill=(0, 0, 0))
+    draw.text((4, 2), text, fill=(255, 255, 255), font=font)
+    return img
+
+
+def render_keyframes(reader: RunReader, stream: str, win: WeldWindow, path: Path,
+                     count: int) -> list[int] | None:
+    """A PNG strip of ``count`` frames spread over the weld, each stamped with its time; their times (ns).
+
+    None when the weld has no frames of this stream.
+    """
     from PIL import Image
 
     t = reader.t_ns(stream)
     want = win.t_start_ns + (np.arange(count) + 0.5) / count * (win.t_end_ns - win.t_start_ns)
     idx = np.unique(np.clip(np.searchsorted(t, want), 0, len(t) - 1))
-    idx = idx[(t[idx] >= win.t0_ns) & (t[idx] < win.t1_ns)]
+    idx = idx[(t[idx] >= win.view_start_ns) & (t[idx] < win.view_end_ns)]
     if not len(idx):
         return None
     spec = reader.specs[stream]
     frames = np.asarray(reader.data(stream).oindex[idx])
     tiles = []
-    for rgb in _to_rgb(frames, spec):
+    for rgb, t_frame in zip(_to_rgb(frames, spec), t[idx], strict=True):
         img = Image.fromarray(rgb)
         if img.height > KEYFRAME_HEIGHT:
             img = img.resize((round(img.width * KEYFRAME_HEIGHT / img.height), KEYFRAME_HEIGHT))
-        tiles.append(img)
+        tiles.append(_stamp(img, win.stamp(int(t_frame))))
     gap = 4
     width = sum(i.width for i in tiles) + gap * (len(tiles) - 1)
     strip = Image.new("RGB", (width, max(i.height for i in tiles)), (255, 255, 255))
@@ -144,9 +196,8 @@ def render_keyframes(reader: RunReader, stream: str, win: WeldWindow, path: Path
     for tile in tiles:
         strip.paste(tile, (x, 0))
         x += tile.width + gap
-    path.parent.mkdir(parents=True, exist_ok=True)
-    strip.save(path, format="PNG", optimize=False)
-    return path
+    _write_atomic(path, lambda f: strip.save(f, format="PNG", optimize=False))
+    return [int(v) for v in t[idx]]
 
 
 def render_weld(reader: RunReader, win: WeldWindow, columns: list[SignalColumn], image_streams: list[str],
@@ -154,10 +205,12 @@ def render_weld(reader: RunReader, win: WeldWindow, columns: list[SignalColumn],
     stem = f"w{win.weld_id:04d}"
     csv = out_dir / f"{stem}.csv"
     rows, bin_ns = render_csv(reader, win, columns, csv, max_points)
-    images: dict[str, Path] = {}
+    media = WeldMedia(csv=csv, rows=rows, bin_ns=bin_ns)
     for stream in image_streams:
         if stream in reader.specs:
-            p = render_keyframes(reader, stream, win, out_dir / f"{stem}_{stream}.png", keyframes)
-            if p is not None:
-                images[stream] = p
-    return WeldMedia(csv=csv, images=images, rows=rows, bin_ns=bin_ns)
+            png = out_dir / f"{stem}_{stream}.png"
+            times = render_keyframes(reader, stream, win, png, keyframes)
+            if times is not None:
+                media.images[stream] = png
+                media.frame_times_ns[stream] = times
+    return media

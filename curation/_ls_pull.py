@@ -8,20 +8,24 @@ from typing import TYPE_CHECKING, Any
 
 from weldctl.schema import LabelRecord, LabelStudioRef, Taxonomy, TimeRegion, WeldctlError
 
+from ._label_rules import with_problems
+from ._ls_config import LEGACY_TIME_UNIT_NS
 from ._ls_push import existing_tasks, find_project
 
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio
 
 
-def _t_ns(seconds: Any, t0_ns: int) -> int:
-    return t0_ns + round(float(seconds) * 1e9)
+def _t_ns(value: Any, t0_ns: int, unit_ns: int) -> int:
+    """A time on the task's CSV axis (units of ``unit_ns`` since ``t0_ns``) on the run time base."""
+    return t0_ns + round(float(value) * unit_ns)
 
 
 def record_from_annotation(ann: Any, task: Any, taxonomy: Taxonomy, annotator: str,
                            project_id: int) -> LabelRecord:
     data = task.data
     t0 = int(data["t0_ns"])
+    unit = int(data.get("time_unit_ns", LEGACY_TIME_UNIT_NS))
     labels: dict[str, str | None] = {g.name: None for g in taxonomy.choices}
     regions: dict[str, list[TimeRegion]] = {r.record_key: [] for r in taxonomy.regions}
     by_name = {r.name: r for r in taxonomy.regions}
@@ -30,17 +34,17 @@ def record_from_annotation(ann: Any, task: Any, taxonomy: Taxonomy, annotator: s
         if name in labels and value.get("choices"):
             labels[name] = str(value["choices"][0])
         elif name in by_name and by_name[name].label in (value.get("timeserieslabels") or []):
-            start, end = _t_ns(value["start"], t0), _t_ns(value.get("end", value["start"]), t0)
+            start, end = _t_ns(value["start"], t0, unit), _t_ns(value.get("end", value["start"]), t0, unit)
             regions[by_name[name].record_key].append(TimeRegion(t_start_ns=min(start, end),
                                                                 t_end_ns=max(start, end)))
     for key in regions:
         regions[key].sort(key=lambda r: (r.t_start_ns, r.t_end_ns))
-    return LabelRecord(run_id=str(data["run_id"]), weld_id=int(data["weld_id"]), annotator=annotator,
-                       labels=labels, created_at=ann.created_at, updated_at=ann.updated_at or ann.created_at,
-                       source="label_studio",
-                       ls=LabelStudioRef(task_id=int(task.id), annotation_id=int(ann.id),
-                                         project_id=project_id),
-                       **regions)
+    rec = LabelRecord(run_id=str(data["run_id"]), weld_id=int(data["weld_id"]), annotator=annotator,
+                      labels=labels, created_at=ann.created_at, updated_at=ann.updated_at or ann.created_at,
+                      source="label_studio",
+                      ls=LabelStudioRef(task_id=int(task.id), annotation_id=int(ann.id), project_id=project_id),
+                      **regions)
+    return with_problems(rec, taxonomy)  # an inconsistent record is kept (and reported), flagged
 
 
 def pull_records(client: LabelStudio, taxonomy: Taxonomy, project: str) -> tuple[int, list[LabelRecord]]:

@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from weldctl.schema import RunReader, Taxonomy, WeldctlError
 
-from ._ls_config import TS_NAME, SignalColumn, image_key, label_config
-from ._ls_media import WeldWindow, frame_streams, render_weld, signal_columns
+from ._ls_config import LEGACY_TIME_UNIT_NS, TIME_UNIT_NS, TS_NAME, SignalColumn, label_config
+from ._ls_media import WeldWindow, frame_streams, signal_columns
+from ._ls_media_cache import weld_media
+from ._ls_task import task_data
 
 if TYPE_CHECKING:
     import pandas as pd
     from label_studio_sdk import LabelStudio
 
 PREDICTION_PREFIX = "weldctl-"  # model_version of our pre-annotations; other predictions are left alone
+# One prediction per task (manifest and, on request, truth answers together): Label Studio pre-fills a task
+# only from predictions of the project's model version, so two versions would hide one of them.
+PREDICTION_VERSION = f"{PREDICTION_PREFIX}prelabel"
 
 
 class PushOptions(BaseModel):
@@ -34,6 +37,8 @@ class PushOptions(BaseModel):
     max_points: int = Field(default=60_000, ge=100, description="samples per task over all channels")
     keyframes: int = Field(default=4, ge=1, le=16)
     truth: bool = Field(default=False, description="pre-annotate from the sim's truth too")
+    annotations_per_task: int | None = Field(
+        default=None, ge=1, description="annotators per weld (overlap for agreement); None leaves the project's")
 
 
 @dataclass
@@ -42,6 +47,7 @@ class PushReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    rendered: int = 0  # welds whose CSV/PNGs were rendered now; the others' media were reused unchanged
     tasks: list[int] = field(default_factory=list)
 
 
@@ -50,14 +56,22 @@ def find_project(client: LabelStudio, title: str) -> Any | None:
     return min(matches, key=lambda p: p.id) if matches else None
 
 
-def _ensure_project(client: LabelStudio, title: str, config: str, taxonomy: Taxonomy) -> int:
+def _ensure_project(client: LabelStudio, title: str, config: str, taxonomy: Taxonomy,
+                    annotations_per_task: int | None) -> int:
+    # Pre-fill every task from our prediction: the project must name its model version (see PREDICTION_VERSION).
+    wanted: dict[str, Any] = {"model_version": PREDICTION_VERSION, "show_collab_predictions": True}
+    if annotations_per_task is not None:
+        wanted.update(maximum_annotations=annotations_per_task, overlap_cohort_percentage=100)
     project = find_project(client, title)
     if project is None:
         return int(client.projects.create(title=title, label_config=config,
                                           description=f"weldctl welds, taxonomy {taxonomy.name} "
-                                                      f"v{taxonomy.version}").id)
+                                                      f"v{taxonomy.version}", **wanted).id)
     if (project.label_config or "").strip() != config.strip():
-        client.projects.update(project.id, label_config=config)
+        wanted["label_config"] = config
+    changed = {k: v for k, v in wanted.items() if getattr(project, k, None) != v}
+    if changed:
+        client.projects.update(project.id, **changed)
     return int(project.id)
 
 
@@ -69,13 +83,9 @@ def _ensure_storage(client: LabelStudio, project_id: int, media_dir: Path) -> No
                                            use_blob_urls=False)
 
 
-def _file_url(path: Path, document_root: Path) -> str:
-    rel = path.resolve().relative_to(document_root.resolve())
-    return "/data/local-files/?d=" + quote(rel.as_posix())
-
-
-def _sec(t_ns: float, t0_ns: int) -> float:
-    return round((t_ns - t0_ns) / 1e9, 6)
+def _axis(t_ns: float, win: WeldWindow) -> float:
+    """A run time on the task's time axis, to the nanosecond."""
+    return round(win.axis(t_ns), len(str(win.unit_ns)) - 1)
 
 
 def _choice(group: str, value: str) -> dict[str, Any]:
@@ -119,20 +129,27 @@ def truth_prediction(reader: RunReader, taxonomy: Taxonomy, win: WeldWindow) -> 
         instants = reader.truth(r.from_truth)["t_ns"]
         inside = instants[(instants >= win.t_start_ns) & (instants < win.t_end_ns)]
         for k, t in enumerate(np.sort(inside)):
-            start = max(float(t) - r.truth_before_ms * 1e6, win.t0_ns)
-            end = min(float(t) + r.truth_after_ms * 1e6, win.t1_ns)
+            start = max(float(t) - r.truth_before_ms * 1e6, win.view_start_ns)
+            end = min(float(t) + r.truth_after_ms * 1e6, win.view_end_ns)
             result.append({"id": f"{r.name}{k}", "from_name": r.name, "to_name": TS_NAME,
                            "type": "timeserieslabels",
-                           "value": {"start": _sec(start, win.t0_ns), "end": _sec(end, win.t0_ns),
+                           "value": {"start": _axis(start, win), "end": _axis(end, win),
                                      "instant": False, "timeserieslabels": [r.label]}})
     return {"model_version": f"{PREDICTION_PREFIX}truth", "score": 1.0, "result": result} if result else None
 
 
 def _predictions(reader: RunReader, taxonomy: Taxonomy, win: WeldWindow, truth: bool) -> list[dict[str, Any]]:
-    preds = [manifest_prediction(reader, taxonomy, win.weld_id)]
+    """At most one prediction: the manifest's answers, overridden and completed by the truth's on request."""
+    parts = [manifest_prediction(reader, taxonomy, win.weld_id)]
     if truth:
-        preds.append(truth_prediction(reader, taxonomy, win))
-    return [p for p in preds if p]
+        parts.append(truth_prediction(reader, taxonomy, win))
+    merged: dict[str, dict[str, Any]] = {}
+    for part in parts:
+        for item in (part or {}).get("result", []):
+            merged[item["id"]] = item
+    if not merged:
+        return []
+    return [{"model_version": PREDICTION_VERSION, "score": 1.0, "result": list(merged.values())}]
 
 
 def _sync_predictions(client: LabelStudio, task_id: int, wanted: list[dict[str, Any]]) -> bool:
@@ -160,6 +177,19 @@ def existing_tasks(client: LabelStudio, project_id: int) -> dict[tuple[str, int]
     return out
 
 
+def _window(reader: RunReader, row: Any, run_end_ns: int, context_s: float, task: Any | None) -> WeldWindow:
+    """What a weld's task shows; an annotated task keeps its time axis (its regions are stored on it)."""
+    ctx = round(context_s * 1e9)
+    t_start, t_end = int(row.t_start_ns), int(row.t_end_ns)
+    win = WeldWindow(reader.run_id, int(row.weld_id), t_start, t_end, max(0, t_start - ctx),
+                     min(run_end_ns + 1, t_end + ctx), origin_ns=t_start, unit_ns=TIME_UNIT_NS)
+    if task is not None and task.annotations and "t0_ns" in task.data:
+        origin = int(task.data["t0_ns"])
+        win = replace(win, origin_ns=origin, unit_ns=int(task.data.get("time_unit_ns", LEGACY_TIME_UNIT_NS)),
+                      view_start_ns=min(win.view_start_ns, origin))
+    return win
+
+
 def push_welds(client: LabelStudio, taxonomy: Taxonomy, runs: list[tuple[RunReader, pd.DataFrame]],
                opts: PushOptions, on_weld: Callable[[str, int], None] | None = None) -> PushReport:
     """Render and push every weld of ``runs``; ``on_weld(run_id, weld_id)`` after each (progress)."""
@@ -173,7 +203,8 @@ def push_welds(client: LabelStudio, taxonomy: Taxonomy, runs: list[tuple[RunRead
         columns += [c for c in signal_columns(reader) if c.column not in {x.column for x in columns}]
         images += [s for s in frame_streams(reader) if s not in images]
     media_dir.mkdir(parents=True, exist_ok=True)
-    project_id = _ensure_project(client, opts.project, label_config(taxonomy, columns, images), taxonomy)
+    project_id = _ensure_project(client, opts.project, label_config(taxonomy, columns, images), taxonomy,
+                                 opts.annotations_per_task)
     _ensure_storage(client, project_id, media_dir)
     report = PushReport(project_id=project_id)
     known = existing_tasks(client, project_id)
@@ -181,41 +212,26 @@ def push_welds(client: LabelStudio, taxonomy: Taxonomy, runs: list[tuple[RunRead
     for reader, segments in runs:
         run_end = max((int(reader.t_ns(n)[-1]) for n in reader.specs if reader.length(n)), default=0)
         for row in segments.itertuples(index=False):
-            ctx = round(opts.context_s * 1e9)
-            win = WeldWindow(reader.run_id, int(row.weld_id), int(row.t_start_ns), int(row.t_end_ns),
-                             max(0, int(row.t_start_ns) - ctx), min(run_end + 1, int(row.t_end_ns) + ctx))
-            task = known.get((reader.run_id, win.weld_id))
-            if task is not None and task.annotations and "t0_ns" in task.data:
-                # Annotated regions are in seconds since the task's t0: moving t0 would move the pores.
-                win = replace(win, t0_ns=min(int(task.data["t0_ns"]), win.t_start_ns))
-            media = render_weld(reader, win, columns, images, media_dir / _slug(opts.project) / reader.run_id,
-                                opts.max_points, opts.keyframes)
-            ids = {"run_id": reader.run_id, "weld_id": win.weld_id, "store_uri": _store_uri(reader.uri),
-                   "t0_ns": win.t0_ns, "t_start_ns": win.t_start_ns, "t_end_ns": win.t_end_ns}
-            data = {**ids, "title": f"{reader.run_id} · weld {win.weld_id} · {row.source}",
-                    "csv": _file_url(media.csv, root), "sample_ns": round(media.bin_ns),
-                    **{image_key(s): _file_url(p, root) for s, p in media.images.items()}}
-            for s in images:  # every image the config names must exist in the task data
-                data.setdefault(image_key(s), "")
-            meta = {**ids, "taxonomy": taxonomy.name, "segment_source": row.source}
+            task = known.get((reader.run_id, int(row.weld_id)))
+            win = _window(reader, row, run_end, opts.context_s, task)
+            media, rendered = weld_media(reader, win, columns, images, media_dir / _slug(opts.project) / reader.run_id,
+                                         opts.max_points, opts.keyframes)
+            report.rendered += rendered
+            data, meta = task_data(reader, win, media, images, str(row.source), root, taxonomy.name)
             preds = _predictions(reader, taxonomy, win, opts.truth)
             if task is None:
                 batch.append({"data": data, "meta": meta, "predictions": preds})
-                if on_weld:
-                    on_weld(reader.run_id, win.weld_id)
-                continue
-            changed = False
-            if task.data != data or (task.meta or {}) != meta:
-                client.tasks.update(str(task.id), data=data, meta=meta)
-                changed = True
-            changed |= _sync_predictions(client, int(task.id), preds)
-            report.tasks.append(int(task.id))
+            else:
+                changed = False
+                if task.data != data or (task.meta or {}) != meta:
+                    client.tasks.update(str(task.id), data=data, meta=meta)
+                    changed = True
+                changed |= _sync_predictions(client, int(task.id), preds)
+                report.tasks.append(int(task.id))
+                report.updated += changed
+                report.unchanged += not changed
             if on_weld:
                 on_weld(reader.run_id, win.weld_id)
-            if changed:
-                report.updated += 1
-            else:
-                report.unchanged += 1
     if batch:
         res = client.projects.import_tasks(project_id, request=batch, return_task_ids=True)
         report.created = len(batch)
@@ -226,7 +242,3 @@ def push_welds(client: LabelStudio, taxonomy: Taxonomy, runs: list[tuple[RunRead
 def _slug(title: str) -> str:
     """A project title as one safe folder name."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", title).strip("._") or "project"
-
-
-def _store_uri(uri: str) -> str:
-    return uri if "://" in uri else os.path.abspath(uri)

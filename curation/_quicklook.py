@@ -211,9 +211,10 @@ def quicklook(
     morphology: MorphologyParams | None = None,
 ) -> QuicklookResult:
     """Render the quicklook PNG of a run (or of one weld) and say what each panel holds."""
-    matplotlib = need_module("matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    need_module("matplotlib")
+    # A Figure with its own Agg canvas, not pyplot: a library must not switch a notebook's backend.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     segs = list(segments) if segments is not None else laser_segments(r)
     by_weld = {int(rec["weld_id"]): rec for rec in (labels or []) if rec.get("run_id") == r.run_id}
@@ -222,7 +223,8 @@ def quicklook(
     rows = _keyframe_rows(r, segs, t0, t1, keyframes)
     dpi = 100
     size_in = (size_px[0] / dpi, size_px[1] / dpi)
-    fig = plt.figure(figsize=size_in, dpi=dpi)
+    fig = Figure(figsize=size_in, dpi=dpi)
+    FigureCanvasAgg(fig)
     heights = _row_ratios([h for _, h, _ in panels], [f for _, f, _ in rows], size_in, keyframes)
     gs = fig.add_gridspec(
         len(heights), 1, height_ratios=heights, hspace=0.12, top=0.94, bottom=0.03, left=0.08, right=0.95
@@ -280,5 +282,4 @@ def quicklook(
     for (name, _, _), ax in zip(panels, axes, strict=True):  # where each panel landed, for checks
         b = ax.get_window_extent()
         result.panels[name].bbox_px = (round(b.x0), round(h - b.y1), round(b.x1), round(h - b.y0))
-    plt.close(fig)
     return result

@@ -53,8 +53,15 @@ def read_csv(path: Path, m: StreamMapping) -> SourceStream:
         t_ns, absolute = rate_times(len(df), m.time.rate_hz), False
     else:
         raise ImportSourceError(f"mapping stream {m.name!r}: a CSV takes time from a column or rate_hz")
-    if np.any(np.diff(t_ns) < 0):
-        i = int(np.flatnonzero(np.diff(t_ns) < 0)[0]) + 1
+    step = np.diff(t_ns)
+    if np.any(step <= 0):
+        i = int(np.flatnonzero(step <= 0)[0]) + 1  # data row i is file line i + 2 (after the header)
+        if step[i - 1] == 0:
+            dup = "a duplicated row" if df.iloc[i].equals(df.iloc[i - 1]) else "a duplicated time stamp"
+            raise ImportSourceError(
+                f"{origin}: line {i + 2}: same time as line {i + 1} ({dup})",
+                "drop the repeated line; two samples of one stream cannot share a time",
+            )
         raise ImportSourceError(f"{origin}: line {i + 2}: time goes backwards", "sort or repair the file")
     span = (t_ns[-1] - t_ns[0]) / 1e9
     rate = (len(t_ns) - 1) / span if span > 0 else 1.0

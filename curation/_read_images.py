@@ -10,15 +10,36 @@ from weldctl.schema import ImportSourceError, StreamMapping
 
 from ._import_source import SourceStream, file_times, need_module, to_gray
 
+JPEG_START, JPEG_END = b"\xff\xd8", b"\xff\xd9"
+
+
+def check_image_file(path: Path, data: bytes) -> None:
+    """A JPEG cut short (an interrupted copy) still decodes: libjpeg only warns and fills the missing
+    rows with grey. Its end-of-image marker is what is missing, so that is what is checked."""
+    if data[:2] == JPEG_START and not data.rstrip(b"\x00")[-2:] == JPEG_END:
+        raise ImportSourceError(
+            f"{path}: truncated JPEG ({len(data):,} bytes, no end-of-image marker): "
+            "decoding it would fill the missing part with grey",
+            "re-copy the file from the source, or remove it",
+        )
+
 
 def read_images(paths: list[Path], m: StreamMapping) -> SourceStream:
     cv2 = need_module("cv2")
     origin = str(paths[0].parent)
     t_ns = file_times(paths, m.time, origin)
     order = np.argsort(t_ns, kind="stable")
+    same = np.flatnonzero(np.diff(t_ns[order]) == 0)
+    if len(same):
+        a, b = paths[order[same[0]]], paths[order[same[0] + 1]]
+        raise ImportSourceError(
+            f"{b}: same capture time as {a.name} (a duplicated image?)",
+            "remove the duplicate; two frames of one stream cannot share a time",
+        )
     frames: list[np.ndarray] = []
     native: set[tuple[int, int]] = set()
     for i in order:
+        check_image_file(paths[i], paths[i].read_bytes())
         img = cv2.imread(str(paths[i]), cv2.IMREAD_UNCHANGED)
         if img is None:
             raise ImportSourceError(f"{paths[i]}: unreadable image", "re-copy or remove the file")

@@ -122,6 +122,7 @@ class SampleSetStream:
         return str(self.out)
 
     def abort(self) -> None:
-        """Stop the writer threads without writing the table (the set stays incomplete)."""
+        """Stop the writer threads and remove the arrays written so far: a failed stage leaves nothing."""
         self._errors.append(DatasetError("sample set aborted"))
         self._finish()
+        remove_uri(join_uri(self.out, ARRAYS))

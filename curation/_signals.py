@@ -24,8 +24,7 @@ def find_signal(r: RunReader, channels: tuple[str, ...], kinds: tuple[StreamKind
             continue
         for ch in channels:
             if ch in spec.channels:
-                cal = spec.calibration.get(ch) or spec.calibration.get("*")
-                return Signal(name, ch, spec.channel_index(ch), cal.units if cal else spec.units)
+                return Signal(name, ch, spec.channel_index(ch), spec.units_of(ch))
     return None
 
 

@@ -56,7 +56,9 @@ class ClockObservations:
 
 @dataclass(frozen=True)
 class ClockFit:
-    """run time = offset_ns + (1 + drift_ppm·1e-6) · device time."""
+    """run time = offset_ns + (1 + drift_ppm·1e-6) · device time; or, when ``knots_device_ns`` is
+    set, the piecewise-linear map through the knots (a drifting clock), extended beyond the first
+    and last knot along the end segments. offset_ns and drift_ppm then summarise it as one line."""
 
     offset_ns: float
     drift_ppm: float
@@ -65,9 +67,13 @@ class ClockFit:
     residual_rms_ns: float
     residual_max_ns: float
     envelope_rms_ns: float = 0.0  # scatter of the lower-envelope points about the line: the fit's precision
+    knots_device_ns: tuple[float, ...] = ()
+    knots_run_ns: tuple[float, ...] = ()
 
     def apply(self, device_ns: np.ndarray) -> np.ndarray:
         d = np.asarray(device_ns, dtype=np.float64)
+        if len(self.knots_device_ns) >= 2:
+            return np.round(piecewise(self.knots_device_ns, self.knots_run_ns, d)).astype(np.int64)
         return np.round(self.offset_ns + d * (1.0 + self.drift_ppm * 1e-6)).astype(np.int64)
 
     def then(self, outer: ClockFit, source: str) -> ClockFit:
@@ -84,17 +90,38 @@ class ClockFit:
                         self.residual_rms_ns, self.residual_max_ns, self.envelope_rms_ns)
 
     def as_attrs(self) -> dict[str, object]:
-        return {"offset_ns": self.offset_ns, "drift_ppm": self.drift_ppm, "source": self.source,
-                "n_observations": self.n_observations, "residual_rms_ns": self.residual_rms_ns,
-                "residual_max_ns": self.residual_max_ns, "envelope_rms_ns": self.envelope_rms_ns,
-                "model": "t_run = offset_ns + (1 + drift_ppm*1e-6) * t_dev"}
+        out: dict[str, object] = {
+            "offset_ns": self.offset_ns, "drift_ppm": self.drift_ppm, "source": self.source,
+            "n_observations": self.n_observations, "residual_rms_ns": self.residual_rms_ns,
+            "residual_max_ns": self.residual_max_ns, "envelope_rms_ns": self.envelope_rms_ns,
+            "model": "t_run = offset_ns + (1 + drift_ppm*1e-6) * t_dev"}
+        if self.knots_device_ns:
+            out.update(knots_device_ns=list(self.knots_device_ns), knots_run_ns=list(self.knots_run_ns),
+                       model="t_run = piecewise-linear through (knots_device_ns, knots_run_ns), end segments "
+                             "extended; offset_ns and drift_ppm: the least-squares line through the knots")
+        return out
 
     @classmethod
     def from_attrs(cls, attrs: dict[str, object]) -> ClockFit:
         return cls(float(attrs["offset_ns"]), float(attrs["drift_ppm"]), str(attrs["source"]),  # type: ignore[arg-type]
                    int(attrs.get("n_observations", 0)), float(attrs.get("residual_rms_ns", 0.0)),  # type: ignore[arg-type]
                    float(attrs.get("residual_max_ns", 0.0)),  # type: ignore[arg-type]
-                   float(attrs.get("envelope_rms_ns", 0.0)))  # type: ignore[arg-type]
+                   float(attrs.get("envelope_rms_ns", 0.0)),  # type: ignore[arg-type]
+                   tuple(float(x) for x in attrs.get("knots_device_ns", ()) or ()),  # type: ignore[attr-defined]
+                   tuple(float(x) for x in attrs.get("knots_run_ns", ()) or ()))  # type: ignore[attr-defined]
+
+
+def piecewise(xk: tuple[float, ...] | np.ndarray, yk: tuple[float, ...] | np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Piecewise-linear through the knots (xk ascending), continued along the end segments."""
+    xk, yk = np.asarray(xk, dtype=np.float64), np.asarray(yk, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.interp(x, xk, yk)
+    lo, hi = x < xk[0], x > xk[-1]
+    if lo.any():
+        y[lo] = yk[0] + (x[lo] - xk[0]) * (yk[1] - yk[0]) / (xk[1] - xk[0])
+    if hi.any():
+        y[hi] = yk[-1] + (x[hi] - xk[-1]) * (yk[-1] - yk[-2]) / (xk[-1] - xk[-2])
+    return y
 
 
 def _lower_hull(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -157,34 +184,36 @@ def rising_edges(level: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class StrobeMap:
-    """Frame k of a camera exposed at the k-th strobe edge recorded on the reference sample clock."""
+    """Frame k of a camera exposed during the k-th strobe pulse recorded on the reference sample clock."""
 
-    frame: np.ndarray  # frame sequence number of each edge seen
-    t_ns: np.ndarray  # that edge on the run time base
+    frame: np.ndarray  # frame sequence number of each pulse seen
+    t_ns: np.ndarray  # that pulse's middle (mid-exposure) on the run time base
     period_ns: float
-    residual_rms_ns: float  # edges against a straight line: the camera's own clock jitter + quantisation
-    quantisation_ns: float  # ± half a reference sample: the exposure started inside that sample period
+    residual_rms_ns: float  # pulses against a straight line: the camera's own clock jitter + quantisation
+    quantisation_ns: float  # ± half a reference sample: each edge happened inside that sample period
+    interpolation_ns: float = 0.0  # how far a pulse sits from the middle of its neighbours: bounds a frame
+    #                                whose pulse was lost (placed between the pulses around it)
 
     def times(self, seq: np.ndarray) -> np.ndarray:
-        """Frame times: the frame's own edge where it was seen, interpolated across reference losses."""
+        """Frame times: the frame's own pulse where it was seen, interpolated across reference losses."""
         s = np.asarray(seq, dtype=np.float64)
         t = np.interp(s, self.frame, self.t_ns.astype(np.float64))
-        # Outside the edges seen (the reference stopped first): extend by the measured period.
+        # Outside the pulses seen (the reference stopped first): extend by the measured period.
         lo, hi = s < self.frame[0], s > self.frame[-1]
         t[lo] = self.t_ns[0] + (s[lo] - self.frame[0]) * self.period_ns
         t[hi] = self.t_ns[-1] + (s[hi] - self.frame[-1]) * self.period_ns
         return np.round(t).astype(np.int64)
 
 
-def strobe_map(edge_t_ns: np.ndarray, sample_period_ns: float, frame0_guess_ns: float,
+def strobe_map(mid_t_ns: np.ndarray, quantisation_ns: float, frame0_guess_ns: float,
                nominal_period_ns: float) -> StrobeMap | None:
-    """Number the strobe edges frame by frame.
+    """Number the strobe pulses (their middles, on the run time base) frame by frame.
 
-    Edges lost in a reference gap are skipped by rounding the time between the edges around it
-    to whole frame periods; which edge is frame 0 comes from the camera's own (fitted) clock,
+    Pulses lost in a reference gap are skipped by rounding the time between the pulses around it
+    to whole frame periods; which pulse is frame 0 comes from the camera's own (fitted) clock,
     which only has to be right to within half a frame period.
     """
-    t = np.asarray(edge_t_ns, dtype=np.float64) - sample_period_ns / 2.0
+    t = np.asarray(mid_t_ns, dtype=np.float64)
     if len(t) < 2:
         return None
     diffs = np.diff(t)
@@ -195,5 +224,8 @@ def strobe_map(edge_t_ns: np.ndarray, sample_period_ns: float, frame0_guess_ns: 
     frame = k + k0
     slope, off = np.polyfit(frame.astype(np.float64), t, 1)
     resid = t - (off + slope * frame)
+    # Leave-one-out: each pulse between two consecutive neighbours, against their middle.
+    inner = np.flatnonzero((steps[:-1] == 1) & (steps[1:] == 1)) + 1
+    interp = float(np.abs(t[inner] - (t[inner - 1] + t[inner + 1]) / 2).max()) if len(inner) else quantisation_ns
     return StrobeMap(frame.astype(np.int64), np.round(t).astype(np.int64), float(slope),
-                     float(np.sqrt(np.mean(resid**2))), sample_period_ns / 2.0)
+                     float(np.sqrt(np.mean(resid**2))), quantisation_ns, interp)

@@ -13,23 +13,23 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from weldctl.schema import EVENT_COLUMNS, RunStatus, RunWriter, StreamSpec
+from weldctl.schema import EVENT_COLUMNS, SPEED_OF_SOUND_M_S, AlignmentMethod, RunStatus, RunWriter, StreamSpec
 
 from ._clock import (
     HOST_TIME_BASE,
     ClockFit,
     ClockObservations,
     StrobeMap,
-    fit_clock,
     on_reference_clock,
     reference_stream,
-    rising_edges,
     strobe_map,
 )
+from ._timing import WindowedFit, compose, fit_windows, latency_term, shifted
 
 REWRITE_BLOCK = 1 << 20
 LASER_ON_THRESHOLD_V = 2.5
 STROBE_THRESHOLD_V = 2.5
+QUIET_FRAMES = 2  # strobe line low this many frame periods from the reference's start: a quiet start
 FITTED_UPTO = "fitted_upto"  # clock/<stream> attr: samples whose t_ns are already on the run time base
 WRITE_AHEAD = "provisional_block"  # clock/<stream>/: the block of provisional times being rewritten
 
@@ -39,12 +39,12 @@ def _blocks(n: int) -> Iterator[tuple[int, int]]:
         yield i0, min(n, i0 + REWRITE_BLOCK)
 
 
-def _host_fit(writer: RunWriter, name: str) -> tuple[ClockFit, np.ndarray, int]:
+def _host_fit(writer: RunWriter, name: str) -> tuple[WindowedFit, int]:
     dev, host, provisional = writer.clock_observations(name)
-    fit, resid = fit_clock(ClockObservations(list(dev), list(host)), "host")
+    wf = fit_windows(ClockObservations(list(dev), list(host)), "host")
     if not len(dev):
-        fit = ClockFit(float(provisional), 0.0, "provisional", 0, 0.0, 0.0)
-    return fit, resid, provisional
+        wf = WindowedFit(ClockFit(float(provisional), 0.0, "provisional", 0, 0.0, 0.0), wf.residual_ns, 0.0, 0.0)
+    return wf, provisional
 
 
 def _rewrite(writer: RunWriter, name: str, fit: ClockFit, provisional: int, resid: np.ndarray,
@@ -75,54 +75,109 @@ def _rewrite(writer: RunWriter, name: str, fit: ClockFit, provisional: int, resi
     return fit
 
 
-def _strobe_edges_ns(writer: RunWriter, ref: StreamSpec, channel: str) -> np.ndarray:
-    """Times of the strobe's rising edges on the reference sample clock (seq / rate)."""
+def _strobe_pulses_ns(writer: RunWriter, ref: StreamSpec, channel: str, quiet_samples: float,
+                      ) -> tuple[np.ndarray, bool]:
+    """Middles of the strobe's pulses (mid-exposure) on the reference sample clock, and whether the
+    line was quiet for ``quiet_samples`` from the reference's start up to the first pulse (then that
+    pulse is the camera's first exposure). An edge is at the first sample of the new level less half
+    a sample; a pulse counts only when both its edges were seen on consecutive samples (a reference
+    loss may hide either)."""
     app = writer.streams[ref.name]
     j = ref.channel_index(channel)
-    out: list[np.ndarray] = []
-    prev = False
+    rises, falls, breaks = [], [], []
+    prev_level, prev_seq = False, None
     for i0, i1 in _blocks(app.n):
         level = np.asarray(app.data[i0:i1, j]) > STROBE_THRESHOLD_V
-        idx = rising_edges(np.concatenate([[prev], level]))[0:] - 1
-        idx = idx[idx >= 0]
-        seq = np.asarray(app.seq[i0:i1])
-        out.append(seq[idx].astype(np.float64) * (1e9 / ref.nominal_rate_hz))
-        prev = bool(level[-1]) if len(level) else prev
-    return np.concatenate(out) if out else np.empty(0)
+        seq = np.asarray(app.seq[i0:i1]).astype(np.int64)
+        lv = np.concatenate([[prev_level], level])
+        sq = np.concatenate([[seq[0] - 2 if prev_seq is None else prev_seq], seq])  # no edge at the very start
+        step = np.diff(lv.astype(np.int8))
+        contiguous = np.diff(sq) == 1
+        rises.append(sq[1:][(step > 0) & contiguous])
+        falls.append(sq[1:][(step < 0) & contiguous])
+        breaks.append(sq[1:][~contiguous])
+        prev_level, prev_seq = bool(level[-1]), int(seq[-1])
+    r, f, gaps = (np.concatenate(x) if x else np.empty(0, np.int64) for x in (rises, falls, breaks))
+    if not len(r) or not len(f) or not app.n:
+        return np.empty(0), False
+    seq0 = int(app.seq[0])
+    # Quiet start: low from the reference's first sample, no reference loss before the first rise.
+    quiet = (not bool(np.asarray(app.data[0:1, j])[0] > STROBE_THRESHOLD_V) and r[0] - seq0 >= quiet_samples
+             and not np.any(gaps[1:] < r[0]) and (not len(f) or f[0] > r[0]))
+    nxt = np.searchsorted(f, r)  # the first fall after each rise
+    ok = nxt < len(f)
+    r, fr = r[ok], f[nxt[ok]]
+    next_rise = np.concatenate([r[1:], [np.iinfo(np.int64).max]])
+    broken = np.searchsorted(gaps, r, side="right") < np.searchsorted(gaps, fr, side="right")
+    keep = (fr < next_rise) & ~broken
+    period = 1e9 / ref.nominal_rate_hz
+    return ((r[keep] + fr[keep] - 1) / 2.0) * period, quiet and bool(keep[0])
 
 
-def _strobed(writer: RunWriter, spec: StreamSpec, ref: StreamSpec, guess: ClockFit, provisional: int,
-             resid: np.ndarray) -> ClockFit | None:
-    """Frame k at the k-th strobe edge; None when the strobe shows too few edges to use."""
+def _strobed(writer: RunWriter, spec: StreamSpec, ref: StreamSpec, guess: ClockFit, guess_unc_ns: float,
+             shape_unc_ns: float, provisional: int, resid: np.ndarray) -> ClockFit | None:
+    """Frame k at the middle of the k-th strobe pulse; None when the strobe shows too few to use.
+
+    Which pulse is frame 0: the first pulse after a quiet start of the strobe line (the camera's first
+    exposure; its frame counter starts at 0), else the camera's own clock fitted through the host,
+    which is only sure when its uncertainty (latency included) is under half a frame period."""
     app = writer.streams[spec.name]
     _, channel = str(spec.strobe).split(".", 1)
-    edges = _strobe_edges_ns(writer, ref, channel)
     period = 1e9 / spec.nominal_rate_hz
+    mids, quiet = _strobe_pulses_ns(writer, ref, channel, QUIET_FRAMES * ref.nominal_rate_hz / spec.nominal_rate_hz)
     if not app.n or spec.nominal_rate_hz * 2 > ref.nominal_rate_hz:
         return None  # no frames, or a strobe faster than the reference can resolve
     first_seq = int(app.seq[0])
-    frame0 = float(guess.apply(np.asarray([int(app.t_ns[0]) - provisional]))[0]) - first_seq * period
+    from_host = float(guess.apply(np.asarray([int(app.t_ns[0]) - provisional]))[0]) - first_seq * period
+    frame0 = float(mids[0]) if quiet and len(mids) else from_host
+    numbering = ("first pulse after a quiet start is frame 0" if quiet and len(mids) else
+                 "host-fitted camera clock" + (" (ambiguous: its uncertainty exceeds half a frame)"
+                                               if guess_unc_ns >= period / 2 else ""))
     resumed = writer.clock_attrs(spec.name).get("frame0_guess_ns") is not None
     if resumed:
         frame0 = float(writer.clock_attrs(spec.name)["frame0_guess_ns"])  # type: ignore[arg-type]
-    smap: StrobeMap | None = strobe_map(edges, 1e9 / ref.nominal_rate_hz, frame0, period)
+    smap: StrobeMap | None = strobe_map(mids, 0.5e9 / ref.nominal_rate_hz, frame0, period)
     if smap is None:
         return None
     fit = ClockFit(float(smap.t_ns[0] - smap.frame[0] * smap.period_ns), (smap.period_ns / period - 1.0) * 1e6,
                    f"strobe {spec.strobe}", len(smap.frame), smap.residual_rms_ns, smap.quantisation_ns,
                    smap.quantisation_ns)
-    writer.write_clock(spec.name, {**fit.as_attrs(), "alignment": "strobe", "uncertainty_ns": smap.quantisation_ns,
-                                   "frame0_guess_ns": frame0, "edges": len(edges), FITTED_UPTO: 0}, resid)
-    seen, sq_err = 0, 0.0
+    all_seq = np.asarray(app.seq[:])
+    on_pulse = np.isin(all_seq, smap.frame)
+    seen = int(on_pulse.sum())
+    # A frame whose pulse was lost (a reference gap) follows the camera's own host-fitted clock, which
+    # tracks its drift, corrected by the offset of that clock from the pulses around it: the error is
+    # the quantisation plus how much the fit's own error can change in between (twice its bound).
+    # Straight interpolation between pulses would miss a drift that wanders over a long gap.
+    anchor_seq, anchor_r = np.empty(0), np.empty(0)
+    if not resumed and seen < app.n and seen:
+        t_host_all = guess.apply(np.asarray(app.t_ns[:]) - provisional).astype(np.float64)
+        anchor_seq = all_seq[on_pulse].astype(np.float64)
+        anchor_r = smap.times(all_seq[on_pulse]) - t_host_all[on_pulse]
+    unc = smap.quantisation_ns
+    if seen < app.n:
+        unc = (smap.quantisation_ns + 2 * shape_unc_ns if len(anchor_seq)
+               else max(smap.quantisation_ns, smap.interpolation_ns))
+    if "ambiguous" in numbering:
+        unc += guess_unc_ns  # a pulse may be numbered a few frames off: the host fit is all we know
+    host_frames = round((from_host - frame0) / period)
+    writer.write_clock(spec.name, {**fit.as_attrs(), "alignment": AlignmentMethod.strobe.value,
+                                   "uncertainty_ns": unc, "uncertainty_on_pulse_ns": smap.quantisation_ns,
+                                   "timestamp_at": "mid-exposure (middle of the strobe pulse)",
+                                   "frame_numbering": numbering, "host_fit_frames_off": host_frames,
+                                   "frame0_guess_ns": frame0, "edges": len(mids), FITTED_UPTO: 0}, resid)
+    sq_err = 0.0
     for i0, i1 in _blocks(app.n):
         seq = np.asarray(app.seq[i0:i1])
-        seen += int(np.isin(seq, smap.frame).sum())
         t_strobe = smap.times(seq)
         # How far the camera's own clock, fitted through the host, was from its strobe: a cross-check.
         # (Skipped on a resumed run, whose t_ns may already hold strobe times.)
         if not resumed:
             t_host = guess.apply(np.asarray(app.t_ns[i0:i1]) - provisional)
             sq_err += float(np.sum((t_host - t_strobe).astype(np.float64) ** 2))
+            off = ~on_pulse[i0:i1]
+            if len(anchor_seq) and off.any():
+                t_strobe[off] = np.round(t_host[off] + np.interp(seq[off].astype(np.float64), anchor_seq, anchor_r))
         app.t_ns[i0:i1] = t_strobe
     extra: dict[str, object] = {FITTED_UPTO: app.n, "frames_on_edges": seen}
     if not resumed:
@@ -131,38 +186,71 @@ def _strobed(writer: RunWriter, spec: StreamSpec, ref: StreamSpec, guess: ClockF
     return fit
 
 
+def _fitted(spec: StreamSpec, clock: dict[str, object], wf: WindowedFit, ref_wf: WindowedFit | None,
+            ref_clock: dict[str, object], ref_name: str | None) -> tuple[ClockFit, dict[str, object]]:
+    """A stream's device → run map and the attrs that say how good it is (see ``_timing``). The
+    reference's stated latency is the zero latencies are relative to; a bound stated with it counts."""
+    ref_latency_us = float(ref_clock.get("stated_latency_us") or 0.0)  # type: ignore[arg-type]
+    lat = latency_term(spec.kind.value, clock, ref_latency_us)
+    fit_unc = wf.precision_ns + wf.curvature_ns
+    if ref_wf is not None:
+        fit = compose(wf.fit, ref_wf.fit, ref_latency_us * 1e3 - lat.applied_ns,
+                      f"{spec.clock.value} fit via host → {ref_name} sample clock")
+        ref_unc = ref_wf.precision_ns + ref_wf.curvature_ns
+        ref_unc += float(ref_clock.get("stated_latency_uncertainty_us") or 0.0) * 1e3  # type: ignore[arg-type]
+    else:
+        fit = shifted(wf.fit, -lat.applied_ns, f"{spec.clock.value} fit to host")
+        ref_unc = 0.0
+    sound = float(clock.get("sound_path_m") or 0.0)  # type: ignore[arg-type]
+    return fit, {
+        "alignment": (AlignmentMethod.calibrated if lat.stated else AlignmentMethod.fitted).value,
+        "uncertainty_ns": float(np.ceil(fit_unc + ref_unc + lat.uncertainty_ns)),
+        "latency_ns": lat.applied_ns, "latency_uncertainty_ns": lat.uncertainty_ns,
+        "latency_prior": not lat.stated, "fit_uncertainty_ns": fit_unc, "reference_fit_uncertainty_ns": ref_unc,
+        "physical_delay_ns": sound / SPEED_OF_SOUND_M_S * 1e9,
+    }
+
+
 def fit_streams(writer: RunWriter) -> dict[str, ClockFit]:
-    """Put every stream's t_ns on the run time base (see ``_clock``); returns each stream's fit."""
+    """Put every stream's t_ns on the run time base (see ``_clock`` and ``_timing``); returns each fit."""
     specs = {name: app.spec for name, app in writer.streams.items()}
     ref_name = reference_stream(list(specs.values()))
     ref = specs.get(ref_name) if ref_name else None
     writer.set_clock_attrs(None, {"time_base": f"sample_clock:{ref_name}" if ref_name else HOST_TIME_BASE,
                                   "reference": ref_name or ""})
     host = {name: _host_fit(writer, name) for name in specs}
-    to_run = host[ref_name][0].inverse(f"host → {ref_name} sample clock") if ref_name else None
+    clocks = {name: writer.clock_attrs(name) for name in specs}
+    ref_wf = host[ref_name][0] if ref_name else None
+    ref_clock = clocks[ref_name] if ref_name else {}
     fits: dict[str, ClockFit] = {}
     strobed: list[str] = []
     for name, spec in specs.items():
-        fit, resid, prov = host[name]
+        wf, prov = host[name]
         if ref is not None and (name == ref_name or on_reference_clock(spec, ref)):
             # Hardware-timed on the shared trigger: device time is seq / rate, already the run time.
-            exact = ClockFit(0.0, 0.0, f"sample clock on {ref.trigger}", fit.n_observations, fit.residual_rms_ns,
-                             fit.residual_max_ns)
-            fits[name] = _rewrite(writer, name, exact, prov, resid, {"alignment": "sample_clock",
-                                                                      "uncertainty_ns": 0.0})
+            exact = ClockFit(0.0, 0.0, f"sample clock on {ref.trigger}", wf.fit.n_observations,
+                             wf.fit.residual_rms_ns, wf.fit.residual_max_ns)
+            fits[name] = _rewrite(writer, name, exact, prov, wf.residual_ns, {
+                "alignment": AlignmentMethod.sample_clock.value, "uncertainty_ns": 0.0,
+                "timestamp_at": "the sample clock edge (by definition of the run time base)"})
             continue
         if ref is not None and spec.strobe and spec.strobe.split(".")[0] == ref_name:
             strobed.append(name)
             continue
-        composed = fit.then(to_run, f"{spec.clock.value} fit via host → {ref_name} sample clock") if to_run else fit
-        fits[name] = _rewrite(writer, name, composed, prov, resid, {"alignment": "fitted",
-                                                                    "uncertainty_ns": composed.envelope_rms_ns})
+        if not wf.fit.n_observations:
+            fits[name] = _rewrite(writer, name, wf.fit, prov, wf.residual_ns, {
+                "alignment": AlignmentMethod.assumed.value, "uncertainty_ns": None})
+            continue
+        composed, extra = _fitted(spec, clocks[name], wf, ref_wf, ref_clock, ref_name)
+        fits[name] = _rewrite(writer, name, composed, prov, wf.residual_ns, extra)
     for name in strobed:
-        fit, resid, prov = host[name]
-        guess = fit.then(to_run, "host guess") if to_run else fit
-        got = _strobed(writer, specs[name], ref, guess, prov, resid)  # type: ignore[arg-type]
-        fits[name] = got if got is not None else _rewrite(writer, name, guess, prov, resid, {
-            "alignment": "fitted (strobe unusable)", "uncertainty_ns": guess.envelope_rms_ns})
+        wf, prov = host[name]
+        guess, extra = _fitted(specs[name], clocks[name], wf, ref_wf, ref_clock, ref_name)
+        shape = float(extra["fit_uncertainty_ns"]) + float(extra["reference_fit_uncertainty_ns"])  # type: ignore[arg-type]
+        got = _strobed(writer, specs[name], ref, guess, float(extra["uncertainty_ns"]), shape, prov,  # type: ignore[arg-type]
+                       wf.residual_ns)
+        fits[name] = got if got is not None else _rewrite(writer, name, guess, prov, wf.residual_ns, {
+            **extra, "strobe_unusable": True})
     return fits
 
 

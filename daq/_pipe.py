@@ -108,7 +108,9 @@ class Pipe:
         """Sequence checks, clock observations; every missing sample becomes a gap row."""
         st = self.stats
         for g in block.gaps:
-            self.reported[g.seq_start] = g
+            known = self.reported.get(g.seq_start)
+            if known is None or g.count > known.count:  # two losses from one sample: the longer covers both
+                self.reported[g.seq_start] = g
         if not len(block):
             return
         dev_ns = self.device_ns(block)
@@ -133,14 +135,18 @@ class Pipe:
             self.record_gap(start, 0, "seq_reset", t_next_ns, f"sequence went back from {start} to {stop}")
             return
         at = start
-        for s0 in sorted(k for k in self.reported if start <= k < stop):
+        # Reported losses may overlap (two faults over one stretch): each missing sample is counted once,
+        # under the first loss that covers it.
+        for s0 in sorted(k for k, g in self.reported.items() if k < stop and k + g.count > start):
             g = self.reported.pop(s0)
-            if s0 > at:
-                self.record_gap(at, s0 - at, "seq_gap", t_next_ns - int((stop - at) * period),
+            lo, hi = max(s0, at), min(s0 + g.count, stop)
+            if hi <= lo:
+                continue
+            if lo > at:
+                self.record_gap(at, lo - at, "seq_gap", t_next_ns - int((stop - at) * period),
                                  "sequence number jumped")
-            count = min(g.count, stop - s0)
-            self.record_gap(s0, count, g.kind, t_next_ns - int((stop - s0) * period), g.note)
-            at = s0 + count
+            self.record_gap(lo, hi - lo, g.kind, t_next_ns - int((stop - lo) * period), g.note)
+            at = hi
         if at < stop:
             self.record_gap(at, stop - at, "seq_gap", t_next_ns - int((stop - at) * period),
                              "sequence number jumped")
@@ -159,6 +165,18 @@ class Pipe:
                 self.gap_spans.append((int(seq_start), int(count)))
         self.stats.lost += count
         self.stats.gaps += 1
+
+    def record_reported(self) -> None:
+        """Losses the device reported with no sample after them (at the very end): the part not already
+        counted."""
+        end = self.expected_seq if self.expected_seq is not None else 0
+        for g in sorted(self.reported.values(), key=lambda g: g.seq_start):
+            lo = max(g.seq_start, end)
+            if g.seq_start + g.count > lo or g.count == 0:
+                self.record_gap(lo, g.seq_start + g.count - lo if g.count else 0, g.kind, self.last_dev_ns or 0,
+                                g.note)
+                end = g.seq_start + g.count
+        self.reported.clear()
 
     def enqueue(self, block: Block, *, overflow: bool = False) -> None:
         """Hand a block to the writer; a full queue drops it and records the loss, never blocks."""
@@ -182,8 +200,9 @@ class Pipe:
         faulty = np.zeros(len(block), dtype=bool)
         for g in block.queue_faults:
             faulty |= (block.seq >= g.seq_start) & (block.seq < g.seq_start + g.count)
-        # Consecutive runs of faulty / healthy samples, in order.
-        cuts = np.flatnonzero(np.diff(faulty.astype(np.int8))) + 1
+        # Consecutive runs of faulty / healthy samples, in order; a device loss inside a run splits it,
+        # so every dropped part is one stretch of sequence numbers.
+        cuts = np.flatnonzero((np.diff(faulty.astype(np.int8)) != 0) | (np.diff(block.seq) != 1)) + 1
         for part in np.split(np.arange(len(block)), cuts):
             if len(part):
                 self.enqueue(block.take(part), overflow=bool(faulty[part[0]]))

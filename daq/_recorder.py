@@ -22,6 +22,8 @@ from ._device import Device
 from ._errors import RecordingError
 from ._finalize import finalize_run
 from ._pipe import Pipe, StreamStats
+from ._timing import stated_timing
+from ._view_tap import ViewTap
 
 IDLE_SLEEP_S = 0.002
 READ_TIMEOUT_S = 0.2
@@ -80,6 +82,7 @@ class Recorder:
         self.t0_ns = 0
         self.end_ns: int | None = None  # run-time end of a --duration recording: samples after it are not kept
         self._write_failed = False
+        self.tap: ViewTap | None = None  # the live view's copy of references (never waits)
 
     def _reserve_bytes(self) -> int:
         """Disk held back for finalizing (sample times, events, checksums) when the disk fills up."""
@@ -160,6 +163,8 @@ class Recorder:
     def _create_store(self, specs: list) -> None:  # type: ignore[type-arg]
         try:
             self.writer = RunWriter.create(self.out, self.manifest, specs, overwrite=self.overwrite)
+            for d in self.devices:  # the stated latencies and delays finalize applies (recover too)
+                self.writer.set_clock_attrs(d.name, stated_timing(d.config))
             # Sim truth is known before the run (and on the run time base), so a recovered store has it too.
             for name, (tbl, dtypes) in (self.truth() if self.truth else {}).items():
                 self.writer.write_truth(name, tbl, dtypes)
@@ -291,6 +296,8 @@ class Recorder:
                     pipe.enqueue(block)
                 else:
                     pipe.enqueue_with_faults(block)
+                if self.tap is not None:
+                    self.tap.offer(pipe, block)
                 st.queue_fill = pipe.queue.qsize() / pipe.queue.maxsize
             st.state = "done" if dev.done else "stopped"
         except Exception as exc:
@@ -300,9 +307,7 @@ class Recorder:
             pipe.record_gap(pipe.expected_seq or 0, 0, "disconnect", t_dev, st.error)
         finally:
             # Losses the device reported with no sample after them (at the very end) still count.
-            for g in sorted(pipe.reported.values(), key=lambda g: g.seq_start):
-                pipe.record_gap(g.seq_start, g.count, g.kind, pipe.last_dev_ns or 0, g.note)
-            pipe.reported.clear()
+            pipe.record_reported()
             pipe.finished.set()
 
     def _short_of_end(self, pipe: Pipe) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Callable
+from typing import Any
 
 from weldctl.schema import Rig, RunManifest, validate_run_id
 
@@ -12,7 +13,7 @@ from ._recorder import Recorder, RecordResult
 from ._registry import build_devices, sim_process
 
 
-def manifest_for(rig: Rig, run_id: str, operator: str = "unknown", process=None) -> RunManifest:  # type: ignore[no-untyped-def]
+def manifest_for(rig: Rig, run_id: str, operator: str = "unknown", process: Any = None) -> RunManifest:
     process = process or sim_process(rig)
     welds = [w.plan for w in process.welds] if process else []
     return RunManifest(
@@ -41,7 +42,7 @@ def make_recorder(rig: Rig, run_id: str, out: str, *, overwrite: bool = False,
 
         def truth() -> dict[str, tuple[dict, dict]]:
             return {"welds": process.truth_welds(to_run), "pores": process.truth_pores(to_run),
-                    "signals": process.truth_signals(to_run_ns=to_run)}
+                    "ejections": process.truth_ejections(to_run), "signals": process.truth_signals(to_run_ns=to_run)}
     return Recorder(devices, manifest, out, overwrite=overwrite, queue_seconds=rig.recorder.queue_seconds,
                     flush_interval_s=rig.recorder.flush_interval_s, max_at_risk_s=rig.recorder.max_at_risk_s,
                     nice=rig.recorder.nice, truth=truth)

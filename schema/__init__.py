@@ -1,11 +1,23 @@
 """Data at the edges: rig files, run manifests, stream specs, and the run-store layout."""
 
 from ._array_writer import write_array
-from ._checksum import VerifyReport, has_checksums, verify_checksums, write_checksums
-from ._device_base import DeviceBase
+from ._attachments import Attachment, attachment_bytes, read_attachments, write_attachment
+from ._checksum import VerifyReport, content_fingerprint, has_checksums, verify_checksums, write_checksums
+from ._device_base import SPEED_OF_SOUND_M_S, DeviceBase
+from ._drivers import ENTRY_POINT_GROUP, device_config_model, driver_names, load_driver
 from ._errors import RigFileError, RunIdError, StoreError, WeldctlError
+from ._event_alignment import (
+    AlignmentError,
+    AlignmentMethod,
+    Edges,
+    EventOffset,
+    offset_from_edges,
+    offset_from_envelopes,
+    signal_edges,
+)
 from ._import_mapping import (
     Align,
+    AttachmentMapping,
     Channel,
     FieldRule,
     ImportMapping,
@@ -47,10 +59,9 @@ from ._rig import (
     default_sim_rig,
     load_sim_rig,
 )
-from ._rig_cam import AravisCameraConfig, OpenCVCameraConfig
 from ._rig_examples import example_rig_names, example_rig_text
 from ._rig_file import dump_rig, load_rig, parse_rig
-from ._rig_io import NidaqChannel, NidaqConfig, NidaqGrpc, OctTcpConfig, SounddeviceConfig
+from ._rig_view import ViewSettings
 from ._run_id import MAX_RUN_ID, validate_run_id
 from ._store_claim import make_read_only
 from ._store_layout import CHECKSUMS, EVENT_COLUMNS, is_url, run_uri
@@ -60,7 +71,7 @@ from ._store_writer import RunWriter
 from ._stream import Calibration, ClockSource, StreamKind, StreamSpec
 from ._stream_appender import UNWRITTEN, StreamAppender
 from ._tables import read_table
-from ._taxonomy import ChoiceGroup, RegionGroup, Taxonomy, load_taxonomy, shipped_taxonomies
+from ._taxonomy import ChoiceGroup, ChoiceIs, RegionGroup, Taxonomy, load_taxonomy, shipped_taxonomies
 from ._transfer import upload_run
 from ._verify import verify_run
 from ._version import SCHEMA_VERSION, weldctl_version
@@ -68,20 +79,28 @@ from ._yaml_file import read_yaml_file
 
 __all__ = [
     "CHECKSUMS",
+    "ENTRY_POINT_GROUP",
     "EVENT_COLUMNS",
     "LOCK_FILE",
     "MAX_RUN_ID",
     "SCHEMA_VERSION",
+    "SPEED_OF_SOUND_M_S",
     "UNWRITTEN",
     "Align",
-    "AravisCameraConfig",
+    "AlignmentError",
+    "AlignmentMethod",
+    "Attachment",
+    "AttachmentMapping",
     "Calibration",
     "Channel",
     "ChoiceGroup",
+    "ChoiceIs",
     "ClockFault",
     "ClockSource",
     "DeviceBase",
     "DeviceConfig",
+    "Edges",
+    "EventOffset",
     "FieldRule",
     "ImportMapping",
     "ImportSourceError",
@@ -90,11 +109,6 @@ __all__ = [
     "LaserCondition",
     "LockOwner",
     "LossInjection",
-    "NidaqChannel",
-    "NidaqConfig",
-    "NidaqGrpc",
-    "OctTcpConfig",
-    "OpenCVCameraConfig",
     "Penetration",
     "RecorderSettings",
     "RegionGroup",
@@ -112,7 +126,6 @@ __all__ = [
     "SimIRConfig",
     "SimOctConfig",
     "SimProcess",
-    "SounddeviceConfig",
     "StoreBusyError",
     "StoreError",
     "StoreLock",
@@ -124,13 +137,18 @@ __all__ = [
     "TimeRegion",
     "TimeSpec",
     "VerifyReport",
+    "ViewSettings",
     "WeldPlan",
     "WeldctlError",
     "absolute_uri",
+    "attachment_bytes",
     "check_destination",
     "check_label_values",
     "check_not_live",
+    "content_fingerprint",
     "default_sim_rig",
+    "device_config_model",
+    "driver_names",
     "dump_rig",
     "example_rig_names",
     "example_rig_text",
@@ -140,13 +158,17 @@ __all__ = [
     "is_url",
     "join_uri",
     "list_files",
+    "load_driver",
     "load_mapping",
     "load_rig",
     "load_sim_rig",
     "load_taxonomy",
     "lock_owner",
     "make_read_only",
+    "offset_from_edges",
+    "offset_from_envelopes",
     "parse_rig",
+    "read_attachments",
     "read_bytes",
     "read_labels",
     "read_table",
@@ -156,6 +178,7 @@ __all__ = [
     "resolve_run",
     "run_uri",
     "shipped_taxonomies",
+    "signal_edges",
     "storage_errors",
     "taxonomy_of",
     "unfinished_store",
@@ -166,6 +189,7 @@ __all__ = [
     "verify_run",
     "weldctl_version",
     "write_array",
+    "write_attachment",
     "write_bytes",
     "write_checksums",
     "write_labels",

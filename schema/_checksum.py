@@ -72,6 +72,20 @@ def listed_files(uri: str) -> list[str]:
         return []
 
 
+def content_fingerprint(uri: str) -> str | None:
+    """A digest of a finalized store's whole content (its checksum manifest); None before finalize.
+
+    Run stores never change once finalized, so anything derived from one can be cached under this digest.
+    """
+    fs, root = fs_and_root(uri)
+    try:
+        with fs.open(f"{root}/{CHECKSUMS_DOC}", "rb") as f:
+            files = json.load(f)["attributes"]["files"]
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return None
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+
+
 def verify_checksums(uri: str) -> VerifyReport:
     fs, root = fs_and_root(uri)
     try:

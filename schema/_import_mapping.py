@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -71,19 +71,42 @@ class Align(BaseModel):
 
     wall_clock: its times are absolute and shared with the other wall_clock streams; the earliest
     wall_clock sample is run time 0. start_at: its first sample is placed at ``to``'s start (or end)
-    plus ``offset_s``, keeping its own spacing -- for clocks that share nothing with the reference.
+    plus ``offset_s``, keeping its own spacing -- for clocks that share nothing with the reference;
+    an assumption, stored as such. event: placed first as start_at, then shifted so a physical event
+    both streams see (the arc striking and going out: the current of ``to``'s ``channel`` against
+    this stream's sound envelope or picture brightness) lines up; the offset and its uncertainty are
+    estimated from the data and stored under ``clock/<stream>``.
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    mode: Literal["wall_clock", "start_at"] = "wall_clock"
-    to: str | None = Field(default=None, description="reference stream for start_at")
+    mode: Literal["wall_clock", "start_at", "event"] = "wall_clock"
+    to: str | None = Field(default=None, description="reference stream for start_at and event")
     anchor: Literal["start", "end"] = "start"
     offset_s: float = 0.0
+    channel: str | None = Field(default=None, description="event: the reference stream's channel that shows "
+                                "the event (e.g. the arc current)")
+    events: list[Literal["start", "end"]] = Field(
+        default_factory=lambda: ["start"], min_length=1,  # type: ignore[arg-type]
+        description="event: which edges are matched: start (the arc strikes), end (it goes out)")
+    envelope_s: float = Field(default=0.05, gt=0, description="event: window of a sound stream's RMS envelope")
+    levels: tuple[float, float] = Field(
+        default=(0.1, 0.3), description="event: off/on thresholds as fractions of the way from the 5th to the "
+        "95th percentile of the signal: low, so the first strike counts, not the loudest stretch")
+    min_on_s: float = Field(default=1.0, ge=0, description="event: shorter 'on' stretches are noise, not a weld")
+    min_gap_s: float = Field(default=0.5, ge=0, description="event: shorter dips inside a weld are bridged")
+    max_lag_s: float = Field(default=10.0, gt=0, description="event: the largest offset looked for")
+    on_failure: Literal["assumed", "fail"] = Field(
+        default="assumed", description="event: when the event is not found in a run, keep the start_at "
+        "placement and store it as assumed, or stop the import of that run")
 
     @model_validator(mode="after")
     def _needs_ref(self) -> Align:
-        if self.mode == "start_at" and not self.to:
-            raise ValueError("align mode 'start_at' needs 'to' (a reference stream)")
+        if self.mode in ("start_at", "event") and not self.to:
+            raise ValueError(f"align mode '{self.mode}' needs 'to' (a reference stream)")
+        if self.mode == "event" and not self.channel:
+            raise ValueError("align mode 'event' needs 'channel' (the reference channel that shows the event)")
+        if not 0 <= self.levels[0] < self.levels[1] <= 1:
+            raise ValueError("align levels must be two fractions, low < high, between 0 and 1")
         return self
 
 
@@ -101,6 +124,21 @@ class StreamMapping(BaseModel):
     units: str | None = Field(default=None, description="units of the stored values (audio: 'FS')")
     resize: tuple[int, int] | None = Field(default=None, description="frames: (width, height) after resizing")
     color: Literal["gray"] = Field(default="gray", description="frames are stored as 8-bit gray")
+
+
+class AttachmentMapping(BaseModel):
+    """Files that belong to a run but not to its time base, e.g. photos of the finished part taken
+    hours later. Stored as they are under ``attachments/<name>/`` with their own capture time; never
+    placed on the run time axis, and not put into samples unless asked for."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=STREAM_NAME)
+    file: str = Field(description="glob under the run folder; may use {fields}")
+    optional: bool = Field(default=True, description="a run without such files simply has none")
+    time: TimeSpec | None = Field(default=None, description="capture time (source: filename); None: unknown")
+    shows_outcome: bool = Field(
+        default=True, description="the file shows the result of the weld (and may show the label itself)")
+    description: str = ""
 
 
 class FieldRule(BaseModel):
@@ -139,6 +177,9 @@ class RunRule(BaseModel):
     manifest: dict[str, FieldValue] = Field(default_factory=dict)
     weld: dict[str, FieldValue] = Field(default_factory=dict, description="WeldPlan fields of weld 0")
     labels: dict[str, FieldValue] = Field(default_factory=dict, description="label name -> value")
+    taxonomy: str | None = Field(
+        default=None, description="taxonomy (shipped name or YAML) the labels belong to: their names and "
+        "mapped values are checked against it, and its from_manifest fields are filled from them")
 
     @field_validator("pattern")
     @classmethod
@@ -148,7 +189,7 @@ class RunRule(BaseModel):
 
     @field_validator("weld")
     @classmethod
-    def _weld_fields(cls, v: dict) -> dict:
+    def _weld_fields(cls, v: dict[str, Any]) -> dict[str, Any]:
         from ._manifest import WeldPlan
 
         unknown = sorted(set(v) - set(WeldPlan.model_fields))
@@ -163,6 +204,7 @@ class ImportMapping(BaseModel):
     description: str = ""
     run: RunRule
     streams: list[StreamMapping] = Field(min_length=1)
+    attachments: list[AttachmentMapping] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references(self) -> ImportMapping:
@@ -172,11 +214,33 @@ class ImportMapping(BaseModel):
         for s in self.streams:
             if s.align.to is not None and s.align.to not in names:
                 raise ValueError(f"stream {s.name!r} aligns to unknown stream {s.align.to!r}")
+        attached = [a.name for a in self.attachments]
+        if len(set(attached)) != len(attached):
+            raise ValueError(f"attachment names repeat: {attached}")
+        if self.run.taxonomy is not None:
+            _check_labels(self.run.labels, self.run.taxonomy)
         if not any(s.align.mode == "wall_clock" and not s.optional for s in self.streams):
             raise ValueError(
                 "at least one required stream must be aligned by wall_clock (it defines run time 0)"
             )
         return self
+
+
+def _check_labels(labels: dict[str, FieldValue], taxonomy: str) -> None:
+    """Imported labels must be answers to the taxonomy's questions, or no other command can use them."""
+    from ._taxonomy import load_taxonomy
+
+    tax = load_taxonomy(taxonomy)
+    groups = {g.name: g for g in tax.choices}
+    for key, value in labels.items():
+        if key not in groups:
+            raise ValueError(f"label {key!r} is not a group of taxonomy {tax.name!r} (groups: {sorted(groups)})")
+        if isinstance(value, FieldRule):
+            bad = sorted({v for v in [*value.map.values(), *value.contains.values(), value.default]
+                          if v is not None and v not in groups[key].classes})
+            if bad:
+                raise ValueError(f"label {key!r} maps to {bad}, not classes of taxonomy {tax.name!r} "
+                                 f"({groups[key].classes})")
 
 
 def render(value: FieldValue, groups: dict[str, str]) -> str | float | None:

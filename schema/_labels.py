@@ -1,4 +1,5 @@
-"""The labels file (JSONL): one record per (run_id, weld_id, annotator), written by `weldctl label pull`."""
+"""The labels file (JSONL): one record per (run_id, weld_id, annotator), written by `weldctl label pull`
+and `weldctl import`."""
 
 from __future__ import annotations
 
@@ -40,8 +41,15 @@ class LabelRecord(BaseModel):
     pore_regions: list[TimeRegion] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
-    source: Literal["label_studio", "truth"]
+    source: Literal["label_studio", "truth", "import"] = Field(
+        description="label_studio: a person in Label Studio; truth: the simulator; import: carried in by "
+        "`weldctl import` from the source's own labelling (folder names, run ids)")
     ls: LabelStudioRef | None = None
+    origin: str | None = Field(
+        default=None, description="where an imported label came from: mapping, source folder, path fields")
+    problems: list[str] | None = Field(
+        default=None, description="why the answers contradict each other (e.g. porosity present but no pore "
+                                  "marked); such a record stays out of datasets until it is fixed and pulled again")
 
     @property
     def key(self) -> tuple[str, int, str]:

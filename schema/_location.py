@@ -12,12 +12,15 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import zarr
 from zarr.storage import LocalStore
 
 from ._errors import StoreError, WeldctlError
 from ._store_layout import is_url, local_path
+
+if TYPE_CHECKING:
+    from zarr.abc.store import Store
 
 Uri = str | os.PathLike[str]
 
@@ -141,7 +144,7 @@ def glob_uri(base: Uri, pattern: str) -> list[str]:
         return sorted(p[len(root) + 1 :] for p in fs.glob(f"{root}/{pattern}"))
 
 
-def zarr_store(uri: Uri, *, read_only: bool) -> zarr.abc.store.Store:
+def zarr_store(uri: Uri, *, read_only: bool) -> Store:
     if not is_url(uri):
         return LocalStore(local_path(uri), read_only=read_only)
     try:

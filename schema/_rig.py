@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, WrapValidator, model_validator
 
 from ._device_base import DeviceBase
+from ._drivers import DeviceEntryJsonSchema, validate_device_entry
 from ._manifest import WeldPlan
-from ._rig_cam import AravisCameraConfig, OpenCVCameraConfig
-from ._rig_io import NidaqConfig, OctTcpConfig, SounddeviceConfig
+from ._rig_view import ViewSettings
 from ._stream import ClockSource
 
 
@@ -20,6 +20,12 @@ class ClockFault(BaseModel):
     offset_ms: float = 0.0
     drift_ppm: float = 0.0
     jitter_us: float = Field(default=0.0, ge=0, description="std of host receive-time jitter")
+    latency_us: float = Field(
+        default=200.0, ge=0, description="true fixed transport latency: last sample of a block to its host receipt")
+    drift_walk_ppm: float = Field(
+        default=0.0, ge=0, description="the drift wanders by up to this much around drift_ppm during the run")
+    drift_walk_period_s: float = Field(
+        default=120.0, gt=0, description="time scale of that wander (a warming oscillator: minutes)")
 
 
 class LossInjection(BaseModel):
@@ -64,13 +70,15 @@ class SimIRConfig(_SimDevice):
     counts_per_kelvin: float = Field(default=20.0, gt=0)
 
 
+SimDaqChannel = Literal["photodiode", "acoustic", "laser_on", "camera_strobe"]
+DEFAULT_SIM_DAQ_CHANNELS: tuple[SimDaqChannel, ...] = ("photodiode", "acoustic", "laser_on")
+
+
 class SimDaqConfig(_SimDevice):
     kind: Literal["daq"] = "daq"
     render: SimRender = Field(default="physics", description=RENDER_HELP)
     rate_hz: float = Field(default=100_000.0, gt=0)
-    channels: list[Literal["photodiode", "acoustic", "laser_on", "camera_strobe"]] = Field(
-        default_factory=lambda: ["photodiode", "acoustic", "laser_on"]
-    )
+    channels: list[SimDaqChannel] = Field(default_factory=lambda: list(DEFAULT_SIM_DAQ_CHANNELS))
     clock: ClockSource = ClockSource.sample_clock
     trigger: str | None = "start_trigger"
 
@@ -104,31 +112,9 @@ class SimProcess(BaseModel):
     repeat: int = Field(default=1, ge=1, description="run the weld sequence this many times")
 
 
-def _device_tag(value: Any) -> str:
-    if isinstance(value, dict):
-        return f"{value.get('driver', 'sim')}.{value.get('kind', '?')}"
-    return f"{getattr(value, 'driver', '?')}.{getattr(value, 'kind', '?')}"
-
-
-DeviceConfig = Annotated[
-    Annotated[SimCameraConfig, Tag("sim.camera")]
-    | Annotated[SimIRConfig, Tag("sim.ir")]
-    | Annotated[SimDaqConfig, Tag("sim.daq")]
-    | Annotated[SimAudioConfig, Tag("sim.audio")]
-    | Annotated[SimOctConfig, Tag("sim.oct")]
-    | Annotated[AravisCameraConfig, Tag("aravis.camera")]
-    | Annotated[AravisCameraConfig, Tag("aravis.ir")]
-    | Annotated[OpenCVCameraConfig, Tag("opencv.camera")]
-    | Annotated[NidaqConfig, Tag("nidaqmx.daq")]
-    | Annotated[SounddeviceConfig, Tag("sounddevice.audio")]
-    | Annotated[OctTcpConfig, Tag("oct_tcp.oct")],
-    Discriminator(
-        _device_tag,
-        custom_error_type="unknown_device",
-        custom_error_message="unknown driver.kind; allowed: sim.camera, sim.ir, sim.daq, sim.audio, sim.oct, "
-                             "nidaqmx.daq, sounddevice.audio, oct_tcp.oct, aravis.camera, aravis.ir, opencv.camera",
-    ),
-]
+# A device entry: the common fields here, the rest by the config model of its driver (any installed
+# `weldctl.drivers` entry point, see _drivers.py). Serialized as its own model, not as DeviceBase.
+DeviceConfig = Annotated[SerializeAsAny[DeviceBase], WrapValidator(validate_device_entry), DeviceEntryJsonSchema]
 
 
 class RecorderSettings(BaseModel):
@@ -155,6 +141,7 @@ class Rig(BaseModel):
     sim: SimProcess = Field(default_factory=SimProcess)
     devices: list[DeviceConfig]
     recorder: RecorderSettings = Field(default_factory=RecorderSettings)
+    view: ViewSettings = Field(default_factory=ViewSettings)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Rig:
@@ -162,7 +149,7 @@ class Rig(BaseModel):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"device names must be unique; repeated: {', '.join(dupes)}")
-        daqs = {d.name: d for d in self.devices if d.kind == "daq"}
+        daqs = {d.name: d for d in self.devices if getattr(d, "kind", None) == "daq"}
         for d in self.devices:
             strobe = getattr(d, "strobe", None)
             if strobe:

@@ -17,9 +17,6 @@ def _format_loc(loc: tuple[int | str, ...], data: object) -> str:
     parts: list[str] = []
     node = data
     for item in loc:
-        # Tagged unions add their tag ("sim.camera") to the location; field names never hold a dot.
-        if isinstance(item, str) and "." in item:
-            continue
         if isinstance(item, int) and isinstance(node, list) and item < len(node):
             node = node[item]
             name = node.get("name") if isinstance(node, dict) else None

@@ -9,19 +9,21 @@ clock through torn rows, for one, ran a stream's times backwards.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from ._store_reader import RunReader
 from ._stream_appender import ARRAYS
 
+Arr = np.ndarray[Any, Any]
 BLOCK = 1 << 22  # samples read at a time: memory stays bounded on hour-long recordings
 MAX_DRIFT_PPM = 1000.0  # a device clock further off than this is a broken fit, not a crystal
 MAX_RESIDUAL_RMS_NS = 1e9
 SHOW = 3  # examples per problem
 
 
-def _merged(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _merged(starts: Arr, counts: Arr) -> tuple[Arr, Arr]:
     """Union of the half-open seq intervals [start, start + count)."""
     keep = counts > 0
     s, e = starts[keep], starts[keep] + counts[keep]
@@ -38,7 +40,7 @@ def _merged(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.asarray(out_s, dtype=np.int64), np.asarray(out_e, dtype=np.int64)
 
 
-def _uncovered(miss_s: np.ndarray, miss_e: np.ndarray, gap_s: np.ndarray, gap_e: np.ndarray) -> np.ndarray:
+def _uncovered(miss_s: Arr, miss_e: Arr, gap_s: Arr, gap_e: Arr) -> Arr:
     """Which missing intervals no single merged gap interval covers."""
     if not len(miss_s):
         return np.zeros(0, dtype=bool)
@@ -110,9 +112,11 @@ def _stream_problems(r: RunReader, name: str) -> list[str]:
     return out
 
 
-def _seq_values(r: RunReader, name: str, n: int) -> np.ndarray:
-    return np.concatenate([r.read_many([(name, "seq", slice(i0, min(n, i0 + BLOCK)))])[0]
-                           for i0 in range(0, n, BLOCK)]).astype(np.int64)
+def _seq_values(r: RunReader, name: str, n: int) -> Arr:
+    parts = [np.asarray(r.read_many([(name, "seq", slice(i0, min(n, i0 + BLOCK)))])[0])
+             for i0 in range(0, n, BLOCK)]
+    out: Arr = np.concatenate(parts).astype(np.int64)
+    return out
 
 
 def _clock_problems(name: str, clock: dict[str, object]) -> list[str]:

@@ -12,6 +12,7 @@ STREAMS = "streams"
 EVENTS = "events"
 CLOCK = "clock"
 TRUTH = "truth"
+ATTACHMENTS = "attachments"  # files with their own capture time, not on the run time base
 ROOT_ATTR = "weldctl"
 STREAM_ATTR = "stream_spec"
 CHECKSUMS = "integrity"  # a zarr group whose attrs hold the checksum manifest

@@ -79,7 +79,9 @@ class RunWriter:
         streams: dict[str, StreamAppender] = {}
         for spec in specs:
             sg = streams_group.require_group(spec.name)
-            sg.attrs[STREAM_ATTR] = spec.model_dump(mode="json")
+            # Streams whose channels share one unit keep the attrs older readers know (no channel_units).
+            sg.attrs[STREAM_ATTR] = spec.model_dump(mode="json", exclude=None if spec.channel_units
+                                                    else {"channel_units"})
             streams[spec.name] = StreamAppender(sg, spec, pool=pool)
         create_table(group, EVENTS, EVENT_COLUMNS, dim="event")
         group.require_group(CLOCK)

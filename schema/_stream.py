@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 STREAM_NAME = r"^[a-z][a-z0-9_]{0,31}$"
@@ -34,7 +36,7 @@ class Calibration(BaseModel):
     offset: float = 0.0
     units: str = Field(description="physical units after calibration, e.g. 'degC', 'um'")
 
-    def apply(self, raw: np.ndarray) -> np.ndarray:
+    def apply(self, raw: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
         return raw.astype(np.float64) * self.scale + self.offset
 
 
@@ -51,6 +53,9 @@ class StreamSpec(BaseModel):
     sample_shape: tuple[int, ...] = Field(default=(), description="() scalar, (C,) channels, (H, W) frame")
     channels: list[str] = Field(default_factory=list, description="names of the channel axis, if any")
     units: str = Field(description="units of the stored values (before calibration)")
+    channel_units: dict[str, str] = Field(
+        default_factory=dict, description="per channel units of the stored values, where they differ from `units`"
+    )
     calibration: dict[str, Calibration] = Field(
         default_factory=dict, description="per channel (or '*' for all) map from stored values to physical"
     )
@@ -75,7 +80,24 @@ class StreamSpec(BaseModel):
     def _channels_match_shape(self) -> StreamSpec:
         if self.channels and self.sample_shape != (len(self.channels),):
             raise ValueError(f"{len(self.channels)} channels need sample_shape ({len(self.channels)},)")
+        unknown = sorted(set(self.channel_units) - set(self.channels))
+        if unknown:
+            raise ValueError(f"channel_units names channels the stream does not have: {', '.join(unknown)}")
         return self
+
+    def calibration_of(self, channel: str | None) -> Calibration | None:
+        """The calibration of one channel (or of a scalar stream): its own, else the stream-wide '*' one."""
+        return self.calibration.get(channel or "*") or self.calibration.get("*")
+
+    def units_of(self, channel: str | None, *, calibrated: bool = True) -> str:
+        """Units of one channel: after its calibration when there is one (and ``calibrated``), else as stored.
+
+        A stream's channels can differ (OCT keyhole depth in um next to a 0..1 quality), so ask per channel.
+        """
+        cal = self.calibration_of(channel) if calibrated else None
+        if cal is not None:
+            return cal.units
+        return self.channel_units.get(channel or "", self.units)
 
     @property
     def is_frames(self) -> bool:

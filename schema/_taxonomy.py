@@ -34,6 +34,14 @@ class ChoiceGroup(BaseModel):
         return self
 
 
+class ChoiceIs(BaseModel):
+    """A condition on one answer: choice group ``choice`` has the class ``value``."""
+
+    model_config = ConfigDict(extra="forbid")
+    choice: str = Field(description="name of a choice group")
+    value: str = Field(description="one of its classes")
+
+
 class RegionGroup(BaseModel):
     """Spans in time marked on the signals, e.g. pores; a label record keeps them as `<name>_regions`."""
 
@@ -44,6 +52,9 @@ class RegionGroup(BaseModel):
     from_truth: str | None = Field(default=None, description="truth table of instants (t_ns) to pre-annotate")
     truth_before_ms: float = Field(default=1.0, ge=0, description="pre-annotated span before a true instant")
     truth_after_ms: float = Field(default=4.0, ge=0, description="and after it")
+    exactly_when: ChoiceIs | None = Field(
+        default=None, description="at least one region is marked exactly when this answer is given "
+                                  "(porosity present <=> at least one pore); checked at pull and status")
 
     @property
     def record_key(self) -> str:
@@ -65,6 +76,15 @@ class Taxonomy(BaseModel):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"group names must be unique; repeated: {', '.join(dupes)}")
+        for r in self.regions:
+            rule = r.exactly_when
+            if rule is None:
+                continue
+            classes = {g.name: g.classes for g in self.choices}.get(rule.choice)
+            if classes is None:
+                raise ValueError(f"region group {r.name!r}: exactly_when names no choice group {rule.choice!r}")
+            if rule.value not in classes:
+                raise ValueError(f"region group {r.name!r}: {rule.value!r} is not a class of {rule.choice!r}")
         return self
 
     def group(self, name: str) -> ChoiceGroup:

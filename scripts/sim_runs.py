@@ -15,17 +15,8 @@ from typing import Any
 import yaml
 
 from weldctl.daq import record
-from weldctl.schema import LaserCondition, Rig, SimProcess, WeldPlan, parse_rig
-
-_PARAMS = {  # process parameters that give each condition its signature in the sim
-    "baseline": {},
-    "low_power": {"laser_power_w": 1300.0},
-    "low_gap": {"gap_mm": 0.0},
-    "defocus": {"focus_offset_mm": 4.0},
-    "water_treatment": {},
-    "oil_treatment": {},
-    "cold_weld": {"laser_power_w": 600.0},
-}
+from weldctl.daq.sim import condition_plan
+from weldctl.schema import LaserCondition, Rig, SimProcess, parse_rig
 
 RIG_YAML = """
 name: sim-small
@@ -49,15 +40,7 @@ def sim_rig(
     welds = []
     for k in range(welds_per_run):
         cond = str(conds[(i * welds_per_run + k) % len(conds)])
-        plan = {
-            "laser_power_w": 2000.0,
-            "speed_mm_s": 60.0,
-            "focus_offset_mm": 0.0,
-            "gap_mm": 0.2,
-            "length_mm": weld_mm,
-            **_PARAMS[cond],
-        }
-        welds.append(WeldPlan(weld_id=k, condition=cond, **plan))
+        welds.append(condition_plan(cond, k, length_mm=weld_mm))
     rig = parse_rig(yaml.safe_load(RIG_YAML.format(cam=camera_px, fps=camera_fps)))
     rig.sim = SimProcess(
         seed=100 + i, workpiece=f"WP-{i // runs_per_workpiece:03d}", lead_s=0.05, gap_s=0.05, welds=welds

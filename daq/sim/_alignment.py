@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from weldctl.schema import RunReader
+from weldctl.schema import SPEED_OF_SOUND_M_S, RunReader
 
 from .._clock import reference_stream
 from .._device import Device
@@ -36,9 +36,7 @@ def run_to_true(devices: Sequence[Device]) -> TrueTime:
     ref = next((d for d in devices if d.name == ref_name), None)
     if ref is None:
         return lambda t_ns: np.asarray(t_ns, dtype=np.float64) / 1e9
-    drift = 1.0 + ref.fault.drift_ppm * 1e-6  # type: ignore[attr-defined]
-    delay = ref.start_delay_s  # type: ignore[attr-defined]
-    return lambda t_ns: np.asarray(t_ns, dtype=np.float64) / 1e9 / drift + delay
+    return ref.true_time_of_run_ns  # type: ignore[attr-defined, no-any-return]
 
 
 def _signal(reader: RunReader, stream: str, channel: str, i0: int, i1: int) -> np.ndarray:
@@ -52,7 +50,7 @@ def _signal(reader: RunReader, stream: str, channel: str, i0: int, i1: int) -> n
     return data[:, spec.channel_index(channel)].astype(np.float64)
 
 
-def _model(process: WeldProcess, what: str, t_true: np.ndarray) -> np.ndarray:
+def _model(process: WeldProcess, what: str, t_true: np.ndarray, sound_delay_s: float = 0.0) -> np.ndarray:
     if what == "photodiode":
         return process.photodiode(t_true)
     if what == "keyhole_depth":
@@ -61,7 +59,7 @@ def _model(process: WeldProcess, what: str, t_true: np.ndarray) -> np.ndarray:
         return process.keyhole_area(t_true)
     if what == "acoustic":
         return process.acoustic_envelope(t_true)
-    return 0.5 * process.acoustic_envelope(t_true)  # mic
+    return 0.5 * process.acoustic_envelope(t_true - sound_delay_s)  # mic: the sound took its path
 
 
 def _cost(x: np.ndarray, model: np.ndarray, envelope: bool) -> float:
@@ -73,13 +71,15 @@ def _cost(x: np.ndarray, model: np.ndarray, envelope: bool) -> float:
     return float(np.sum((x - a @ coef) ** 2))
 
 
-def _shift(process: WeldProcess, what: str, t_run_ns: np.ndarray, x: np.ndarray, to_true: TrueTime) -> float:
+def _shift(process: WeldProcess, what: str, t_run_ns: np.ndarray, x: np.ndarray, to_true: TrueTime,
+           sound_delay_s: float = 0.0) -> float:
     """The shift (s) that best matches the samples to the model: recorded at t means model at t − tau."""
     envelope = what in ("acoustic", "mic")
     best = 0.0
     for step, span in ((COARSE_STEP_S, SEARCH_S), (FINE_STEP_S, 2 * COARSE_STEP_S)):
         taus = best + np.arange(-span, span + step / 2, step)
-        costs = [_cost(x, _model(process, what, to_true(t_run_ns - tau * 1e9)), envelope) for tau in taus]
+        costs = [_cost(x, _model(process, what, to_true(t_run_ns - tau * 1e9), sound_delay_s), envelope)
+                 for tau in taus]
         best = float(taus[int(np.argmin(costs))])
     return best
 
@@ -92,12 +92,17 @@ PORE_SIGNALS: tuple[tuple[str, str, str], ...] = (
 
 
 def pore_alignment_errors(reader: RunReader, process: WeldProcess, to_true: TrueTime,
-                          ) -> dict[str, np.ndarray]:
-    """Per '<stream>.<signal>': the alignment error (ns, aligned − true) at every pore it shows."""
+                          max_pores: int | None = None) -> dict[str, np.ndarray]:
+    """Per '<stream>.<signal>': the alignment error (ns, aligned − true) at every pore it shows (or at
+    ``max_pores`` of them, spread over the run)."""
     pores = reader.truth("pores")["t_ns"]
+    if max_pores is not None and len(pores) > max_pores:
+        pores = pores[np.linspace(0, len(pores) - 1, max_pores).round().astype(int)]
     out: dict[str, np.ndarray] = {}
     for name, spec in reader.specs.items():
         t_all = reader.t_ns(name)
+        # A microphone's samples are when the sound reached it: the model is delayed by the stated path.
+        delay = float(reader.clock(name).get("sound_path_m") or 0.0) / SPEED_OF_SOUND_M_S  # type: ignore[arg-type]
         for kind, channel, what in PORE_SIGNALS:
             if spec.kind.value != kind or (channel != "keyhole_area" and channel not in spec.channels):
                 continue
@@ -107,6 +112,6 @@ def pore_alignment_errors(reader: RunReader, process: WeldProcess, to_true: True
                 if i1 - i0 < 8:
                     continue  # the pore fell in a gap, or outside the recording
                 x = _signal(reader, name, channel, int(i0), int(i1))
-                errs.append(_shift(process, what, t_all[i0:i1], x, to_true) * 1e9)
+                errs.append(_shift(process, what, t_all[i0:i1], x, to_true, delay) * 1e9)
             out[f"{name}.{what}"] = np.asarray(errs)
     return out

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._process import AMBIENT_C, WeldProcess
+from ._physics import AMBIENT_C
+from ._process import WeldProcess
 
 IR_STEP_C = 25.0  # temperature quantisation of the IR bank
 IR_VARIANTS = 2  # noise variants per level, cycled frame by frame

@@ -1,4 +1,10 @@
-"""How each laser condition changes the process: the signatures the sim rig leaves in every stream."""
+"""The seven laser conditions as what they are on the bench: process parameters and a surface state.
+
+Nothing here touches a signal. A condition sets the laser power, speed, focus and gap a weld is planned
+with, and what is on the surface (a water or oil film, and how much of the seam it covers). The process
+model (``_state``) turns those into every sensor's signal, so two welds with the same parameters look
+the same whatever their label says.
+"""
 
 from __future__ import annotations
 
@@ -6,50 +12,52 @@ from dataclasses import dataclass
 
 from weldctl.schema import LaserCondition, WeldPlan
 
-
-@dataclass(frozen=True)
-class Signature:
-    pore_rate_hz: float = 0.5  # keyhole collapses per second of welding
-    plume: float = 1.0  # photodiode gain from the vapour plume
-    plume_flicker: float = 0.05  # relative low-frequency plume fluctuation
-    spatter: float = 0.0  # acoustic crackle level
-    absorptivity: float = 1.0  # share of power coupled into the keyhole
-
-
-SIGNATURES: dict[str, Signature] = {
-    LaserCondition.baseline: Signature(),
-    LaserCondition.low_power: Signature(pore_rate_hz=0.5, plume=0.8),
-    # A closed gap traps vapour (zinc, in coated lap joints): collapses and blow-outs.
-    LaserCondition.low_gap: Signature(pore_rate_hz=8.0, spatter=0.6, plume_flicker=0.15),
-    LaserCondition.defocus: Signature(pore_rate_hz=0.3, plume=0.7),
-    # Water boils off into hydrogen porosity and a restless plume.
-    LaserCondition.water_treatment: Signature(pore_rate_hz=6.0, plume=1.1, plume_flicker=0.25, spatter=0.3),
-    # Oil burns: smoke brightens and flickers the plume, and gas makes pores.
-    LaserCondition.oil_treatment: Signature(pore_rate_hz=4.0, plume=1.5, plume_flicker=0.35, spatter=0.2,
-                                            absorptivity=0.9),
-    LaserCondition.cold_weld: Signature(pore_rate_hz=0.0, plume=0.3, plume_flicker=0.02),
+# Process parameters of a nominal weld; each condition overrides some of them.
+NOMINAL: dict[str, float] = {
+    "laser_power_w": 2000.0, "speed_mm_s": 60.0, "focus_offset_mm": 0.0, "gap_mm": 0.2, "length_mm": 30.0,
 }
-
-# Process parameters a sim weld gets for its condition (the manifest records them).
-_NOMINAL = {"laser_power_w": 2000.0, "speed_mm_s": 60.0, "focus_offset_mm": 0.0, "gap_mm": 0.2, "length_mm": 30.0}
-_OVERRIDES: dict[str, dict[str, float]] = {
+CONDITION_PARAMETERS: dict[str, dict[str, float]] = {
     LaserCondition.baseline: {},
-    LaserCondition.low_power: {"laser_power_w": 1300.0},
-    LaserCondition.low_gap: {"gap_mm": 0.0},
-    LaserCondition.defocus: {"focus_offset_mm": 4.0},
+    LaserCondition.low_power: {"laser_power_w": 1300.0},  # keyhole, but too shallow for the sheet
+    LaserCondition.low_gap: {"gap_mm": 0.0},  # closed lap gap: the vapour cannot vent
+    LaserCondition.defocus: {"focus_offset_mm": 4.0},  # spot x2.2: below the keyhole onset
     LaserCondition.water_treatment: {},
     LaserCondition.oil_treatment: {},
-    LaserCondition.cold_weld: {"laser_power_w": 600.0},
+    LaserCondition.cold_weld: {"laser_power_w": 600.0},  # too little energy: conduction, lack of fusion
 }
+# Surface films, as a weld plan's ``extra`` entries (share of the seam covered, 0..1).
+WATER_FILM = "water_film"
+OIL_FILM = "oil_film"
+CONDITION_SURFACE: dict[str, dict[str, float]] = {
+    LaserCondition.water_treatment: {WATER_FILM: 0.7},
+    LaserCondition.oil_treatment: {OIL_FILM: 0.7},
+}
+
+
+@dataclass(frozen=True)
+class Surface:
+    """What is on the seam: film coverage (0 clean … 1 fully wetted)."""
+
+    water: float = 0.0
+    oil: float = 0.0
+
+
+def surface_of(plan: WeldPlan) -> Surface:
+    """The plan's films; a plan that names a treatment but no film gets the treatment's nominal film
+    (the treatment *is* what was put on the surface)."""
+    films = {**CONDITION_SURFACE.get(plan.condition or "", {}), **plan.extra}
+    return Surface(water=float(films.get(WATER_FILM, 0.0)), oil=float(films.get(OIL_FILM, 0.0)))
+
+
+def condition_plan(condition: str, weld_id: int, workpiece: str | None = None, **override: float) -> WeldPlan:
+    """A weld planned for ``condition`` with its nominal parameters and surface, ``override`` on top."""
+    fields = {**NOMINAL, **CONDITION_PARAMETERS[condition]}
+    extra = dict(CONDITION_SURFACE.get(condition, {}))
+    for key, value in override.items():
+        (fields if key in NOMINAL else extra)[key] = value
+    return WeldPlan(weld_id=weld_id, condition=str(condition), workpiece=workpiece, extra=extra, **fields)
 
 
 def default_weld_sequence(workpiece: str) -> list[WeldPlan]:
     """One weld per laser condition, in the taxonomy's order."""
-    return [
-        WeldPlan(weld_id=i, condition=str(cond), workpiece=workpiece, **{**_NOMINAL, **_OVERRIDES[cond]})
-        for i, cond in enumerate(LaserCondition)
-    ]
-
-
-def signature(condition: str | None) -> Signature:
-    return SIGNATURES.get(condition or LaserCondition.baseline, SIGNATURES[LaserCondition.baseline])
+    return [condition_plan(cond, i, workpiece) for i, cond in enumerate(LaserCondition)]

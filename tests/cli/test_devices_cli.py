@@ -14,11 +14,11 @@ import yaml
 
 from tests.conftest import need
 from tests.peers.fake_gige import available, fake_gige_camera
-from weldctl.daq._discovery import probe_oct
+from weldctl.daq import probed_drivers, registered_drivers
+from weldctl.daq.drivers.oct_tcp import probe_oct
 from weldctl.schema import example_rig_names, example_rig_text, load_rig, parse_rig
 
 WELDCTL = [sys.executable, "-m", "weldctl.cli"]
-STACKS = ["aravis", "portaudio", "nidaqmx", "oct_tcp"]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -29,7 +29,8 @@ def test_every_stack_answers_with_devices_or_what_to_do() -> None:
     proc = _run("devices", "--json")
     assert proc.returncode == 0, proc.stderr
     reports = json.loads(proc.stdout)
-    assert [r["stack"] for r in reports] == STACKS
+    assert [r["stack"] for r in reports] == [d.stack for d in probed_drivers()]
+    assert {"aravis", "portaudio", "nidaqmx", "oct_tcp", "opencv"} <= {r["stack"] for r in reports}
     for r in reports:
         assert r["devices"] or r["problem"] or r["note"] or r["stack"] != "oct_tcp"
         if r["problem"] and r["stack"] != "nidaqmx":
@@ -76,10 +77,11 @@ def test_oct_endpoints_of_the_rig_are_tried() -> None:
                 SimpleNamespace(driver="oct_tcp", name="oct2", host="127.0.0.1", port=closed_port),
                 SimpleNamespace(driver="sim", name="daq"),
             ])
-            report = probe_oct(rig)  # type: ignore[arg-type]
+            report = probe_oct([d for d in rig.enabled_devices if d.driver == "oct_tcp"])
     assert [(d["name"], d["state"].split(" ")[0]) for d in report.devices] == [("oct", "accepts"),
                                                                              ("oct2", "no")]
     assert probe_oct(None).note.startswith("pass --rig")
+    assert probe_oct([]).note == "the rig configures no OCT endpoint"
 
 
 def test_lab_example_is_a_valid_commented_rig(tmp_path: Path) -> None:
@@ -101,3 +103,11 @@ def test_unknown_example_names_the_known_ones() -> None:
     proc = _run("rig", "show", "--example", "nope")
     assert proc.returncode == 2
     assert "examples: lab" in proc.stderr
+
+
+def test_help_lists_every_registered_driver() -> None:
+    proc = _run("devices", "--help")
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())
+    for driver in registered_drivers():
+        assert f"{driver.name}: {driver.summary}"[:60] in text, driver.name

@@ -9,6 +9,7 @@ from types import ModuleType
 
 import pytest
 
+from tests.peers.label_studio import label_studio  # noqa: F401  (one server for every module of the session)
 from weldctl.schema import WeldPlan
 
 
@@ -31,6 +32,18 @@ def sim_welds_run(tmp_path_factory: pytest.TempPathFactory) -> str:
     result = record(complete_rig(rig), "RSEG", str(out))
     assert result.ok, result.error
     return result.uri
+
+
+@pytest.fixture(scope="session")
+def sim_welds_segments(tmp_path_factory: pytest.TempPathFactory, sim_welds_run: str) -> Path:
+    """The segments folder of ``sim_welds_run`` (read-only for the tests that share it)."""
+    from weldctl.curation import SegmentParams, segment_run, segments_path, write_segments
+    from weldctl.schema import RunReader
+
+    out = tmp_path_factory.mktemp("seg_welds") / "segments"
+    reader = RunReader(sim_welds_run)
+    write_segments(segments_path(out, reader.run_id), segment_run(reader, SegmentParams()))
+    return out
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -66,3 +79,35 @@ def sim_labels(sim_runs_dir: Path) -> Path:
 def copy_runs(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
+
+
+@pytest.fixture(scope="session")
+def gmaw_imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """The 12 gmaw-sample runs imported once with the shipped mapping: (runs, labels file, CLI output)."""
+    from typer.testing import CliRunner
+
+    from tests.conftest import GMAW_SAMPLE, need
+    from weldctl.cli import app
+
+    need(GMAW_SAMPLE.is_dir(), f"gmaw-sample dataset not found at {GMAW_SAMPLE} (set WELDCTL_GMAW_SAMPLE)")
+    out = tmp_path_factory.mktemp("gmaw")
+    labels = out / "labels.jsonl"
+    mapping = REPO / "examples" / "import" / "gmaw-sample.yaml"
+    res = CliRunner().invoke(app, ["import", str(mapping), str(GMAW_SAMPLE), "--batch", "--out", str(out / "runs"),
+                                   "--labels", str(labels)])
+    assert res.exit_code == 0, res.output
+    return out / "runs", labels, res.output
+
+
+@pytest.fixture(scope="session")
+def gmaw_segments(gmaw_imported: tuple[Path, Path, str]) -> Path:
+    from weldctl.curation import SegmentParams, segment_run, write_segments
+    from weldctl.schema import RunReader
+
+    runs = gmaw_imported[0]
+    seg = runs.parent / "segments"
+    seg.mkdir(exist_ok=True)
+    for store in sorted(runs.glob("*.zarr")):
+        r = RunReader(str(store))
+        write_segments(seg / f"{r.run_id}.segments.parquet", segment_run(r, SegmentParams()))
+    return seg

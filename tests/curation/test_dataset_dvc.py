@@ -82,8 +82,9 @@ def built(tmp_path_factory: pytest.TempPathFactory, sim_runs_dir: Path, sim_labe
 
 def test_repro_builds_splits_card_and_metrics(built: Path) -> None:
     card = (built / "card" / "DATASET.md").read_text()
-    assert "## Leak audit" in card and "**passed**" in card and "![class_by_condition]" in card
-    assert (built / "card" / "class_by_condition.png").stat().st_size > 1000
+    assert "## Leak audit" in card and "**passed**" in card and "![penetration_by_condition]" in card
+    assert "reads the laser condition with accuracy" in card  # sim-truth labels: the label check is quoted
+    assert (built / "card" / "penetration_by_condition.png").stat().st_size > 1000
     metrics = sh(built, "dvc", "metrics", "show")
     assert "splits.train.samples" in metrics and "leak_audit_ok" in metrics
     for split in ("train", "val", "test"):

@@ -76,3 +76,20 @@ def test_csv_export_of_one_stream(sim_run_3s: str, tmp_path: Path) -> None:
     np.testing.assert_allclose(df["photodiode [V]"].to_numpy(), np.asarray(r.data("daq")[:, 0]), rtol=1e-6)
     frames = CliRunner().invoke(app, ["export", sim_run_3s, "--format", "csv", "--stream", "camera"])
     assert frames.exit_code == 2 and "frames" in frames.output
+
+
+def test_csv_export_gives_each_channel_its_own_units(sim_run_3s: str, tmp_path: Path) -> None:
+    """OCT quality is a 0..1 figure next to the depth in um: the header says so per channel, raw or not."""
+    import pandas as pd
+
+    from weldctl.cli import app
+    from weldctl.curation import export_csv
+    from weldctl.schema import RunReader
+
+    out = tmp_path / "oct.csv"
+    res = CliRunner().invoke(app, ["export", sim_run_3s, "--format", "csv", "--stream", "oct", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    want = ["t_ns", "t_s", "keyhole_depth [um]", "quality [1]"]
+    assert list(pd.read_csv(out, nrows=1).columns) == want
+    raw = export_csv(RunReader(sim_run_3s), "oct", tmp_path / "raw.csv", calibrated=False)
+    assert list(pd.read_csv(raw, nrows=1).columns) == want

@@ -79,6 +79,31 @@ def _unreadable_image(run: Path) -> str:
     return img.name
 
 
+def _truncated_jpeg(run: Path) -> str:
+    img = sorted((run / "images").glob("*.jpg"))[1]
+    data = img.read_bytes()
+    img.write_bytes(data[: len(data) * 2 // 3])  # OpenCV still decodes it, with a flat grey bottom third
+    return f"{img.name}: truncated JPEG"
+
+
+def _duplicated_row(run: Path) -> str:
+    f = run / f"{RUN}.csv"
+    lines = f.read_text().splitlines()
+    lines.insert(150, lines[149])  # the logger wrote data line 149 twice (file line 150 -> 151)
+    f.write_text("\n".join(lines) + "\n")
+    return "line 151: same time as line 150 (a duplicated row)"
+
+
+def _duplicated_time(run: Path) -> str:
+    f = run / f"{RUN}.csv"
+    lines = f.read_text().splitlines()
+    prev, cells = lines[99].split(","), lines[100].split(",")
+    cells[:2] = prev[:2]  # another reading stamped with the previous row's time
+    lines[100] = ",".join(cells)
+    f.write_text("\n".join(lines) + "\n")
+    return "line 101: same time as line 100 (a duplicated time stamp)"
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -90,6 +115,9 @@ def _unreadable_image(run: Path) -> str:
         _unreadable_video,
         _truncated_video,
         _unreadable_image,
+        _truncated_jpeg,
+        _duplicated_row,
+        _duplicated_time,
     ],
 )
 def test_damaged_input_is_refused_cleanly(
@@ -122,3 +150,25 @@ def test_undamaged_copy_imports(run_copy: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == [f"{RUN}.zarr"]
     again = CliRunner().invoke(app, ["import", str(MAPPING), str(run_copy), "--out", str(out)])
     assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_batch_mode_keeps_the_hint(run_copy: Path, tmp_path: Path) -> None:
+    """One damaged run in a batch: reported with its file, line and what to do, the others imported."""
+    from weldctl.cli import app
+
+    where = _duplicated_row(run_copy)
+    res = CliRunner().invoke(app, ["import", str(MAPPING), str(run_copy.parent.parent), "--batch", "--out",
+                                   str(tmp_path / "runs"), "--labels", str(tmp_path / "l.jsonl")])
+    assert res.exit_code == 2, res.output
+    message = " ".join(res.output.split())  # rich wraps the line at a space
+    assert where in message and "→ drop the repeated line" in message, message
+
+
+def test_missing_input_folder_is_named(tmp_path: Path) -> None:
+    from weldctl.cli import app
+
+    gone = tmp_path / "no-such-recordings"
+    for extra in ([], ["--batch"]):
+        res = CliRunner().invoke(app, ["import", str(MAPPING), str(gone), *extra, "--out", str(tmp_path / "r")])
+        message = "".join(res.output.splitlines())
+        assert res.exit_code == 2 and f"{gone}: no such folder" in message and "run.pattern" not in message, message

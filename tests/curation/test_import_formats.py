@@ -96,6 +96,11 @@ def test_tdms_and_hdf5_import(tmp_path: Path) -> None:
     assert r.t_ns("oct")[0] == 250_000_000 and r.t_ns("oct")[1] - r.t_ns("oct")[0] == 500_000
     np.testing.assert_allclose(r.t_ns("robot")[:2], [100_000_000, 150_000_000], atol=1e3)
     assert read_labels_jsonl(tmp_path / "labels.jsonl")[0]["labels"] == {"condition": "baseline"}
+    # Placed by assumption (start_at), said so, with a bound that is not a claim of exactness.
+    oct_clock = r.clock("oct")
+    assert oct_clock["alignment"] == "assumed" and oct_clock["uncertainty_ns"] > 0
+    assert "residual_rms_ns" not in oct_clock
+    assert r.clock("daq")["alignment"] == "wall_clock" and r.clock("daq")["uncertainty_ns"] == 0
 
 
 def test_bad_mapping_is_one_clear_error(tmp_path: Path) -> None:

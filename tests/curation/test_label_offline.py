@@ -19,26 +19,48 @@ from weldctl.curation import (
     label_status,
     merge_records,
 )
+from weldctl.curation._ls_config import PLOT_PX, plot_height
 from weldctl.schema import LabelRecord, LabelStudioRef, load_taxonomy
 
 
 def test_config_from_taxonomy_has_signals_regions_choices_and_images() -> None:
     cols = [SignalColumn("daq_photodiode", "daq/photodiode", "V"),
-            SignalColumn("oct_quality", "oct/quality", "")]
+            SignalColumn("oct_quality", "oct/quality", "1")]
     root = ET.fromstring(label_config(load_taxonomy("laser"), cols, ["camera", "ir"]))
-    ts = root.find("TimeSeries")
-    assert ts is not None and ts.get("timeColumn") == "time_s" and ts.get("valueType") == "url"
-    assert [c.get("column") for c in ts.findall("Channel")] == ["daq_photodiode", "oct_quality"]
-    assert [c.get("name") for c in root.findall("Choices")] == ["penetration", "porosity", "condition"]
-    pen = root.find("Choices[@name='penetration']")
+    ts = root.find(".//TimeSeries")
+    assert ts is not None and ts.get("timeColumn") == "time" and ts.get("valueType") == "url"
+    assert ts.get("overviewWidth") == "100%", "the whole weld is in view when a task opens"
+    channels = {c.get("column"): c for c in ts.findall("Channel")}
+    assert list(channels) == ["weld", "daq_photodiode", "oct_quality"], "the weld band comes first"
+    # One unit per channel; a dimensionless one shows none (not the stream's um).
+    assert channels["daq_photodiode"].get("legend") == "daq/photodiode [V]"
+    assert channels["daq_photodiode"].get("units") == "V"
+    assert channels["oct_quality"].get("legend") == "oct/quality" and channels["oct_quality"].get("units") == ""
+    assert {c.get("displayFormat") for c in channels.values()} == {".6~g"}
+    assert [c.get("name") for c in root.iter("Choices")] == ["penetration", "porosity", "condition"]
+    pen = root.find(".//Choices[@name='penetration']")
     assert [ch.get("value") for ch in pen] == ["lack", "partial", "full"]
-    tsl = root.find("TimeSeriesLabels")
+    # The pore label shows once porosity is "present" (the consistency rule, in the page).
+    shown_when = root.find(".//View[@visibleWhen='choice-selected']")
+    assert shown_when is not None and shown_when.get("whenTagName") == "porosity"
+    assert shown_when.get("whenChoiceValue") == "present"
+    tsl = shown_when.find("TimeSeriesLabels")
     assert tsl is not None and tsl.get("name") == "pore" and tsl.get("toName") == "signals"
-    assert [i.get("value") for i in root.findall("Image")] == ["$img_camera", "$img_ir"]
+    assert [i.get("value") for i in root.iter("Image")] == ["$img_camera", "$img_ir"]
+    assert [h.get("value") for h in root.iter("Header") if "caption" in (h.get("value") or "")] == \
+        ["$img_camera_caption", "$img_ir_caption"]
     # The arc taxonomy is another file, not another code path.
     arc = ET.fromstring(label_config(load_taxonomy("arc"), cols, []))
-    assert [c.get("name") for c in arc.findall("Choices")] == ["quality"]
-    assert arc.find("TimeSeriesLabels") is None
+    assert [c.get("name") for c in arc.iter("Choices")] == ["quality"]
+    assert next(arc.iter("TimeSeriesLabels"), None) is None
+
+
+def test_plots_shrink_to_keep_every_channel_on_the_first_screen() -> None:
+    for n in (2, 6, 9):
+        h = plot_height(n)
+        assert PLOT_PX[0] <= h <= PLOT_PX[1]
+        if PLOT_PX[0] < h < PLOT_PX[1]:
+            assert n * (h + 30) + 60 <= 560
 
 
 def _rec(run: str, weld: int, who: str, project: int = 1, **labels: str) -> LabelRecord:

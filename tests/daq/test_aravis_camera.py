@@ -11,7 +11,8 @@ import pytest
 from tests.conftest import need
 from tests.peers.fake_gige import FakeGigECamera, available, fake_gige_camera
 from weldctl.daq import make_recorder
-from weldctl.schema import AravisCameraConfig, RunReader, parse_rig, verify_checksums
+from weldctl.daq.drivers.aravis import AravisCameraConfig
+from weldctl.schema import RunReader, parse_rig, verify_checksums
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +55,7 @@ def _record(tmp_path, rig, run_id: str, duration_s: float, at_s: float | None = 
 
 def test_missing_camera_is_a_clear_error(fake_camera: FakeGigECamera) -> None:
     from weldctl.daq import DeviceError
-    from weldctl.daq._aravis_camera import AravisCamera
+    from weldctl.daq.drivers.aravis import AravisCamera
 
     dev = AravisCamera(AravisCameraConfig(name="camera", device_id="NO-SUCH-CAM"))
     with pytest.raises(DeviceError, match=r"no camera NO-SUCH-CAM found.*Aravis-Fake-GV01"):

@@ -11,9 +11,8 @@ import pytest
 from tests.conftest import need
 from tests.peers.fake_gige import FakeGigECamera, available, fake_gige_camera
 from weldctl.daq import Device
-from weldctl.schema import AravisCameraConfig, StreamKind
-
-from .device_suite import DeviceSuite
+from weldctl.daq.drivers.aravis import AravisCameraConfig
+from weldctl.daq.testing import CameraSuite, IRCameraSuite
 
 pytestmark = pytest.mark.integration
 
@@ -26,27 +25,25 @@ def shared_camera() -> Iterator[FakeGigECamera]:
         yield cam
 
 
-class TestAravisCameraContract(DeviceSuite):
-    expected_kind = StreamKind.camera
-
+class _OnFakeCamera:
     @pytest.fixture(autouse=True)
     def _peer(self, shared_camera: FakeGigECamera) -> None:
         self.peer = shared_camera
 
+
+class TestAravisCameraContract(_OnFakeCamera, CameraSuite):
     def make_device(self) -> Device:
-        from weldctl.daq._aravis_camera import AravisCamera
+        from weldctl.daq.drivers.aravis import AravisCamera
 
         return AravisCamera(AravisCameraConfig(name="camera", device_id="127.0.0.1", width=64, height=64,
                                                fps=200.0, block_frames=4))
 
 
-class TestAravisIRContract(TestAravisCameraContract):
-    expected_kind = StreamKind.ir
-
+class TestAravisIRContract(_OnFakeCamera, IRCameraSuite):
     def make_device(self) -> Device:
-        from weldctl.daq._aravis_camera import AravisCamera
+        from weldctl.daq.drivers.aravis import AravisIRCamera
 
-        return AravisCamera(AravisCameraConfig(name="ir", kind="ir", device_id="127.0.0.1", pixel_format="Mono16",
+        return AravisIRCamera(AravisCameraConfig(name="ir", kind="ir", device_id="127.0.0.1", pixel_format="Mono16",
                                                width=80, height=64, fps=100.0, block_frames=2, counts_scale=0.05))
 
     def test_ir_frames_are_16_bit_counts_with_calibration(self) -> None:

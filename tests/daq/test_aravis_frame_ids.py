@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from weldctl.daq._aravis_camera import _FrameIds
+from weldctl.daq.drivers.aravis import _FrameIds
 
 
 def test_16_bit_ids_wrap_past_65535_to_1() -> None:

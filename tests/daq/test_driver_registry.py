@@ -54,3 +54,23 @@ def test_camera_entries_build_their_drivers() -> None:
     cam, ir = build_devices(rig)
     assert (type(cam).__name__, cam.kind.value) == ("AravisCamera", "camera")
     assert (type(ir).__name__, ir.kind.value) == ("AravisIRCamera", "ir")
+
+
+def test_every_registered_driver_is_a_driver_whose_kinds_match_its_classes() -> None:
+    from weldctl.daq import registered_drivers
+
+    drivers = {d.name: d for d in registered_drivers()}
+    assert {"sim", "aravis", "opencv", "nidaqmx", "sounddevice", "oct_tcp"} <= set(drivers)
+    for driver in drivers.values():
+        for kind, cls in driver.devices.items():
+            assert cls.kind.value == kind and driver.configs[kind].model_fields["driver"].default == driver.name
+
+
+def test_a_driver_declaration_that_does_not_add_up_is_refused() -> None:
+    from weldctl.daq import Driver
+    from weldctl.daq.drivers.oct_tcp import OctTcp, OctTcpConfig
+
+    with pytest.raises(ValueError, match="kinds of configs"):
+        Driver(name="x", configs={"oct": OctTcpConfig}, devices={}, summary="")
+    with pytest.raises(ValueError, match="is a oct device, not camera"):
+        Driver(name="x", configs={"camera": OctTcpConfig}, devices={"camera": OctTcp}, summary="")

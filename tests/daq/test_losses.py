@@ -134,3 +134,54 @@ def test_a_writer_that_falls_behind_drops_whole_blocks_and_says_so(tmp_path, mon
         assert result.stats[name].lost == len(missing)
         total += len(missing)
     assert total > 0 and any(s.behind for s in result.stats.values())
+
+
+OVERLAPPING = {
+    # B lies inside A; C starts inside A and runs past its end (another cause).
+    "daq": [LossInjection(at_s=0.31, count=3000), LossInjection(at_s=0.32, count=500),
+            LossInjection(at_s=0.335, count=1000, kind="packet_loss")],
+    "camera": [LossInjection(at_s=0.25, count=20, kind="packet_loss"), LossInjection(at_s=0.255, count=30)],
+    # A queue overflow (recorder side) over samples the device already lost, and past them.
+    "oct": [LossInjection(at_s=0.45, count=1500), LossInjection(at_s=0.47, count=1500, kind="queue_overflow")],
+}
+
+
+def _first_index(at_s: float, start_delay_s: float, rate_hz: float) -> int:
+    """The first sample taken at or after ``at_s`` on a clock with no drift: written from the
+    configuration, not from the simulator's code."""
+    return int(np.ceil(round((at_s - start_delay_s) * rate_hz, 6)))
+
+
+def test_overlapping_losses_are_counted_once_and_placed_as_configured(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from weldctl.daq.sim._devices import START_DELAY_S
+
+    rig = lossy_rig()
+    for d in rig.devices:
+        d.losses = OVERLAPPING.get(d.name, [])
+    rec = make_recorder(rig, "ROVER", str(tmp_path))
+    result = rec.run()
+    assert result.ok, result.error
+    r = RunReader(result.uri)
+    for dev in rec.devices:
+        name, cfg = dev.name, dev.config
+        rate = getattr(cfg, "fps", None) or cfg.rate_hz
+        configured = [(_first_index(x.at_s, START_DELAY_S[cfg.kind], rate), x.count, x.kind)
+                      for x in OVERLAPPING.get(name, [])]
+        # The simulator placed each loss exactly where configured, even one inside a longer one.
+        assert sorted((g.seq_start, g.count, g.kind) for g in dev.injected) == sorted(configured), name
+        union = np.unique(np.concatenate([np.arange(s, s + c) for s, c, _ in configured])) if configured else []
+        seq = r.seq(name)
+        missing = np.setdiff1d(np.arange(seq[0], seq[-1] + 1), seq)
+        assert np.array_equal(missing, union), name
+        g = r.gaps(name)
+        rows = [np.arange(s, s + c) for s, c in zip(g["value"].astype(int), g["count"], strict=True)]
+        listed = np.concatenate(rows) if rows else np.empty(0, int)
+        # Every missing sample in exactly one gap row: the table's total is the number missing.
+        assert int(np.sum(g["count"])) == len(union) == len(np.unique(listed)), (name, g["count"], len(union))
+        assert np.array_equal(np.sort(listed), union), name
+        assert result.stats[name].lost == len(union), name
+        # Each row names a cause configured over its samples.
+        for s0, c, note in zip(g["value"].astype(int), g["count"], g["note"], strict=True):
+            kind = str(note).split(":")[0]
+            assert any(k == kind and s <= s0 and s0 + c <= s + n for s, n, k in configured) or any(
+                k == kind for s, n, k in configured if s <= s0 < s + n), (name, s0, c, kind)

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from tests.conftest import need
-from tests.daq.device_suite import DeviceSuite
 from weldctl.daq import Device, DeviceError, record
-from weldctl.schema import NidaqConfig, Rig, RunReader, StreamKind
+from weldctl.daq.drivers.nidaq import NidaqConfig
+from weldctl.daq.testing import DaqSuite
+from weldctl.schema import Rig, RunReader
 
 pytestmark = pytest.mark.integration
 
@@ -46,15 +47,13 @@ def daq_config(address: str, **overrides: object) -> NidaqConfig:
     })
 
 
-class TestNidaqDevice(DeviceSuite):
-    expected_kind = StreamKind.daq
-
+class TestNidaqDevice(DaqSuite):
     @pytest.fixture(autouse=True)
     def _server(self, daq_server) -> None:  # type: ignore[no-untyped-def]
         self.server = daq_server
 
     def make_device(self) -> Device:
-        from weldctl.daq._nidaq import NidaqDaq
+        from weldctl.daq.drivers.nidaq import NidaqDaq
 
         return NidaqDaq(daq_config(self.server.address))
 
@@ -63,7 +62,7 @@ def test_task_is_set_up_through_nidaqmx(daq_server) -> None:  # type: ignore[no-
     """What the real nidaqmx package sent: channels, IEPE excitation + AC coupling, clock, trigger."""
     from nidaqmx.constants import AcquisitionType, Coupling, Edge, ExcitationSource
 
-    from weldctl.daq._nidaq import NidaqDaq
+    from weldctl.daq.drivers.nidaq import NidaqDaq
 
     srv = daq_server.servicer
     srv.calls.clear()
@@ -125,7 +124,7 @@ def test_recording_is_sample_exact_and_overflow_is_a_gap(daq_server, tmp_path) -
 
 def test_overflow_count_falls_back_to_the_host_clock(daq_server) -> None:  # type: ignore[no-untyped-def]
     """A device that will not say how much it acquired: the gap is sized from the host clock."""
-    from weldctl.daq._nidaq import NidaqDaq
+    from weldctl.daq.drivers.nidaq import NidaqDaq
 
     srv = daq_server.servicer
     srv.reads, srv.overflows, srv.refuse_total_acquired = 0, [], True
@@ -148,7 +147,7 @@ def test_overflow_count_falls_back_to_the_host_clock(daq_server) -> None:  # typ
 
 
 def test_analog_oct_depth_is_a_calibrated_channel(daq_server) -> None:  # type: ignore[no-untyped-def]
-    from weldctl.daq._nidaq import NidaqDaq
+    from weldctl.daq.drivers.nidaq import NidaqDaq
     from weldctl.schema import Calibration
 
     cfg = daq_config(daq_server.address, channels=[
@@ -167,7 +166,7 @@ def test_analog_oct_depth_is_a_calibrated_channel(daq_server) -> None:  # type: 
 
 def test_missing_nidaqmx_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     from weldctl.daq import MissingDriverError
-    from weldctl.daq._nidaq import NidaqDaq
+    from weldctl.daq.drivers.nidaq import NidaqDaq
 
     monkeypatch.setitem(sys.modules, "nidaqmx", None)  # as if it were not installed
     with pytest.raises(MissingDriverError, match="nidaqmx") as exc:
@@ -178,7 +177,7 @@ def test_missing_nidaqmx_names_what_to_install(monkeypatch: pytest.MonkeyPatch) 
 def test_unreachable_server_is_a_device_error() -> None:
     need(_have_nidaqmx_grpc(), "nidaqmx with gRPC support is needed: pip install -e '.[hardware]'")
     from tests.peers._process import free_port
-    from weldctl.daq._nidaq import NidaqDaq
+    from weldctl.daq.drivers.nidaq import NidaqDaq
 
     dev = NidaqDaq(daq_config(f"127.0.0.1:{free_port()}"))
     t0 = time.monotonic()

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from tests.daq.device_suite import DeviceSuite
 from tests.peers.oct_server import T0_NS, OctServer, depth_um, oct_server, quality
 from weldctl.daq import Device, DeviceError, record
-from weldctl.daq._oct_tcp import OctTcp
-from weldctl.schema import OctTcpConfig, Rig, RunReader, StreamKind
+from weldctl.daq.drivers.oct_tcp import OctTcp, OctTcpConfig
+from weldctl.daq.testing import OctSuite
+from weldctl.schema import Rig, RunReader
 
 pytestmark = pytest.mark.integration
 
@@ -30,9 +30,7 @@ def suite_server() -> Iterator[OctServer]:
         yield server
 
 
-class TestOctTcpDevice(DeviceSuite):
-    expected_kind = StreamKind.oct
-
+class TestOctTcpDevice(OctSuite):
     @pytest.fixture(autouse=True)
     def _server(self, suite_server: OctServer) -> None:
         self.server = suite_server

@@ -10,9 +10,9 @@ import pytest
 
 from tests.conftest import need_module
 from weldctl.daq import Device, make_recorder
-from weldctl.schema import OpenCVCameraConfig, RunReader, StreamKind, parse_rig
-
-from .device_suite import DeviceSuite
+from weldctl.daq.drivers.opencv import OpenCVCameraConfig
+from weldctl.daq.testing import CameraSuite
+from weldctl.schema import RunReader, parse_rig
 
 FPS = 100.0
 N_FRAMES = 60
@@ -35,22 +35,20 @@ def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_video(tmp_path_factory.mktemp("video") / "keyhole.avi")
 
 
-class TestOpenCVFileCamera(DeviceSuite):
-    expected_kind = StreamKind.camera
-
+class TestOpenCVFileCamera(CameraSuite):
     @pytest.fixture(autouse=True)
     def _video(self, video: Path) -> None:
         self.video = video
 
     def make_device(self) -> Device:
-        from weldctl.daq._opencv_camera import OpenCVCamera
+        from weldctl.daq.drivers.opencv import OpenCVCamera
 
         return OpenCVCamera(OpenCVCameraConfig(name="camera", source=str(self.video), realtime=False,
                                                block_frames=4))
 
 
 def _replay(video: Path, realtime: bool) -> tuple[list, float]:
-    from weldctl.daq._opencv_camera import OpenCVCamera
+    from weldctl.daq.drivers.opencv import OpenCVCamera
 
     dev = OpenCVCamera(OpenCVCameraConfig(name="camera", source=str(video), realtime=realtime))
     blocks = []
@@ -87,7 +85,7 @@ def test_file_as_fast_as_possible(video: Path) -> None:
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     from weldctl.daq import DeviceError
-    from weldctl.daq._opencv_camera import OpenCVCamera
+    from weldctl.daq.drivers.opencv import OpenCVCamera
 
     with pytest.raises(DeviceError, match="no video file"):
         OpenCVCamera(OpenCVCameraConfig(name="camera", source=str(tmp_path / "nope.avi"))).open()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from weldctl.daq import Device
 from weldctl.daq.sim import SimAudio, SimCamera, SimDaq, SimIRCamera, SimOct, WeldProcess
+from weldctl.daq.testing import AudioSuite, CameraSuite, DaqSuite, IRCameraSuite, OctSuite
 from weldctl.schema import (
     SimAudioConfig,
     SimCameraConfig,
@@ -11,46 +12,33 @@ from weldctl.schema import (
     SimIRConfig,
     SimOctConfig,
     SimProcess,
-    StreamKind,
 )
-
-from .device_suite import DeviceSuite
 
 
 def _process() -> WeldProcess:
     return WeldProcess(SimProcess())
 
 
-class TestSimCamera(DeviceSuite):
-    expected_kind = StreamKind.camera
-
+class TestSimCamera(CameraSuite):
     def make_device(self) -> Device:
         return SimCamera(SimCameraConfig(name="camera", width=64, height=48, block_frames=5), _process())
 
 
-class TestSimIRCamera(DeviceSuite):
-    expected_kind = StreamKind.ir
-
+class TestSimIRCamera(IRCameraSuite):
     def make_device(self) -> Device:
         return SimIRCamera(SimIRConfig(name="ir", width=40, height=32, fps=500.0), _process())
 
 
-class TestSimDaq(DeviceSuite):
-    expected_kind = StreamKind.daq
-
+class TestSimDaq(DaqSuite):
     def make_device(self) -> Device:
         return SimDaq(SimDaqConfig(name="daq", rate_hz=10_000.0), _process())
 
 
-class TestSimAudio(DeviceSuite):
-    expected_kind = StreamKind.audio
-
+class TestSimAudio(AudioSuite):
     def make_device(self) -> Device:
         return SimAudio(SimAudioConfig(name="audio"), _process())
 
 
-class TestSimOct(DeviceSuite):
-    expected_kind = StreamKind.oct
-
+class TestSimOct(OctSuite):
     def make_device(self) -> Device:
         return SimOct(SimOctConfig(name="oct", rate_hz=5_000.0), _process())

@@ -5,15 +5,15 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Iterator
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from tests.conftest import need
-from tests.daq.device_suite import DeviceSuite
 from weldctl.daq import Device, record
-from weldctl.schema import Rig, RunReader, SounddeviceConfig, StreamKind
+from weldctl.daq.drivers.sounddevice import SounddeviceConfig
+from weldctl.daq.testing import AudioSuite
+from weldctl.schema import Rig, RunReader
 
 pytestmark = pytest.mark.integration
 
@@ -55,15 +55,13 @@ def mic_config(**overrides: object) -> SounddeviceConfig:
     return SounddeviceConfig.model_validate({"name": "mic", "device": "pulse", "rate_hz": 48_000, **overrides})
 
 
-class TestSounddeviceDevice(DeviceSuite):
-    expected_kind = StreamKind.audio
-
+class TestSounddeviceDevice(AudioSuite):
     @pytest.fixture(autouse=True)
     def _pulse(self, pulse) -> None:  # type: ignore[no-untyped-def]
         self.pulse = pulse
 
     def make_device(self) -> Device:
-        from weldctl.daq._sounddevice_audio import SounddeviceAudio
+        from weldctl.daq.drivers.sounddevice import SounddeviceAudio
 
         return SounddeviceAudio(mic_config())
 
@@ -106,47 +104,11 @@ def test_recorded_tone_has_its_frequency_and_level(pulse, tmp_path) -> None:  # 
     assert abs(level_db - expected_db) < 1.0
 
 
-def test_xrun_count_from_adc_time() -> None:
-    """The accounting alone, fed PortAudio's own CallbackFlags (a fake only of the sound card)."""
-    need(_portaudio_ok(), "sounddevice with PortAudio is needed")
-    import sounddevice as sd
-
-    from weldctl.daq._sounddevice_audio import SounddeviceAudio
-
-    dev = SounddeviceAudio(mic_config(rate_hz=1000, queue_s=1.0))
-    ok, overflow = sd.CallbackFlags(), sd.CallbackFlags()
-    overflow.input_overflow = True
-    frames = np.arange(100, dtype=np.float32)[:, None]
-    dev._on_audio(frames, 100, SimpleNamespace(inputBufferAdcTime=10.0), ok)
-    dev._on_audio(frames, 100, SimpleNamespace(inputBufferAdcTime=10.1), ok)
-    dev._on_audio(frames, 100, SimpleNamespace(inputBufferAdcTime=10.45), overflow)  # 250 frames went missing
-    for _ in range(20):  # the reader stops taking: the 1000-frame ring fills and the excess is counted exactly
-        dev._on_audio(frames, 100, SimpleNamespace(inputBufferAdcTime=0.0), ok)
-    dev._stream = None  # not capturing: read() returns what is there without waiting
-    first = _drain(dev)
-    assert sum(len(b) for b in first) == 1000  # 300 + 7 callbacks fitted in the ring
-    assert [(g.seq_start, g.count, g.kind) for b in first for g in b.gaps] == [(200, 250, "xrun")]
-    dev._on_audio(frames, 100, SimpleNamespace(inputBufferAdcTime=0.0), ok)
-    after = _drain(dev)  # 100 frames = two 50-frame blocks at 1 kHz
-    dropped = [(g.seq_start, g.count, g.kind) for b in after for g in b.gaps]
-    assert dropped == [(1250, 1300, "queue_overflow")]  # 13 dropped callbacks in a row: one gap
-    assert after[0].seq[0] == 2550 and sum(len(b) for b in after) == 100
-    seq = np.concatenate([b.seq for b in [*first, *after]])
-    assert np.array_equal(np.flatnonzero(np.diff(seq) != 1), [199, 999])  # exactly where the gaps are
-
-
-def _drain(dev) -> list:  # type: ignore[no-untyped-def]
-    blocks = []
-    while (b := dev._do_read(0.0)) is not None:
-        blocks.append(b)
-    return blocks
-
-
 def test_missing_sounddevice_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
     from weldctl.daq import MissingDriverError
-    from weldctl.daq._sounddevice_audio import SounddeviceAudio
+    from weldctl.daq.drivers.sounddevice import SounddeviceAudio
 
     monkeypatch.setitem(sys.modules, "sounddevice", None)  # as if it were not installed
     with pytest.raises(MissingDriverError, match="sounddevice") as exc:

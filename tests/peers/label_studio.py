@@ -11,6 +11,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,7 +22,47 @@ import pytest
 from tests.conftest import need
 from tests.peers._process import free_port
 
-START_TIMEOUT_S = 240.0
+START_TIMEOUT_S = 480.0  # first start runs the migrations: ~1-2.5 min, longer on a busy machine
+# Nothing leaves the machine: no error reports (server and browser Sentry), no analytics, no version check.
+NO_OUTSIDE_CALLS = {
+    "SENTRY_DSN": "", "FRONTEND_SENTRY_DSN": "",
+    "COLLECT_ANALYTICS": "false", "LABEL_STUDIO_COLLECT_ANALYTICS": "false",
+    "LATEST_VERSION_CHECK": "false", "LABEL_STUDIO_LATEST_VERSION_CHECK": "false",
+}
+
+
+class OutsideCallSink:
+    """A loopback HTTP(S) proxy the server is pointed at: it refuses every request and remembers its target.
+
+    Whatever the server tries to reach beyond loopback (error reports, analytics, version checks, tips)
+    through the standard proxy variables ends here instead of leaving the machine, and a test can see it.
+    """
+
+    def __init__(self) -> None:
+        import socketserver
+
+        self.calls: list[str] = []
+        calls = self.calls
+
+        class Refuse(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                line = self.rfile.readline(4096).decode("latin-1").strip()
+                calls.append(line.split(" ")[1] if " " in line else line)
+                self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Refuse)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def env(self) -> dict[str, str]:
+        proxy = f"http://127.0.0.1:{self._server.server_address[1]}"
+        return {"HTTP_PROXY": proxy, "HTTPS_PROXY": proxy, "http_proxy": proxy, "https_proxy": proxy,
+                "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
 
 
 def label_studio_bin() -> str | None:
@@ -41,6 +82,7 @@ class LabelStudioServer:
     password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     proc: subprocess.Popen[bytes] | None = None
     first_start_s: float = 0.0
+    sink: OutsideCallSink = field(default_factory=OutsideCallSink)
 
     @property
     def url(self) -> str:
@@ -61,8 +103,7 @@ class LabelStudioServer:
             "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED": "true",
             "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT": str(self.document_root),
             "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
-            "COLLECT_ANALYTICS": "false", "LABEL_STUDIO_COLLECT_ANALYTICS": "false",
-            "LATEST_VERSION_CHECK": "false", "LABEL_STUDIO_LATEST_VERSION_CHECK": "false",
+            **NO_OUTSIDE_CALLS, **self.sink.env,
         })
         return env
 
@@ -120,3 +161,4 @@ def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabelStud
         yield server
     finally:
         server.stop()
+        server.sink.close()

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from weldctl.schema import RigFileError, default_sim_rig, dump_rig, load_rig, parse_rig
+from weldctl.schema import Rig, RigFileError, default_sim_rig, driver_names, dump_rig, load_rig, parse_rig
 
 
 def test_default_rig_round_trips_through_yaml(tmp_path: Path) -> None:
@@ -41,10 +41,36 @@ def test_negative_rate_names_field(tmp_path: Path) -> None:
         load_rig(_write(tmp_path, data))
 
 
-def test_unknown_driver_lists_allowed(tmp_path: Path) -> None:
+def test_unknown_driver_lists_the_registered_ones(tmp_path: Path) -> None:
     data = {"devices": [{"name": "cam", "kind": "camera", "driver": "webcam9000"}]}
-    with pytest.raises(RigFileError, match=r"unknown driver\.kind; allowed: .*sim\.camera"):
+    with pytest.raises(RigFileError) as exc:
         parse_rig(data, "x.yaml")
+    assert str(exc.value).startswith("x.yaml: devices[0](cam): unknown driver 'webcam9000'; registered drivers: ")
+    assert all(name in str(exc.value) for name in driver_names())
+    assert {"sim", "aravis", "oct_tcp"} <= set(driver_names())
+
+
+def test_unknown_kind_lists_the_driver_s_kinds() -> None:
+    allowed = r"devices\[0\]\(cam\): driver 'aravis' has no kind 'daq'; allowed: camera, ir"
+    with pytest.raises(RigFileError, match=allowed):
+        parse_rig({"devices": [{"name": "cam", "kind": "daq", "driver": "aravis"}]}, "x.yaml")
+    with pytest.raises(RigFileError, match=r"driver 'oct_tcp' needs a kind; allowed: oct"):
+        parse_rig({"devices": [{"name": "oct", "driver": "oct_tcp", "port": 5555}]}, "x.yaml")
+
+
+def test_driver_fields_are_checked_by_the_driver_s_model() -> None:
+    data = {"devices": [{"name": "oct", "driver": "oct_tcp", "kind": "oct", "port": 70000, "hots": "x"}]}
+    with pytest.raises(RigFileError) as exc:
+        parse_rig(data, "x.yaml")
+    assert "x.yaml: devices[0](oct).port: Input should be less than 65536" in str(exc.value)
+    assert "x.yaml: devices[0](oct).hots: Extra inputs are not permitted" in str(exc.value)
+
+
+def test_rig_json_schema_lists_every_registered_model() -> None:
+    schema = Rig.model_json_schema()
+    refs = schema["properties"]["devices"]["items"]["oneOf"]
+    titles = {(schema["$defs"][r["$ref"].split("/")[-1]] if "$ref" in r else r)["title"] for r in refs}
+    assert {"SimCameraConfig", "AravisCameraConfig", "NidaqConfig", "OctTcpConfig"} <= titles
 
 
 def test_typo_field_is_rejected(tmp_path: Path) -> None:

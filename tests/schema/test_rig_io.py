@@ -5,7 +5,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from weldctl.schema import NidaqConfig, OctTcpConfig, RigFileError, SounddeviceConfig, dump_rig, load_rig
+from weldctl.daq.drivers.nidaq import NidaqConfig
+from weldctl.daq.drivers.oct_tcp import OctTcpConfig
+from weldctl.daq.drivers.sounddevice import SounddeviceConfig
+from weldctl.schema import RigFileError, dump_rig, load_rig
 
 RIG = """
 name: laser-cell

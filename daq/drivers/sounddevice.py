@@ -18,17 +18,33 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
-from weldctl.schema import ClockSource, SounddeviceConfig, StreamSpec
+from weldctl.schema import Calibration, ClockSource, DeviceBase, StreamSpec
 
-from ._block import Block, Gap
-from ._device import AudioDevice
-from ._errors import DeviceError, MissingDriverError
+from .._block import Block, Gap
+from .._device import AudioDevice
+from .._driver import Driver, StackReport
+from .._errors import DeviceError, MissingDriverError
 
 READ_BLOCK_S = 0.05  # frames handed to the recorder per read, at most
+
+
+class SounddeviceConfig(DeviceBase):
+    driver: Literal["sounddevice"] = "sounddevice"
+    kind: Literal["audio"] = "audio"
+    device: str | int | None = Field(default=None, description="PortAudio device name (substring) or index")
+    rate_hz: float = Field(default=48_000.0, gt=0)
+    channels: int = Field(default=1, ge=1, le=32)
+    dtype: Literal["float32", "int16", "int32"] = "float32"
+    blocksize: int = Field(default=0, ge=0, description="frames per callback; 0 lets PortAudio choose")
+    queue_s: float = Field(default=2.0, gt=0, description="capture ring between the callback and read()")
+    units: str = "FS"
+    calibration: Calibration | None = Field(default=None, description="full scale → Pa, if the chain is known")
 
 
 def _import_sounddevice() -> Any:
@@ -43,13 +59,49 @@ def _import_sounddevice() -> Any:
     return sounddevice
 
 
+class PortAudioApi:
+    """The few sounddevice (PortAudio) calls the driver makes: the seam its unit tests replace."""
+
+    def __init__(self) -> None:
+        self._sd = _import_sounddevice()
+
+    def input_name(self, device: str | int | None) -> str:
+        """Name of the input ``device`` picks; LookupError (with what there is) if none matches."""
+        try:
+            try:
+                return str(self._sd.query_devices(device, kind="input")["name"])
+            except ValueError:
+                # PortAudio lists devices once, at initialization: a USB interface plugged in (or a
+                # sound server started) since then shows up only after a re-scan.
+                self._sd._terminate()
+                self._sd._initialize()
+                return str(self._sd.query_devices(device, kind="input")["name"])
+        except ValueError as exc:
+            raise LookupError(str(exc)) from None
+
+    def input_names(self) -> list[str]:
+        return [str(d["name"]) for d in self._sd.query_devices() if d["max_input_channels"] > 0]
+
+    def check_input(self, device: str | int | None, channels: int, dtype: str, rate_hz: float) -> None:
+        self._sd.check_input_settings(device=device, channels=channels, dtype=dtype, samplerate=rate_hz)
+
+    def start_input(self, device: str | int | None, channels: int, dtype: str, rate_hz: float, blocksize: int,
+                    callback: Callable[..., None]) -> Any:
+        """A started input stream calling ``callback(indata, frames, time_info, status)``; has stop() and close()."""
+        stream = self._sd.InputStream(device=device, channels=channels, dtype=dtype, samplerate=rate_hz,
+                                      blocksize=blocksize, callback=callback)
+        stream.start()
+        return stream
+
+
 class SounddeviceAudio(AudioDevice):
     config: SounddeviceConfig
 
-    def __init__(self, config: SounddeviceConfig) -> None:
+    def __init__(self, config: SounddeviceConfig, api: Callable[[], PortAudioApi] = PortAudioApi) -> None:
         super().__init__(config)
         self.block_samples = max(1, round(config.rate_hz * READ_BLOCK_S))
-        self._sd: Any = None
+        self._make_api = api
+        self._api: PortAudioApi | None = None
         self._stream: Any = None
         self._device_name = ""
         size = max(2 * self.block_samples, round(config.rate_hz * config.queue_s))
@@ -70,26 +122,17 @@ class SounddeviceAudio(AudioDevice):
 
     # -- lifecycle ---------------------------------------------------------------------------
     def _do_open(self) -> None:
-        self._sd = _import_sounddevice()
+        api = self._api = self._make_api()
         try:
-            try:
-                info = self._sd.query_devices(self.config.device, kind="input")
-            except ValueError:
-                # PortAudio lists devices once, at initialization: a USB interface plugged in (or a
-                # sound server started) since then shows up only after a re-scan.
-                self._sd._terminate()
-                self._sd._initialize()
-                info = self._sd.query_devices(self.config.device, kind="input")
-        except ValueError as exc:
-            names = [d["name"] for d in self._sd.query_devices() if d["max_input_channels"] > 0]
+            self._device_name = api.input_name(self.config.device)
+        except LookupError as exc:
             raise DeviceError(f"{self.name}: no sound input {self.config.device!r}: {exc}",
-                              f"pick one of: {', '.join(names) or '(none found)'}") from None
-        self._device_name = str(info["name"])
+                              f"pick one of: {', '.join(api.input_names()) or '(none found)'}") from None
 
     def _do_configure(self) -> StreamSpec:
         c = self.config
         try:
-            self._sd.check_input_settings(device=c.device, channels=c.channels, dtype=c.dtype, samplerate=c.rate_hz)
+            self._opened().check_input(c.device, c.channels, c.dtype, c.rate_hz)
         except Exception as exc:  # PortAudioError or ValueError, both mean "this device cannot do that"
             raise DeviceError(f"{self.name}: {self._device_name} cannot record {c.channels} ch {c.dtype} at "
                               f"{c.rate_hz:g} Hz: {exc}", "change rate_hz, channels or dtype in the rig file") from None
@@ -105,13 +148,20 @@ class SounddeviceAudio(AudioDevice):
         self._reset()
         self._host0_ns = time.monotonic_ns()
         try:
-            self._stream = self._sd.InputStream(device=c.device, channels=c.channels, dtype=c.dtype,
-                                                samplerate=c.rate_hz, blocksize=c.blocksize, callback=self._on_audio)
-            self._stream.start()
+            self._stream = self._opened().start_input(c.device, c.channels, c.dtype, c.rate_hz, c.blocksize,
+                                                      self._on_audio)
         except Exception as exc:
             self._stream = None
             raise DeviceError(f"{self.name}: could not start capture on {self._device_name}: {exc}",
                               "is the device busy or unplugged?") from None
+
+    def _opened(self) -> PortAudioApi:
+        if self._api is None:
+            raise DeviceError(f"{self.name}: not open")
+        return self._api
+
+    def _do_get_input_device(self) -> str:
+        return self._device_name
 
     def _do_stop(self) -> None:
         stream, self._stream = self._stream, None
@@ -186,3 +236,30 @@ class SounddeviceAudio(AudioDevice):
             gaps = [g for g in self._gaps if g.seq_start + g.count <= last]
             self._gaps = [g for g in self._gaps if g.seq_start + g.count > last]
         return Block(data=data, seq=seq, t_host_ns=time.monotonic_ns() - self._t0_host_ns, gaps=gaps)
+
+
+def probe_portaudio(configured: Sequence[Any] | None = None) -> StackReport:
+    """The sound inputs PortAudio sees."""
+    install = "apt-get install libportaudio2, then pip install sounddevice (or 'weldctl[hardware]')"
+    try:
+        import sounddevice
+    except (ImportError, OSError) as exc:  # OSError: the PortAudio library itself is missing
+        return StackReport("portaudio", problem=f"sounddevice not available ({exc})", install=install)
+    try:
+        found = sounddevice.query_devices()
+    except Exception as exc:  # PortAudioError and friends: report, do not crash the listing
+        return StackReport("portaudio", problem=f"PortAudio cannot list devices ({exc})", install=install)
+    return StackReport("portaudio", [
+        {"index": str(d["index"]), "name": str(d["name"]), "inputs": str(d["max_input_channels"]),
+         "rate": f"{d['default_samplerate']:g}"}
+        for d in found if d["max_input_channels"] > 0])
+
+
+DRIVER = Driver(
+    name="sounddevice",
+    configs={"audio": SounddeviceConfig},
+    devices={"audio": SounddeviceAudio},
+    summary="a microphone on a sound card through sounddevice (PortAudio)",
+    probe=probe_portaudio,
+    stack="portaudio",
+)

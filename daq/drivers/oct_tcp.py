@@ -34,14 +34,18 @@ from __future__ import annotations
 import socket
 import struct
 import time
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
-from weldctl.schema import OctTcpConfig, StreamSpec
+from weldctl.schema import ClockSource, DeviceBase, StreamSpec
 
-from ._block import Block, Gap
-from ._device import OctDevice
-from ._errors import DeviceError
+from .._block import Block, Gap
+from .._device import OCT_CHANNEL_UNITS, OctDevice
+from .._driver import Driver, StackReport
+from .._errors import DeviceError
 
 MAGIC = b"WOCT"
 VERSION = 1
@@ -52,13 +56,71 @@ RECORD_HEAD = struct.Struct("<QqffH")  # the same fields, for the variable-lengt
 FLAG_ASCAN = 1
 
 
+class OctTcpConfig(DeviceBase):
+    driver: Literal["oct_tcp"] = "oct_tcp"
+    kind: Literal["oct"] = "oct"
+    host: str = "127.0.0.1"
+    port: int = Field(gt=0, lt=65536)
+    rate_hz: float = Field(default=20_000.0, gt=0, description="nominal record rate")
+    clock: ClockSource = ClockSource.device
+    connect_timeout_s: float = Field(default=2.0, gt=0)
+    reconnect_attempts: int = Field(default=10, ge=0, description="per loss of connection; 0 = give up at once")
+    backoff_s: float = Field(default=0.1, gt=0, description="first reconnect delay; doubles up to backoff_max_s")
+    backoff_max_s: float = Field(default=2.0, gt=0)
+    block_records: int = Field(default=0, ge=0, description="records per block; 0 = rate / 50")
+
+
+class TcpLink:
+    """One TCP connection to the OCT unit, the only code that touches the socket: the seam the
+    driver's unit tests replace."""
+
+    RECV_WAIT_S = 0.05  # a recv waits at most this long, so read() keeps to its timeout
+
+    def __init__(self) -> None:
+        self._sock: socket.socket | None = None
+
+    def connect(self, host: str, port: int, header_size: int, timeout_s: float) -> bytes:
+        """Connect and return the stream header; OSError if the unit cannot be reached."""
+        sock = socket.create_connection((host, port), timeout=timeout_s)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            header = bytearray()
+            while len(header) < header_size:
+                chunk = sock.recv(header_size - len(header))
+                if not chunk:
+                    raise ConnectionError("closed before the stream header")
+                header += chunk
+        except OSError:
+            sock.close()
+            raise
+        sock.settimeout(self.RECV_WAIT_S)
+        self._sock = sock
+        return bytes(header)
+
+    def recv(self) -> bytes | None:
+        """What arrived (b"": the unit closed the connection or it broke; None: nothing yet)."""
+        assert self._sock is not None
+        try:
+            return self._sock.recv(1 << 16)
+        except TimeoutError:
+            return None
+        except OSError:
+            return b""
+
+    def close(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            sock.close()
+
+
 class OctTcp(OctDevice):
     config: OctTcpConfig
 
-    def __init__(self, config: OctTcpConfig) -> None:
+    def __init__(self, config: OctTcpConfig, link: Callable[[], TcpLink] = TcpLink) -> None:
         super().__init__(config)
         self.block_samples = config.block_records or max(1, round(config.rate_hz / 50))
-        self._sock: socket.socket | None = None
+        self._make_link = link
+        self._sock: TcpLink | None = None
         self._buf = bytearray()
         self._flags = 0
         self._t0_host_ns = 0
@@ -82,6 +144,7 @@ class OctTcp(OctDevice):
         c = self.config
         return StreamSpec(name=c.name, kind=self.kind, device=f"oct_tcp:{self.address}", driver="oct_tcp",
                           dtype="float32", sample_shape=(2,), channels=["keyhole_depth", "quality"], units="um",
+                          channel_units=OCT_CHANNEL_UNITS,
                           nominal_rate_hz=c.rate_hz, clock=c.clock)
 
     def _do_start(self, t0_host_ns: int) -> None:
@@ -97,10 +160,9 @@ class OctTcp(OctDevice):
 
     def _connect(self) -> None:
         c = self.config
+        sock = self._make_link()
         try:
-            sock = socket.create_connection((c.host, c.port), timeout=c.connect_timeout_s)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            header = _recv_exact(sock, HEADER.size, c.connect_timeout_s)
+            header = sock.connect(c.host, c.port, HEADER.size, c.connect_timeout_s)
         except OSError as exc:
             raise DeviceError(f"{self.name}: cannot reach the OCT at {self.address}: {exc}",
                               "check the OCT unit is streaming and host/port in the rig file") from None
@@ -110,7 +172,6 @@ class OctTcp(OctDevice):
             raise DeviceError(f"{self.name}: {self.address} does not speak OCT stream v{VERSION} "
                               f"(magic {magic!r}, version {version})", "see docs/oct-protocol.md")
         self._sock, self._flags, self._buf = sock, flags, bytearray()
-        sock.settimeout(0.05)
 
     def _disconnect(self) -> None:
         sock, self._sock = self._sock, None
@@ -136,12 +197,9 @@ class OctTcp(OctDevice):
                 return self._block(np.concatenate(parts))
             if time.monotonic() >= deadline:
                 return None
-            try:
-                chunk = self._sock.recv(1 << 16)
-            except TimeoutError:
+            chunk = self._sock.recv()
+            if chunk is None:
                 continue
-            except OSError:
-                chunk = b""
             if not chunk:  # the device closed the connection (or it broke): keep what parsed
                 block = self._block(np.concatenate(parts)) if have else None
                 self._drop_connection()
@@ -155,7 +213,8 @@ class OctTcp(OctDevice):
             out = np.frombuffer(bytes(self._buf[:n * RECORD.itemsize]), dtype=RECORD)
             del self._buf[:n * RECORD.itemsize]
             return out
-        rows, pos = [], 0
+        rows: list[tuple[int, int, float, float, int]] = []
+        pos = 0
         while len(rows) < limit and pos + RECORD.itemsize <= len(self._buf):
             rec = RECORD_HEAD.unpack_from(self._buf, pos)
             end = pos + RECORD.itemsize + 4 * rec[-1]
@@ -221,12 +280,28 @@ class OctTcp(OctDevice):
         return False
 
 
-def _recv_exact(sock: socket.socket, n: int, timeout_s: float) -> bytes:
-    sock.settimeout(timeout_s)
-    out = bytearray()
-    while len(out) < n:
-        chunk = sock.recv(n - len(out))
-        if not chunk:
-            raise ConnectionError("closed before the stream header")
-        out += chunk
-    return bytes(out)
+def probe_oct(configured: Sequence[Any] | None = None, timeout_s: float = 0.5) -> StackReport:
+    """The OCT endpoints a rig configures, each tried with one TCP connect."""
+    entries = list(configured or [])
+    if not entries:
+        note = "pass --rig to check the OCT endpoints a rig configures" if configured is None else \
+            "the rig configures no OCT endpoint"
+        return StackReport("oct_tcp", note=note)
+    devices = []
+    for d in entries:
+        try:
+            with socket.create_connection((d.host, d.port), timeout=timeout_s):
+                state = "accepts TCP connections"
+        except OSError as exc:
+            state = f"no connection ({exc.strerror or exc})"
+        devices.append({"name": d.name, "endpoint": f"{d.host}:{d.port}", "state": state})
+    return StackReport("oct_tcp", devices)
+
+
+DRIVER = Driver(
+    name="oct_tcp",
+    configs={"oct": OctTcpConfig},
+    devices={"oct": OctTcp},
+    summary="keyhole depth from an OCT unit streaming records over TCP (docs/oct-protocol.md)",
+    probe=probe_oct,
+)

@@ -1,4 +1,4 @@
-"""The contract every Device class must keep, written once and applied to each driver.
+"""The contract every Device class keeps, written once and applied to each driver (pytest).
 
 Use it the way python-microscope's device test suites are used: subclass the mixin in a test
 module and provide ``make_device()``, returning a new, *unopened* device::
@@ -23,8 +23,11 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from weldctl.daq import Block, Device, DeviceError, DeviceState
 from weldctl.schema import StreamKind
+
+from .._block import Block
+from .._device import Device, DeviceState
+from .._errors import DeviceError
 
 
 class DeviceSuite:

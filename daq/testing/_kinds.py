@@ -1,0 +1,94 @@
+"""Per-kind additions to the device contract: what each kind's interface promises."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from weldctl.schema import StreamKind
+
+from .._device import AudioDevice, Camera, DaqDevice, OctDevice, TriggerMode
+from .._errors import DeviceError
+from ._suite import DeviceSuite
+
+
+class CameraSuite(DeviceSuite):
+    """A camera: ROI and pixel format agree with the frames; settings are refused while running."""
+
+    expected_kind: StreamKind | None = StreamKind.camera
+
+    def test_roi_and_pixel_format_match_the_frames(self, device: Camera) -> None:
+        spec = device.configure()
+        roi = device.get_roi()
+        assert (roi.height, roi.width) == tuple(spec.sample_shape)
+        sensor_h, sensor_w = device.get_sensor_shape()
+        assert roi.x + roi.width <= sensor_w and roi.y + roi.height <= sensor_h, (roi, (sensor_h, sensor_w))
+        bits = {"Mono8": 1, "Mono10": 2, "Mono12": 2, "Mono16": 2}.get(device.get_pixel_format())
+        assert bits == np.dtype(spec.dtype).itemsize, (device.get_pixel_format(), spec.dtype)
+        assert device.get_trigger_mode() in set(TriggerMode)
+        exposure = device.get_exposure_us()
+        assert exposure is None or exposure > 0
+
+    def test_settings_are_refused_while_running(self, device: Camera) -> None:
+        device.start(time.monotonic_ns())
+        roi, fmt = device.get_roi(), device.get_pixel_format()
+        for change in (lambda: device.set_roi(roi), lambda: device.set_pixel_format(fmt),
+                       lambda: device.set_exposure_us(100.0), lambda: device.set_trigger_mode(TriggerMode.free_run)):
+            with pytest.raises(DeviceError):
+                change()
+        assert self.read_blocks(device, 1)
+
+
+class IRCameraSuite(CameraSuite):
+    """A thermal camera also says how its counts become °C."""
+
+    expected_kind = StreamKind.ir
+
+    def test_counts_have_a_temperature_calibration(self, device: Camera) -> None:
+        spec = device.configure()
+        assert spec.calibration["*"].units == "degC"
+
+
+class DaqSuite(DeviceSuite):
+    """A DAQ: named channels in stream order, sane ranges, the trigger in its spec."""
+
+    expected_kind: StreamKind | None = StreamKind.daq
+
+    def test_channels_ranges_and_trigger(self, device: DaqDevice) -> None:
+        spec = device.configure()
+        channels = device.get_channels()
+        assert channels == list(spec.channels) and len(channels) == spec.sample_shape[0]
+        for name, (lo, hi) in device.get_ranges().items():
+            assert name in channels and lo < hi, (name, lo, hi)
+        assert device.get_start_trigger() == spec.trigger
+
+    def test_trigger_is_refused_while_running(self, device: DaqDevice) -> None:
+        device.start(time.monotonic_ns())
+        with pytest.raises(DeviceError):
+            device.set_start_trigger(None)
+
+
+class AudioSuite(DeviceSuite):
+    """A sound input: its name, rate and block size agree with the stream."""
+
+    expected_kind: StreamKind | None = StreamKind.audio
+
+    def test_device_rate_and_block(self, device: AudioDevice) -> None:
+        spec = device.configure()
+        assert device.get_input_device()
+        assert device.get_rate_hz() == spec.nominal_rate_hz
+        device.start(time.monotonic_ns())
+        assert all(len(b) <= device.get_block_samples() for b in self.read_blocks(device))
+
+
+class OctSuite(DeviceSuite):
+    """An OCT source: depth and quality, from a named source at a stated rate."""
+
+    expected_kind: StreamKind | None = StreamKind.oct
+
+    def test_depth_and_quality_channels(self, device: OctDevice) -> None:
+        spec = device.configure()
+        assert list(spec.channels) == list(OctDevice.CHANNELS) and tuple(spec.sample_shape) == (2,)
+        assert device.get_source() and device.get_rate_hz() > 0
