@@ -193,6 +193,7 @@ class StrobeMap:
     quantisation_ns: float  # ± half a reference sample: each edge happened inside that sample period
     interpolation_ns: float = 0.0  # how far a pulse sits from the middle of its neighbours: bounds a frame
     #                                whose pulse was lost (placed between the pulses around it)
+    unsure_gaps: int = 0  # reference gaps across which the frame count is not a clear whole number
 
     def times(self, seq: np.ndarray) -> np.ndarray:
         """Frame times: the frame's own pulse where it was seen, interpolated across reference losses."""
@@ -217,8 +218,17 @@ def strobe_map(mid_t_ns: np.ndarray, quantisation_ns: float, frame0_guess_ns: fl
     if len(t) < 2:
         return None
     diffs = np.diff(t)
-    period = float(np.median(diffs)) if len(diffs) else nominal_period_ns
-    steps = np.maximum(1, np.round(diffs / period)).astype(np.int64)
+    rough = float(np.median(diffs)) if len(diffs) else nominal_period_ns
+    # The median of quantised differences can be off by a quantum: over a gap of thousands of frames that
+    # slips whole frames. Straight lines through unbroken runs of pulses give the period to ppb.
+    runs = np.split(np.arange(len(t)), np.flatnonzero(np.abs(diffs / rough - 1.0) > 0.25) + 1)
+    fits = [(np.polyfit(np.arange(len(r), dtype=np.float64), t[r], 1)[0], len(r)) for r in runs if len(r) >= 3]
+    period = float(np.average([s for s, _ in fits], weights=[w for _, w in fits])) if fits else rough
+    ratio = diffs / period
+    steps = np.maximum(1, np.round(ratio)).astype(np.int64)
+    # A drift that wanders over a long gap can move the next pulse by a good part of a frame: then the
+    # pulses alone cannot tell which frame it is.
+    unsure = int(np.sum(np.abs(ratio - np.round(ratio)) > 0.25))
     k = np.concatenate([[0], np.cumsum(steps)])
     k0 = round(float(t[0] - frame0_guess_ns) / period)
     frame = k + k0
@@ -228,4 +238,4 @@ def strobe_map(mid_t_ns: np.ndarray, quantisation_ns: float, frame0_guess_ns: fl
     inner = np.flatnonzero((steps[:-1] == 1) & (steps[1:] == 1)) + 1
     interp = float(np.abs(t[inner] - (t[inner - 1] + t[inner + 1]) / 2).max()) if len(inner) else quantisation_ns
     return StrobeMap(frame.astype(np.int64), np.round(t).astype(np.int64), float(slope),
-                     float(np.sqrt(np.mean(resid**2))), quantisation_ns, interp)
+                     float(np.sqrt(np.mean(resid**2))), quantisation_ns, interp, unsure)

@@ -158,6 +158,8 @@ def _strobed(writer: RunWriter, spec: StreamSpec, ref: StreamSpec, guess: ClockF
     if seen < app.n:
         unc = (smap.quantisation_ns + 2 * shape_unc_ns if len(anchor_seq)
                else max(smap.quantisation_ns, smap.interpolation_ns))
+    if smap.unsure_gaps:
+        numbering += f"; ambiguous across {smap.unsure_gaps} reference gap(s)"
     if "ambiguous" in numbering:
         unc += guess_unc_ns  # a pulse may be numbered a few frames off: the host fit is all we know
     host_frames = round((from_host - frame0) / period)
