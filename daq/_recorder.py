@@ -363,11 +363,7 @@ class Recorder:
         except Exception as exc:
             self._write_failed = True
             self._writer_done.set()
-            if _is_disk_full(exc):
-                self.fail(f"disk full while writing {self.writer.uri}: recording stopped cleanly; everything "
-                          "flushed before it is kept and finalized")
-            else:
-                self.fail(f"write failed ({type(exc).__name__}: {exc}): recording stopped")
+            self._fail_write(exc, "write failed")
             self._drain_after_failure()
         finally:
             self._writer_done.set()
@@ -386,7 +382,16 @@ class Recorder:
                 self.writer.flush_events()
         except Exception as exc:  # the writer thread sees the same disk and reports it; stop either way
             self._write_failed = True
-            self.fail(f"writing tables failed ({type(exc).__name__}: {exc}): recording stopped")
+            self._fail_write(exc, "writing tables failed")
+
+    def _fail_write(self, exc: BaseException, what: str) -> None:
+        # Whichever thread meets a full disk first says so in the same words.
+        if _is_disk_full(exc):
+            assert self.writer is not None
+            self.fail(f"disk full while writing {self.writer.uri}: recording stopped cleanly; everything "
+                      "flushed before it is kept and finalized")
+        else:
+            self.fail(f"{what} ({type(exc).__name__}: {exc}): recording stopped")
 
     def update_at_risk(self) -> None:
         """What a crash now would lose, per stream (see Pipe.at_risk)."""
