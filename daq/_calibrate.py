@@ -128,7 +128,8 @@ def _stream_events(reader: RunReader, name: str, coarse_off: dict[str, np.ndarra
     kind = spec.kind.value
     if kind == "oct":
         t, q = _column(reader, name, "quality")
-        e = signal_edges(t, q, low=0.25, high=0.75)
+        # Quality is 0 with the laser off and 0.6-1 while welding (lower when the keyhole opens at the bottom).
+        e = signal_edges(t, q, low=0.2, high=0.5)
         _, depth = _column(reader, name, "keyhole_depth")
         drop = 0.3 * float(np.percentile(depth[q > 0.5], 50)) if np.any(q > 0.5) else np.inf
         return {"laser_on": e.rising_ns, "laser_off": e.falling_ns, "pore": _bursts(t, -depth, drop)}
@@ -141,8 +142,11 @@ def _stream_events(reader: RunReader, name: str, coarse_off: dict[str, np.ndarra
     if kind == "ir":
         t, _ = _column(reader, name, None)
         frames = reader.data(name)
-        peak = np.concatenate([np.sort(np.asarray(frames[i : i + 512]).reshape(min(512, len(t) - i), -1), axis=1)
-                               [:, -16:].mean(axis=1) for i in range(0, len(t), 512)]) if len(t) else np.empty(0)
+        # The mean over the frame, not its hottest pixels: the pool's peak saturates (at boiling in a
+        # keyhole, or at the camera's top count) and stays there for milliseconds after the laser goes
+        # off, while the whole hot spot starts to shrink at once.
+        peak = np.concatenate([np.asarray(frames[i : i + 512], dtype=np.float64).reshape(min(512, len(t) - i), -1)
+                               .mean(axis=1) for i in range(0, len(t), 512)]) if len(t) else np.empty(0)
         # Near each laser-off the reference saw (shifted by the coarse offset), the kink to cooling.
         kinks = [_hinge(t, peak, float(x)) for x in coarse_off.get("laser_off", [])]
         return {"laser_off": np.asarray([k for k in kinks if k is not None])}
@@ -205,7 +209,7 @@ def calibrate_run(uri: str, runs_dir: str | None = None) -> tuple[str, list[Stre
                 if not ev:
                     raise AlignmentError(f"no event detector for kind {spec.kind.value!r}")
                 ev = {k: v - delay_ns for k, v in ev.items()}
-                off = _edge_offset(ref_ev, ev, ref, (ref_half, half if spec.kind.value != "ir" else 0.0))
+                off = _edge_offset(ref_ev, ev, ref, (ref_half, half))
                 events = {k: len(v) for k, v in ev.items()}
         except AlignmentError as exc:
             skipped[name] = str(exc)
