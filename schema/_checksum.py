@@ -51,25 +51,26 @@ class VerifyReport:
         return not (self.missing or self.changed or self.added or self.problems)
 
 
-def has_checksums(uri: str) -> bool:
-    """True when the store has a complete checksum manifest (finalize got to its last step)."""
-    fs, root = fs_and_root(uri)
-    try:
-        with fs.open(f"{root}/{CHECKSUMS_DOC}", "r") as f:
-            return isinstance(json.load(f)["attributes"]["files"], dict)
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
-        return False
-
-
-def listed_files(uri: str) -> list[str]:
-    """Files the checksum manifest lists ([] when there is none or it is unreadable: verify reports that)."""
+def _manifest_files(uri: str) -> dict[str, object] | None:
+    """The checksum manifest's map of file to hash; None when there is none or it is unreadable
+    (UnicodeDecodeError is a ValueError)."""
     fs, root = fs_and_root(uri)
     try:
         with fs.open(f"{root}/{CHECKSUMS_DOC}", "r") as f:
             files = json.load(f)["attributes"]["files"]
-        return list(files) if isinstance(files, dict) else []
-    except (FileNotFoundError, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        return []
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return None
+    return files if isinstance(files, dict) else None
+
+
+def has_checksums(uri: str) -> bool:
+    """True when the store has a complete checksum manifest (finalize got to its last step)."""
+    return _manifest_files(uri) is not None
+
+
+def listed_files(uri: str) -> list[str]:
+    """Files the checksum manifest lists ([] when there is none or it is unreadable: verify reports that)."""
+    return list(_manifest_files(uri) or {})
 
 
 def content_fingerprint(uri: str) -> str | None:
@@ -77,13 +78,8 @@ def content_fingerprint(uri: str) -> str | None:
 
     Run stores never change once finalized, so anything derived from one can be cached under this digest.
     """
-    fs, root = fs_and_root(uri)
-    try:
-        with fs.open(f"{root}/{CHECKSUMS_DOC}", "rb") as f:
-            files = json.load(f)["attributes"]["files"]
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
-        return None
-    return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+    files = _manifest_files(uri)
+    return None if files is None else hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
 
 
 def verify_checksums(uri: str) -> VerifyReport:
