@@ -86,7 +86,7 @@ def trace_channels(spec: StreamSpec, ring: TraceRing, t_end_ns: int, points: int
     names = spec.channels or [spec.name]
     out: list[dict[str, object]] = []
     for j, ch in enumerate(names):
-        cal = spec.calibration.get(ch) or spec.calibration.get("*")
+        cal = spec.calibration_of(ch)
         if is_level(spec):
             with np.errstate(divide="ignore", invalid="ignore"):
                 ref = P_REF_PA if spec.units == "Pa" else 1.0
@@ -98,7 +98,7 @@ def trace_channels(spec: StreamSpec, ring: TraceRing, t_end_ns: int, points: int
             if cal is not None:
                 a, b = cal.apply(a), cal.apply(b)
                 a, b = np.fmin(a, b), np.fmax(a, b)  # a negative scale swaps min and max
-            units = cal.units if cal else spec.units
+            units = spec.units_of(ch)  # per channel: an OCT quality is dimensionless beside a depth in um
         out.append({"stream": spec.name, "channel": ch, "kind": spec.kind.value, "units": units,
                     "level": is_level(spec), "t0_s": t0_ns / 1e9, "dt_s": ring.bucket_ns / 1e9,
                     "lo": _b64(a), "hi": _b64(b)})
