@@ -87,7 +87,9 @@ def test_live_view_serves_several_viewers_and_leaves_the_recording_untouched(tmp
     assert sum(s.lost for s in result.stats.values()) == 0
     assert verify_checksums(result.uri).ok
     for states in seen:
-        live = [s for s in states if s.get("frames")]
+        # Under load the IR frame can reach the page before the first camera frame: only states that show
+        # the camera count as camera updates.
+        live = [s for s in states if any(f["name"] == "camera" for f in s.get("frames", []))]
         assert len(live) >= 5
         cam = [next(f for f in s["frames"] if f["name"] == "camera") for s in live]
         assert cam[-1]["t_s"] > cam[0]["t_s"] + 1.0  # the camera picture moves on
