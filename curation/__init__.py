@@ -6,7 +6,6 @@ from ._card import tree_hash, write_card
 from ._dataset_build import replay, run_augment, run_balance, run_build, run_split
 from ._dataset_params import DatasetParams, load_params, read_params_doc
 from ._dataset_reader import DatasetSplit, class_map, iter_dataset, torch_dataset
-from ._executor import READ_THREADS, map_items, scheduler_address
 from ._export import export_csv, export_hdf5
 from ._features import (
     BandParams,
@@ -34,7 +33,6 @@ from ._ls_pull import Agreement, agreement, merge_records, pull_records
 from ._ls_push import PREDICTION_PREFIX, PushOptions, PushReport, find_project, push_welds
 from ._plots import PanelInfo, QuicklookResult, Segment, laser_segments, load_segments
 from ._quicklook import quicklook
-from ._resample import band_limited
 from ._samples import build_samples, list_runs
 from ._sampleset import DatasetError, SampleArrays, SampleSet
 from ._segment_run import DEFAULT_GATES, GateChoice, SegmentParams, gate_signal, pick_gate, segment_run, segment_uri
@@ -46,9 +44,9 @@ from ._segments_io import (
     segments_path,
     write_segments,
 )
-from ._signals import Signal, find_signal, read_signal
 from ._split import SplitError, assign_splits, missing_classes
 from ._truth import labels_from_truth
+from .core import READ_THREADS, Signal, band_limited, find_signal, map_items, read_signal, scheduler_address
 
 __all__ = [
     "DEFAULT_GATES",

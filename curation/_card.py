@@ -33,7 +33,7 @@ from ._card_sections import (
 )
 from ._dataset_build import AUDIT, CLASSES, INPUTS, MANIFEST, WEIGHTS
 from ._dataset_params import load_params
-from ._sampleset import read_table
+from ._sampleset import read_rows
 from ._split import labels_carried, missing_classes
 
 
@@ -75,7 +75,7 @@ def write_card(
     """DATASET.md and its PNG figures into ``out`` (a folder or URL prefix); the Markdown goes last."""
     check_destination(out)
     params = load_params(params_path)
-    rows = read_table(join_uri(dataset, MANIFEST))
+    rows = read_rows(join_uri(dataset, MANIFEST))
     audit = json.loads(read_bytes(join_uri(dataset, AUDIT)))
     weights = json.loads(read_bytes(join_uri(dataset, WEIGHTS)))
     classes = _optional_json(join_uri(dataset, CLASSES))

@@ -13,10 +13,11 @@ from weldctl.schema import absolute_uri, check_destination, join_uri, list_files
 from ._augment import apply, draw, library_versions, sample_seed
 from ._balance import balance_label, balance_train, class_weights
 from ._dataset_params import DatasetParams
-from ._executor import map_items
 from ._leak_audit import leak_audit, raise_on_leak
-from ._sampleset import DatasetError, SampleSet, SampleSetWriter, read_table, write_table
+from ._sampleset import DatasetError, SampleSet, read_rows, write_rows
+from ._sampleset_stream import SampleSetWriter
 from ._split import assign_splits, labels_carried, missing_classes, separable_groups
+from .core import map_items
 
 MANIFEST = "manifest.parquet"
 AUDIT = "audit.json"
@@ -39,7 +40,7 @@ def _check_outputs(*uris: Uri) -> None:
 
 
 def _read_split(path: Uri) -> dict[str, str]:
-    return {r["sample_id"]: r["split"] for r in read_table(path)}
+    return {r["sample_id"]: r["split"] for r in read_rows(path)}
 
 
 def run_split(samples: Uri, params: DatasetParams, out: Uri) -> dict[str, Any]:
@@ -50,7 +51,7 @@ def run_split(samples: Uri, params: DatasetParams, out: Uri) -> dict[str, Any]:
     _check_outputs(out)
     rows = SampleSet(samples).rows
     assignment = assign_splits(rows, params.split)
-    write_table([{"sample_id": s, "split": assignment[s]} for s in sorted(assignment)], out)
+    write_rows([{"sample_id": s, "split": assignment[s]} for s in sorted(assignment)], out)
     counts: dict[str, int] = defaultdict(int)
     for s in assignment.values():
         counts[s] += 1
@@ -72,7 +73,7 @@ def run_balance(samples: Uri, split: Uri, params: DatasetParams, out: Uri, weigh
     _check_outputs(out, weights_out)
     rows = SampleSet(samples).rows
     balanced, report = balance_train(rows, _read_split(split), params.balance)
-    write_table(balanced, out)
+    write_rows(balanced, out)
     by_id = {r["sample_id"]: r for r in rows}
     full = [by_id[b["parent_id"] or b["sample_id"]] for b in balanced]
     _dump_json({"balance": report, "class_weights": class_weights(full, label_columns(params, rows))},
@@ -84,7 +85,7 @@ def run_augment(samples: Uri, balance: Uri, params: DatasetParams, out: Uri) -> 
     """Materialise the synthetic train samples: every over-sampled copy, plus ``copies`` per original."""
     _check_outputs(out)
     src = SampleSet(samples)
-    bal = read_table(balance)
+    bal = read_rows(balance)
     todo = [(b["sample_id"], b["parent_id"], "oversample") for b in bal if b["origin"] == "oversample"]
     todo += [
         (f"{b['sample_id']}~a{k}", b["sample_id"], "augment")
@@ -174,7 +175,7 @@ def run_build(
     sources = _Sources({SAMPLES: absolute_uri(samples), AUGMENTED: absolute_uri(augmented)})
     src, aug = sources[SAMPLES], sources[AUGMENTED]
     assignment = _read_split(split)
-    keep_train = {b["sample_id"] for b in read_table(balance)}
+    keep_train = {b["sample_id"] for b in read_rows(balance)}
     class_weights_doc = json.loads(read_bytes(weights))
     per_split: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for r in src.rows:
@@ -236,7 +237,7 @@ def run_build(
         "dropped_streams": src.group.attrs.get("dropped_streams", {}),
         "layout": src.layout.to_attrs(),
     }, join_uri(out, INPUTS))
-    write_table(sorted(manifest, key=lambda r: (r["split"], r["sample_id"])), join_uri(out, MANIFEST))
+    write_rows(sorted(manifest, key=lambda r: (r["split"], r["sample_id"])), join_uri(out, MANIFEST))
     _dump_json(metrics, metrics_out)
     return metrics
 
@@ -251,7 +252,7 @@ def _counts(rows: list[dict[str, Any]], col: str) -> dict[str, int]:
 def replay(dataset: Uri, sample_id: str) -> tuple[bool, str]:
     """Rebuild an augmented sample from its parent; (identical?, explanation)."""
     manifest = join_uri(dataset, MANIFEST)
-    rows = {r["sample_id"]: r for r in read_table(manifest)}
+    rows = {r["sample_id"]: r for r in read_rows(manifest)}
     row = rows.get(sample_id)
     if row is None:
         raise DatasetError(f"no sample {sample_id!r} in {dataset}", f"ids are in {manifest}")

@@ -22,7 +22,7 @@ from ._features import (
     mel_spectrogram,
     sliding_stats,
 )
-from ._signals import find_signal, frame_streams, read_signal
+from .core import find_signal, frame_streams, read_signal
 
 FRAME_BLOCK = 512  # frames read at once: bounded memory on long camera streams
 

@@ -11,6 +11,8 @@ import numpy as np
 
 from weldctl.schema import Calibration, ImportSourceError, TimeSpec
 
+from .core import need_module
+
 
 @dataclass
 class SourceStream:
@@ -48,18 +50,6 @@ class SourceStream:
             units=units.pop() if len(units) == 1 else "raw",
             calibration={c.name: Calibration(scale=c.scale, offset=c.offset, units=c.units) for c in m.channels},
         )
-
-
-def need_module(name: str, extra: str = "curation"):  # type: ignore[no-untyped-def]
-    """Import a vendor module or say in one line what to install."""
-    import importlib
-
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError:
-        raise ImportSourceError(
-            f"reading this format needs the Python package {name!r}", f"pip install 'weldctl[{extra}]'"
-        ) from None
 
 
 def wall_clock_ns(

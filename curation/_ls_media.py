@@ -79,10 +79,6 @@ def signal_columns(reader: RunReader) -> list[SignalColumn]:
     return cols
 
 
-def frame_streams(reader: RunReader) -> list[str]:
-    return [name for name, spec in reader.specs.items() if spec.is_frames]
-
-
 def _bin_values(t: np.ndarray, v: np.ndarray, t0: int, bin_ns: float, rows: int, rms: bool) -> np.ndarray:
     idx = np.clip(((t - t0) / bin_ns).astype(np.int64), 0, rows - 1)
     count = np.bincount(idx, minlength=rows)

@@ -14,9 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from weldctl.schema import RunReader, Taxonomy, WeldctlError
 
 from ._ls_config import LEGACY_TIME_UNIT_NS, TIME_UNIT_NS, TS_NAME, SignalColumn, label_config
-from ._ls_media import WeldWindow, frame_streams, signal_columns
+from ._ls_media import WeldWindow, signal_columns
 from ._ls_media_cache import weld_media
 from ._ls_task import task_data
+from .core import frame_streams
 
 if TYPE_CHECKING:
     import pandas as pd

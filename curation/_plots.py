@@ -14,7 +14,7 @@ import numpy as np
 
 from weldctl.schema import RunReader, StoreError
 
-from ._import_source import need_module
+from .core import need_module
 
 MAX_POINTS = 3000  # per line panel: min/max envelopes above this
 MAX_FRAMES = 1500  # frames analysed for an area/temperature panel

@@ -11,7 +11,6 @@ import numpy as np
 from weldctl.schema import RunReader, StreamKind
 
 from ._features import MorphologyParams, frame_morphology
-from ._import_source import need_module
 from ._plots import (
     MAX_FRAMES,
     SEGMENT_COLORS,
@@ -25,7 +24,7 @@ from ._plots import (
     _window,
     laser_segments,
 )
-from ._signals import find_signal, frame_streams, read_signal
+from .core import find_signal, frame_streams, need_module, read_signal
 
 KEYFRAMES = 6
 Draw = Callable[..., PanelInfo]

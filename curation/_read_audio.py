@@ -8,7 +8,8 @@ import numpy as np
 
 from weldctl.schema import Calibration, ImportSourceError, StreamMapping
 
-from ._import_source import SourceStream, need_module, rate_times
+from ._import_source import SourceStream, rate_times
+from .core import need_module
 
 BLOCK = 1 << 16
 

@@ -8,7 +8,8 @@ import numpy as np
 
 from weldctl.schema import ImportSourceError, StreamMapping
 
-from ._import_source import SourceStream, need_module, rate_times, wall_clock_ns
+from ._import_source import SourceStream, rate_times, wall_clock_ns
+from .core import need_module
 
 
 def read_csv(path: Path, m: StreamMapping) -> SourceStream:

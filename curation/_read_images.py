@@ -8,7 +8,8 @@ import numpy as np
 
 from weldctl.schema import ImportSourceError, StreamMapping
 
-from ._import_source import SourceStream, file_times, need_module, to_gray
+from ._import_source import SourceStream, file_times, to_gray
+from .core import need_module
 
 JPEG_START, JPEG_END = b"\xff\xd8", b"\xff\xd9"
 

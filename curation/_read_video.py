@@ -13,7 +13,8 @@ import numpy as np
 
 from weldctl.schema import ImportSourceError, StreamMapping
 
-from ._import_source import SourceStream, need_module, to_gray
+from ._import_source import SourceStream, to_gray
+from .core import need_module
 
 BLOCK = 256  # frames per block
 

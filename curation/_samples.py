@@ -23,13 +23,12 @@ from weldctl.schema import (
 )
 
 from ._dataset_params import SamplesParams
-from ._executor import READ_THREADS, iter_items
 from ._label_choice import chosen_labels
-from ._resample import band_limited, on_axis
 from ._sample_attachments import attachment_frames
 from ._sampleset import DatasetError, Layout, SampleArrays
 from ._sampleset_stream import SampleSetStream
 from ._segments_io import read_segments, segments_path
+from .core import READ_THREADS, band_limited, iter_items, on_axis
 
 
 def list_runs(runs_dir: str | os.PathLike[str]) -> list[str]:

@@ -25,7 +25,7 @@ from weldctl.schema import (
     zarr_store,
 )
 
-from ._parquet_io import read_parquet, write_parquet
+from .core import read_parquet, write_parquet
 
 TABLE = "samples.parquet"
 ARRAYS = "arrays.zarr"
@@ -119,34 +119,7 @@ def write_packed(group: Any, name: str, parts: Iterable[np.ndarray], dtype: Any,
                 cname="lz4", clevel=5, shuffle="bitshuffle" if dt.itemsize == 1 else "shuffle", dims=dims)
 
 
-class SampleSetWriter:
-    """Collect rows and arrays, then write the set in one go, packed in sample-id order."""
-
-    def __init__(self, layout: Layout) -> None:
-        self.layout = layout
-        self.rows: list[dict[str, Any]] = []
-        self.arrays: list[SampleArrays] = []
-
-    def add(self, row: dict[str, Any], arrays: SampleArrays) -> None:
-        check_sample(self.layout, row["sample_id"], arrays)
-        self.rows.append(dict(row, content_hash=arrays.content_hash()))
-        self.arrays.append(arrays)
-
-    def write(self, out: str | os.PathLike[str], extra_attrs: Mapping[str, Any] | None = None) -> str:
-        """Write the set to a folder or URL prefix; the table goes last and marks the set complete."""
-        from ._sampleset_stream import SampleSetStream
-
-        stream = SampleSetStream(out, self.layout, extra_attrs)
-        try:
-            for i in sorted(range(len(self.rows)), key=lambda i: self.rows[i]["sample_id"]):
-                stream.add(self.rows[i], self.arrays[i])
-            return stream.close()
-        except BaseException:
-            stream.abort()
-            raise
-
-
-def write_table(rows: Iterable[Mapping[str, Any]], path: str | os.PathLike[str]) -> None:
+def write_rows(rows: Iterable[Mapping[str, Any]], path: str | os.PathLike[str]) -> None:
     """Rows -> Parquet with a fixed column order and no pandas/time metadata (stable bytes), written whole."""
     import pyarrow as pa
 
@@ -165,7 +138,7 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def read_table(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+def read_rows(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     if not uri_exists(path):
         raise DatasetError(f"no table at {path}", "run the stage that writes it first (`dvc repro`)")
     return read_parquet(path).to_pylist()
@@ -184,7 +157,7 @@ class SampleSet:
                 f"{self.path} is not a sample set (no {TABLE})",
                 "point at the output of `weldctl dataset samples` or a built split",
             )
-        self.rows = read_table(join_uri(self.path, TABLE))
+        self.rows = read_rows(join_uri(self.path, TABLE))
         self.by_id = {r["sample_id"]: r for r in self.rows}
         with storage_errors(self.path):
             arrays = zarr_store(join_uri(self.path, ARRAYS), read_only=True)

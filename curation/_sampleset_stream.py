@@ -1,4 +1,5 @@
-"""A sample set written while its samples arrive (the ``samples`` stage).
+"""Writing a sample set: streamed while its samples arrive (the ``samples`` stage), or collected and written
+in one go (``SampleSetWriter``, the later stages).
 
 Each packed array is compressed and written on its own thread as parts come in, so reading the next runs
 overlaps writing these, and only a few runs' arrays are held in memory at a time. Arrays are packed in
@@ -27,7 +28,7 @@ from ._sampleset import (
     SampleArrays,
     check_sample,
     write_packed,
-    write_table,
+    write_rows,
 )
 
 _END = object()
@@ -118,7 +119,7 @@ class SampleSetStream:
         ids = [r["sample_id"] for r in self.rows]
         if len(set(ids)) != len(ids):
             raise DatasetError("duplicate sample ids in a sample set", "report this as a bug")
-        write_table(sorted(self.rows, key=lambda r: r["sample_id"]), join_uri(self.out, TABLE))
+        write_rows(sorted(self.rows, key=lambda r: r["sample_id"]), join_uri(self.out, TABLE))
         return str(self.out)
 
     def abort(self) -> None:
@@ -126,3 +127,28 @@ class SampleSetStream:
         self._errors.append(DatasetError("sample set aborted"))
         self._finish()
         remove_uri(join_uri(self.out, ARRAYS))
+
+
+class SampleSetWriter:
+    """Collect rows and arrays, then write the set in one go, packed in sample-id order."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.rows: list[dict[str, Any]] = []
+        self.arrays: list[SampleArrays] = []
+
+    def add(self, row: dict[str, Any], arrays: SampleArrays) -> None:
+        check_sample(self.layout, row["sample_id"], arrays)
+        self.rows.append(dict(row, content_hash=arrays.content_hash()))
+        self.arrays.append(arrays)
+
+    def write(self, out: str | os.PathLike[str], extra_attrs: Mapping[str, Any] | None = None) -> str:
+        """Write the set to a folder or URL prefix; the table goes last and marks the set complete."""
+        stream = SampleSetStream(out, self.layout, extra_attrs)
+        try:
+            for i in sorted(range(len(self.rows)), key=lambda i: self.rows[i]["sample_id"]):
+                stream.add(self.rows[i], self.arrays[i])
+            return stream.close()
+        except BaseException:
+            stream.abort()
+            raise

@@ -29,7 +29,7 @@ from weldctl.curation import (
     torch_dataset,
     write_segments,
 )
-from weldctl.curation._sampleset import read_table, write_table
+from weldctl.curation._sampleset import read_rows, write_rows
 from weldctl.schema import RunReader
 
 
@@ -106,7 +106,7 @@ def test_samples_carry_context_and_aligned_arrays(stages: dict[str, Path], sim_r
 
 def test_split_is_grouped_and_audited(stages: dict[str, Path]) -> None:
     rows = SampleSet(stages["samples"]).rows
-    split = {r["sample_id"]: r["split"] for r in read_table(stages["split"])}
+    split = {r["sample_id"]: r["split"] for r in read_rows(stages["split"])}
     assert set(split.values()) == {"train", "val", "test"}
     for col in ("workpiece", "run_id"):
         owners: dict[str, set[str]] = {}
@@ -124,7 +124,7 @@ def test_impossible_split_is_a_clear_error(stages: dict[str, Path]) -> None:
 
 
 def test_balance_hits_targets_and_replay_rebuilds_every_synthetic_sample(stages: dict[str, Path]) -> None:
-    bal = read_table(stages["balance"])
+    bal = read_rows(stages["balance"])
     samples = SampleSet(stages["samples"])
     counts: dict[str, int] = {}
     for b in bal:
@@ -135,7 +135,7 @@ def test_balance_hits_targets_and_replay_rebuilds_every_synthetic_sample(stages:
     assert weights["balance"]["after"] == counts and set(weights["class_weights"]["penetration"]) == set(
         counts
     )
-    manifest = read_table(stages["dataset"] / "manifest.parquet")
+    manifest = read_rows(stages["dataset"] / "manifest.parquet")
     synthetic = [r for r in manifest if r["origin"] != "original"]
     assert {r["origin"] for r in synthetic} == {"oversample", "augment"}
     for r in synthetic:
@@ -158,17 +158,17 @@ def test_replay_detects_a_changed_sample(stages: dict[str, Path], tmp_path: Path
 
     ds = tmp_path / "ds"
     shutil.copytree(stages["dataset"], ds)
-    rows = read_table(ds / "manifest.parquet")
+    rows = read_rows(ds / "manifest.parquet")
     victim = next(r for r in rows if r["origin"] == "augment")
     victim["seed"] += 1  # the record no longer matches what was stored
-    write_table(rows, ds / "manifest.parquet")
+    write_rows(rows, ds / "manifest.parquet")
     same, _ = replay(ds, victim["sample_id"])
     assert not same
 
 
 def test_planted_leak_fails_the_build(stages: dict[str, Path], tmp_path: Path) -> None:
     rows = SampleSet(stages["samples"]).rows
-    split = read_table(stages["split"])
+    split = read_rows(stages["split"])
     by_id = {r["sample_id"]: r for r in rows}
     train_wp = next(by_id[s["sample_id"]]["workpiece"] for s in split if s["split"] == "train")
     # Move one weld of a train workpiece into test: the same workpiece is now on both sides.
@@ -177,7 +177,7 @@ def test_planted_leak_fails_the_build(stages: dict[str, Path], tmp_path: Path) -
     )
     victim["split"] = "test"
     leaky = tmp_path / "split.parquet"
-    write_table(split, leaky)
+    write_rows(split, leaky)
     p = _params()
     with pytest.raises(LeakError, match=f"workpiece '{train_wp}' in test\\+train"):
         run_build(

@@ -46,5 +46,6 @@ def read_signal(
     return t[i0:i1], (cal.apply(x) if cal else x)
 
 
-def frame_streams(r: RunReader, kind: StreamKind) -> list[str]:
-    return [n for n, s in r.specs.items() if s.is_frames and s.kind == kind]
+def frame_streams(r: RunReader, kind: StreamKind | None = None) -> list[str]:
+    """The image streams of a run (of one kind, or all)."""
+    return [n for n, s in r.specs.items() if s.is_frames and kind in (None, s.kind)]
