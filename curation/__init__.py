@@ -24,8 +24,6 @@ from ._import import ImportResult, align_streams, find_runs, import_run
 from ._import_labels import import_label_record, merge_labels_jsonl, read_labels_jsonl
 from ._import_source import SourceStream
 from ._label_choice import chosen_labels
-from ._label_rules import label_problems, with_problems
-from ._label_status import LabelStatus, label_status
 from ._leak_audit import LeakError, leak_audit
 from ._ls_client import LabelStudioError, LabelStudioSettings, connect, ls_errors
 from ._ls_config import TIME_COLUMN, TS_NAME, SignalColumn, label_config
@@ -45,8 +43,8 @@ from ._segments_io import (
     write_segments,
 )
 from ._split import SplitError, assign_splits, missing_classes
-from ._truth import labels_from_truth
 from .core import READ_THREADS, Signal, band_limited, find_signal, map_items, read_signal, scheduler_address
+from .labels import LabelStatus, label_problems, label_status, labels_from_truth, with_problems
 
 __all__ = [
     "DEFAULT_GATES",

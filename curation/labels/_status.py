@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from weldctl.schema import LabelRecord, Taxonomy
 
-from ._label_rules import label_problems
+from ._rules import label_problems
 
 if TYPE_CHECKING:
     import pandas as pd
