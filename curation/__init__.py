@@ -19,7 +19,6 @@ from ._features import (
     sliding_stats,
 )
 from ._features_run import FeatureParams, compute_features, write_features
-from ._gate import GateScanner, GateSegment, GateThresholds, gate_segments
 from ._import import ImportResult, align_streams, find_runs, import_run
 from ._import_labels import import_label_record, merge_labels_jsonl, read_labels_jsonl
 from ._import_source import SourceStream
@@ -33,18 +32,28 @@ from ._plots import PanelInfo, QuicklookResult, Segment, laser_segments, load_se
 from ._quicklook import quicklook
 from ._samples import build_samples, list_runs
 from ._sampleset import DatasetError, SampleArrays, SampleSet
-from ._segment_run import DEFAULT_GATES, GateChoice, SegmentParams, gate_signal, pick_gate, segment_run, segment_uri
-from ._segments_io import (
-    SEGMENT_COLUMNS,
-    SEGMENT_SOURCES,
-    read_segments,
-    segment_tables,
-    segments_path,
-    write_segments,
-)
 from ._split import SplitError, assign_splits, missing_classes
 from .core import READ_THREADS, Signal, band_limited, find_signal, map_items, read_signal, scheduler_address
 from .labels import LabelStatus, label_problems, label_status, labels_from_truth, with_problems
+from .segment import (
+    DEFAULT_GATES,
+    SEGMENT_COLUMNS,
+    SEGMENT_SOURCES,
+    GateChoice,
+    GateScanner,
+    GateSegment,
+    GateThresholds,
+    SegmentParams,
+    gate_segments,
+    gate_signal,
+    pick_gate,
+    read_segments,
+    segment_run,
+    segment_tables,
+    segment_uri,
+    segments_path,
+    write_segments,
+)
 
 __all__ = [
     "DEFAULT_GATES",

@@ -61,7 +61,7 @@ def laser_segments(r: RunReader) -> list[Segment]:
 
 def load_segments(path: str | os.PathLike[str], run_id: str) -> list[Segment]:
     """The welds of ``run_id`` from a segments table, as plot segments."""
-    from ._segments_io import read_segments
+    from .segment import read_segments
 
     df = read_segments(path)
     df = df[df["run_id"].astype(str) == run_id]

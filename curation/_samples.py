@@ -27,8 +27,8 @@ from ._label_choice import chosen_labels
 from ._sample_attachments import attachment_frames
 from ._sampleset import DatasetError, Layout, SampleArrays
 from ._sampleset_stream import SampleSetStream
-from ._segments_io import read_segments, segments_path
 from .core import READ_THREADS, band_limited, iter_items, on_axis
+from .segment import read_segments, segments_path
 
 
 def list_runs(runs_dir: str | os.PathLike[str]) -> list[str]:

@@ -12,7 +12,7 @@ from weldctl.schema import (
     uri_exists,
 )
 
-from .core import read_parquet, write_parquet
+from ..core import read_parquet, write_parquet
 
 if TYPE_CHECKING:
     import pandas as pd
