@@ -7,18 +7,6 @@ from ._dataset_build import replay, run_augment, run_balance, run_build, run_spl
 from ._dataset_params import DatasetParams, load_params, read_params_doc
 from ._dataset_reader import DatasetSplit, class_map, iter_dataset, torch_dataset
 from ._export import export_csv, export_hdf5
-from ._features import (
-    BandParams,
-    MelParams,
-    MorphologyParams,
-    WindowParams,
-    band_energies,
-    eemd,
-    frame_morphology,
-    mel_spectrogram,
-    sliding_stats,
-)
-from ._features_run import FeatureParams, compute_features, write_features
 from ._import import ImportResult, align_streams, find_runs, import_run
 from ._import_labels import import_label_record, merge_labels_jsonl, read_labels_jsonl
 from ._import_source import SourceStream
@@ -34,6 +22,20 @@ from ._samples import build_samples, list_runs
 from ._sampleset import DatasetError, SampleArrays, SampleSet
 from ._split import SplitError, assign_splits, missing_classes
 from .core import READ_THREADS, Signal, band_limited, find_signal, map_items, read_signal, scheduler_address
+from .features import (
+    BandParams,
+    FeatureParams,
+    MelParams,
+    MorphologyParams,
+    WindowParams,
+    band_energies,
+    compute_features,
+    eemd,
+    frame_morphology,
+    mel_spectrogram,
+    sliding_stats,
+    write_features,
+)
 from .labels import LabelStatus, label_problems, label_status, labels_from_truth, with_problems
 from .segment import (
     DEFAULT_GATES,

@@ -10,7 +10,6 @@ import numpy as np
 
 from weldctl.schema import RunReader, StreamKind
 
-from ._features import MorphologyParams, frame_morphology
 from ._plots import (
     MAX_FRAMES,
     SEGMENT_COLORS,
@@ -25,6 +24,7 @@ from ._plots import (
     laser_segments,
 )
 from .core import find_signal, frame_streams, need_module, read_signal
+from .features import MorphologyParams, frame_morphology
 
 KEYFRAMES = 6
 Draw = Callable[..., PanelInfo]

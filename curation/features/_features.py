@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from .core import need_module
+from ..core import need_module
 
 
 class MorphologyParams(BaseModel):

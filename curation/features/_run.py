@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from weldctl.schema import RunReader, StreamKind, weldctl_version
 
+from ..core import find_signal, frame_streams, read_signal
 from ._features import (
     BandParams,
     MelParams,
@@ -22,7 +23,6 @@ from ._features import (
     mel_spectrogram,
     sliding_stats,
 )
-from .core import find_signal, frame_streams, read_signal
 
 FRAME_BLOCK = 512  # frames read at once: bounded memory on long camera streams
 
