@@ -6,10 +6,6 @@ from ._card import tree_hash, write_card
 from ._dataset_build import replay, run_augment, run_balance, run_build, run_split
 from ._dataset_params import DatasetParams, load_params, read_params_doc
 from ._dataset_reader import DatasetSplit, class_map, iter_dataset, torch_dataset
-from ._export import export_csv, export_hdf5
-from ._import import ImportResult, align_streams, find_runs, import_run
-from ._import_labels import import_label_record, merge_labels_jsonl, read_labels_jsonl
-from ._import_source import SourceStream
 from ._label_choice import chosen_labels
 from ._leak_audit import LeakError, leak_audit
 from ._ls_client import LabelStudioError, LabelStudioSettings, connect, ls_errors
@@ -35,6 +31,18 @@ from .features import (
     mel_spectrogram,
     sliding_stats,
     write_features,
+)
+from .formats import (
+    ImportResult,
+    SourceStream,
+    align_streams,
+    export_csv,
+    export_hdf5,
+    find_runs,
+    import_label_record,
+    import_run,
+    merge_labels_jsonl,
+    read_labels_jsonl,
 )
 from .labels import LabelStatus, label_problems, label_status, labels_from_truth, with_problems
 from .segment import (

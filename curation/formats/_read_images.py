@@ -8,8 +8,8 @@ import numpy as np
 
 from weldctl.schema import ImportSourceError, StreamMapping
 
-from ._import_source import SourceStream, file_times, to_gray
-from .core import need_module
+from ..core import need_module
+from ._source import SourceStream, file_times, to_gray
 
 JPEG_START, JPEG_END = b"\xff\xd8", b"\xff\xd9"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from weldctl.schema import Attachment, AttachmentMapping, ImportSourceError
 
-from ._import_source import file_times
 from ._read_images import check_image_file
+from ._source import file_times
 
 
 @dataclass

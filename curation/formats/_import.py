@@ -32,9 +32,8 @@ from weldctl.schema import (
     write_attachment,
 )
 
-from ._import_align import assumed_clock, describe_alignment, event_clock, event_offset
+from ._align import assumed_clock, describe_alignment, event_clock, event_offset
 from ._import_labels import import_label_record, manifest_fields, merge_labels_jsonl
-from ._import_source import SourceStream
 from ._read_attachments import RunAttachment, read_attachments
 from ._read_audio import read_audio
 from ._read_csv import read_csv
@@ -42,6 +41,7 @@ from ._read_hdf5 import read_hdf5
 from ._read_images import read_images
 from ._read_tdms import read_tdms
 from ._read_video import read_video
+from ._source import SourceStream
 
 _CLOCK = {
     "csv": ClockSource.host,

@@ -12,7 +12,7 @@ import numpy as np
 
 from weldctl.schema import RunReader, StoreError
 
-from .core import need_module
+from ..core import need_module
 
 FRAME_BLOCK = 256
 

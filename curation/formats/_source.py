@@ -11,7 +11,7 @@ import numpy as np
 
 from weldctl.schema import Calibration, ImportSourceError, TimeSpec
 
-from .core import need_module
+from ..core import need_module
 
 
 @dataclass

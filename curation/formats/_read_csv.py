@@ -8,8 +8,8 @@ import numpy as np
 
 from weldctl.schema import ImportSourceError, StreamMapping
 
-from ._import_source import SourceStream, rate_times, wall_clock_ns
-from .core import need_module
+from ..core import need_module
+from ._source import SourceStream, rate_times, wall_clock_ns
 
 
 def read_csv(path: Path, m: StreamMapping) -> SourceStream:

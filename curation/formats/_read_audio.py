@@ -8,8 +8,8 @@ import numpy as np
 
 from weldctl.schema import Calibration, ImportSourceError, StreamMapping
 
-from ._import_source import SourceStream, rate_times
-from .core import need_module
+from ..core import need_module
+from ._source import SourceStream, rate_times
 
 BLOCK = 1 << 16
 

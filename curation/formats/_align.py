@@ -23,7 +23,7 @@ from weldctl.schema import (
     signal_edges,
 )
 
-from ._import_source import SourceStream
+from ._source import SourceStream
 
 
 def event_trace(s: SourceStream, align: Align) -> tuple[np.ndarray, np.ndarray, float]:

@@ -13,8 +13,8 @@ import numpy as np
 
 from weldctl.schema import ImportSourceError, StreamMapping
 
-from ._import_source import SourceStream, to_gray
-from .core import need_module
+from ..core import need_module
+from ._source import SourceStream, to_gray
 
 BLOCK = 256  # frames per block
 
