@@ -12,8 +12,6 @@ from ._ls_client import LabelStudioError, LabelStudioSettings, connect, ls_error
 from ._ls_config import TIME_COLUMN, TS_NAME, SignalColumn, label_config
 from ._ls_pull import Agreement, agreement, merge_records, pull_records
 from ._ls_push import PREDICTION_PREFIX, PushOptions, PushReport, find_project, push_welds
-from ._plots import PanelInfo, QuicklookResult, Segment, laser_segments, load_segments
-from ._quicklook import quicklook
 from ._samples import build_samples, list_runs
 from ._sampleset import DatasetError, SampleArrays, SampleSet
 from ._split import SplitError, assign_splits, missing_classes
@@ -64,6 +62,7 @@ from .segment import (
     segments_path,
     write_segments,
 )
+from .view import PanelInfo, QuicklookResult, Segment, laser_segments, load_segments, quicklook
 
 __all__ = [
     "DEFAULT_GATES",

@@ -14,7 +14,7 @@ import numpy as np
 
 from weldctl.schema import RunReader, StoreError
 
-from .core import need_module
+from ..core import need_module
 
 MAX_POINTS = 3000  # per line panel: min/max envelopes above this
 MAX_FRAMES = 1500  # frames analysed for an area/temperature panel
@@ -61,7 +61,7 @@ def laser_segments(r: RunReader) -> list[Segment]:
 
 def load_segments(path: str | os.PathLike[str], run_id: str) -> list[Segment]:
     """The welds of ``run_id`` from a segments table, as plot segments."""
-    from .segment import read_segments
+    from ..segment import read_segments
 
     df = read_segments(path)
     df = df[df["run_id"].astype(str) == run_id]

@@ -10,6 +10,8 @@ import numpy as np
 
 from weldctl.schema import RunReader, StreamKind
 
+from ..core import find_signal, frame_streams, need_module, read_signal
+from ..features import MorphologyParams, frame_morphology
 from ._plots import (
     MAX_FRAMES,
     SEGMENT_COLORS,
@@ -23,8 +25,6 @@ from ._plots import (
     _window,
     laser_segments,
 )
-from .core import find_signal, frame_streams, need_module, read_signal
-from .features import MorphologyParams, frame_morphology
 
 KEYFRAMES = 6
 Draw = Callable[..., PanelInfo]
