@@ -8,10 +8,6 @@ from ._dataset_params import DatasetParams, load_params, read_params_doc
 from ._dataset_reader import DatasetSplit, class_map, iter_dataset, torch_dataset
 from ._label_choice import chosen_labels
 from ._leak_audit import LeakError, leak_audit
-from ._ls_client import LabelStudioError, LabelStudioSettings, connect, ls_errors
-from ._ls_config import TIME_COLUMN, TS_NAME, SignalColumn, label_config
-from ._ls_pull import Agreement, agreement, merge_records, pull_records
-from ._ls_push import PREDICTION_PREFIX, PushOptions, PushReport, find_project, push_welds
 from ._samples import build_samples, list_runs
 from ._sampleset import DatasetError, SampleArrays, SampleSet
 from ._split import SplitError, assign_splits, missing_classes
@@ -43,6 +39,25 @@ from .formats import (
     read_labels_jsonl,
 )
 from .labels import LabelStatus, label_problems, label_status, labels_from_truth, with_problems
+from .labelstudio import (
+    PREDICTION_PREFIX,
+    TIME_COLUMN,
+    TS_NAME,
+    Agreement,
+    LabelStudioError,
+    LabelStudioSettings,
+    PushOptions,
+    PushReport,
+    SignalColumn,
+    agreement,
+    connect,
+    find_project,
+    label_config,
+    ls_errors,
+    merge_records,
+    pull_records,
+    push_welds,
+)
 from .segment import (
     DEFAULT_GATES,
     SEGMENT_COLUMNS,

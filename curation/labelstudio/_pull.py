@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from weldctl.schema import LabelRecord, LabelStudioRef, Taxonomy, TimeRegion, WeldctlError
 
-from ._ls_config import LEGACY_TIME_UNIT_NS
-from ._ls_push import existing_tasks, find_project
-from .labels import with_problems
+from ..labels import with_problems
+from ._config import LEGACY_TIME_UNIT_NS
+from ._push import existing_tasks, find_project
 
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio

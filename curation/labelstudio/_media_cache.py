@@ -15,8 +15,8 @@ from typing import Any
 
 from weldctl.schema import RunReader, content_fingerprint
 
-from ._ls_config import SignalColumn
-from ._ls_media import WeldMedia, WeldWindow, render_weld
+from ._config import SignalColumn
+from ._media import WeldMedia, WeldWindow, render_weld
 
 # Bump when render_weld writes different bytes for the same inputs, so old media are not reused.
 RENDER_VERSION = 2

@@ -9,7 +9,7 @@ import numpy as np
 
 from weldctl.schema import RunReader, StreamKind, StreamSpec
 
-from ._ls_config import TIME_COLUMN, WELD_COLUMN, SignalColumn
+from ._config import TIME_COLUMN, WELD_COLUMN, SignalColumn
 
 KEYFRAME_HEIGHT = 256  # px; taller frames are scaled down so a strip stays light in the browser
 STAMP_PX = 15  # height of the time stamped on each keyframe

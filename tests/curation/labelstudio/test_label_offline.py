@@ -19,7 +19,7 @@ from weldctl.curation import (
     label_status,
     merge_records,
 )
-from weldctl.curation._ls_config import PLOT_PX, plot_height
+from weldctl.curation.labelstudio._config import PLOT_PX, plot_height
 from weldctl.schema import LabelRecord, LabelStudioRef, load_taxonomy
 
 

@@ -13,11 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from weldctl.schema import RunReader, Taxonomy, WeldctlError
 
-from ._ls_config import LEGACY_TIME_UNIT_NS, TIME_UNIT_NS, TS_NAME, SignalColumn, label_config
-from ._ls_media import WeldWindow, signal_columns
-from ._ls_media_cache import weld_media
-from ._ls_task import task_data
-from .core import frame_streams
+from ..core import frame_streams
+from ._config import LEGACY_TIME_UNIT_NS, TIME_UNIT_NS, TS_NAME, SignalColumn, label_config
+from ._media import WeldWindow, signal_columns
+from ._media_cache import weld_media
+from ._task import task_data
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -9,8 +9,8 @@ from urllib.parse import quote
 
 from weldctl.schema import RunReader
 
-from ._ls_config import caption_key, image_key
-from ._ls_media import UNIT_NAMES, WeldMedia, WeldWindow
+from ._config import caption_key, image_key
+from ._media import UNIT_NAMES, WeldMedia, WeldWindow
 
 # How the gate that found the weld reads to a technician (the segment source is not a laser condition).
 GATE_NAMES = {"laser_on": "laser-on line", "photodiode": "photodiode level", "arc_current": "arc current",

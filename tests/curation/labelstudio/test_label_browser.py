@@ -29,7 +29,7 @@ from weldctl.schema import RunReader, read_labels
 
 pytestmark = pytest.mark.integration
 PROJECT = "weldctl-browser-welds"
-DOC_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+DOC_IMG = Path(__file__).resolve().parents[3] / "docs" / "img"
 PLOT_LEFT, PLOT_RIGHT, PLOT_TOP = 50, 20, 20  # Label Studio's margins around each plot (px)
 
 
