@@ -1,17 +1,40 @@
-"""Curation: segmentation, labels, samples, splits, datasets."""
+"""Curation: from run stores to a versioned dataset, one subpackage per concern.
 
-from ._augment import apply as apply_augment
-from ._augment import draw as draw_augment
-from ._card import tree_hash, write_card
-from ._dataset_build import replay, run_augment, run_balance, run_build, run_split
-from ._dataset_params import DatasetParams, load_params, read_params_doc
-from ._dataset_reader import DatasetSplit, class_map, iter_dataset, torch_dataset
-from ._label_choice import chosen_labels
-from ._leak_audit import LeakError, leak_audit
-from ._samples import build_samples, list_runs
-from ._sampleset import DatasetError, SampleArrays, SampleSet
-from ._split import SplitError, assign_splits, missing_classes
+``core`` (shared low-level parts) < ``labels``, ``segment``, ``features`` < ``formats``, ``labelstudio``,
+``view``, ``dataset``; a package imports only the public face of a lower one (import-linter checks it).
+This module re-exports the names the CLI and users call.
+"""
+
 from .core import READ_THREADS, Signal, band_limited, find_signal, map_items, read_signal, scheduler_address
+from .dataset import (
+    DatasetError,
+    DatasetParams,
+    DatasetSplit,
+    LeakError,
+    SampleArrays,
+    SampleSet,
+    SplitError,
+    apply_augment,
+    assign_splits,
+    build_samples,
+    chosen_labels,
+    class_map,
+    draw_augment,
+    iter_dataset,
+    leak_audit,
+    list_runs,
+    load_params,
+    missing_classes,
+    read_params_doc,
+    replay,
+    run_augment,
+    run_balance,
+    run_build,
+    run_split,
+    torch_dataset,
+    tree_hash,
+    write_card,
+)
 from .features import (
     BandParams,
     FeatureParams,

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from weldctl.cli import app
-from weldctl.curation._sampleset import read_rows, write_rows
+from weldctl.curation.dataset import read_rows, write_rows
 
 
 def _ok(*args: str) -> str:

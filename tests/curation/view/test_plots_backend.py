@@ -17,7 +17,7 @@ import sys
 import matplotlib
 matplotlib.use("pdf")
 from weldctl.curation import quicklook
-from weldctl.curation._card_plots import class_matrix, group_counts, provenance
+from weldctl.curation.dataset._card_plots import class_matrix, group_counts, provenance
 from weldctl.schema import RunReader
 
 out = sys.argv[2]

@@ -10,14 +10,14 @@ from typing import Any
 
 from weldctl.schema import absolute_uri, check_destination, join_uri, list_files, read_bytes, remove_uri, write_bytes
 
+from ..core import map_items
 from ._augment import apply, draw, library_versions, sample_seed
 from ._balance import balance_label, balance_train, class_weights
-from ._dataset_params import DatasetParams
 from ._leak_audit import leak_audit, raise_on_leak
+from ._params import DatasetParams
 from ._sampleset import DatasetError, SampleSet, read_rows, write_rows
-from ._sampleset_stream import SampleSetWriter
+from ._sampleset_write import SampleSetWriter
 from ._split import assign_splits, labels_carried, missing_classes, separable_groups
-from .core import map_items
 
 MANIFEST = "manifest.parquet"
 AUDIT = "audit.json"

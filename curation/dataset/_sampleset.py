@@ -25,7 +25,7 @@ from weldctl.schema import (
     zarr_store,
 )
 
-from .core import read_parquet, write_parquet
+from ..core import read_parquet, write_parquet
 
 TABLE = "samples.parquet"
 ARRAYS = "arrays.zarr"

@@ -29,7 +29,7 @@ from weldctl.curation import (
     torch_dataset,
     write_segments,
 )
-from weldctl.curation._sampleset import read_rows, write_rows
+from weldctl.curation.dataset import read_rows, write_rows
 from weldctl.schema import RunReader
 
 

@@ -22,7 +22,7 @@ def _check(fig: Any) -> None:
 
 @pytest.mark.parametrize("n", [12, 120])
 def test_group_and_class_plots_do_not_overprint(n: int) -> None:
-    from weldctl.curation._card_plots import class_counts_figure, class_matrix_figure, group_counts_figure
+    from weldctl.curation.dataset._card_plots import class_counts_figure, class_matrix_figure, group_counts_figure
 
     rows = [{"split": ("train", "val", "test")[i % 3], "workpiece": f"good_weld_{i}_12-21-22_plane_plate_BSK46",
              "quality": f"class_{i % 7}_excessive_convexity", "condition": f"cond_{i % 5}"} for i in range(n)]

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._dataset_params import BalanceParams
+from ._params import BalanceParams
 from ._sampleset import DatasetError
 
 

@@ -21,6 +21,7 @@ from weldctl.schema import (
     write_bytes,
 )
 
+from ._build import AUDIT, CLASSES, INPUTS, MANIFEST, WEIGHTS
 from ._card_sections import (
     audit_section,
     balance_section,
@@ -31,8 +32,7 @@ from ._card_sections import (
     plots,
     what_it_is,
 )
-from ._dataset_build import AUDIT, CLASSES, INPUTS, MANIFEST, WEIGHTS
-from ._dataset_params import load_params
+from ._params import load_params
 from ._sampleset import read_rows
 from ._split import labels_carried, missing_classes
 
@@ -57,7 +57,7 @@ def _sim_label_check() -> str:
     """What the sim's label check (``python -m bench.sim_labels``) measured, for cards of simulated data."""
     from importlib.resources import files
 
-    r = json.loads(files("weldctl.curation").joinpath("sim_label_check.json").read_text())
+    r = json.loads(files("weldctl.curation.dataset").joinpath("sim_label_check.json").read_text())
     per = ", ".join(f"{c} {a:.2f}" for c, a in r["per_condition"].items())
     return ("Labels from sim truth: a simple classifier (logistic regression on per-weld sensor summaries, "
             f"cross-validated) reads the laser condition with accuracy {r['accuracy']:.2f} (chance "

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ._dataset_params import AugmentParams
+from ._params import AugmentParams
 from ._sampleset import SampleArrays
 
 IMAGE_ORDER = ("hflip", "vflip", "rotate", "brightness_contrast", "image_noise")

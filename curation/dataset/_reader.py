@@ -9,7 +9,7 @@ from typing import Any
 
 from weldctl.schema import glob_uri, join_uri, read_bytes, uri_exists
 
-from ._dataset_build import CLASSES, WEIGHTS
+from ._build import CLASSES, WEIGHTS
 from ._sampleset import TABLE, DatasetError, SampleSet
 
 LABEL_KEYS = ("penetration", "porosity", "condition")

@@ -6,8 +6,8 @@ import numpy as np
 
 from weldctl.schema import RunReader, attachment_bytes, read_attachments
 
+from ..core import need_module
 from ._sampleset import DatasetError
-from .core import need_module
 
 
 def attachment_frames(reader: RunReader, name: str, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._dataset_params import GROUP_COLUMNS
+from ._params import GROUP_COLUMNS
 from ._sampleset import DatasetError
 from ._split import separable_groups
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from weldctl.curation import SampleArrays, SampleSet
-from weldctl.curation._sampleset import Layout
-from weldctl.curation._sampleset_stream import SampleSetStream
+from weldctl.curation.dataset._sampleset import Layout
+from weldctl.curation.dataset._sampleset_write import SampleSetStream
 
 LAYOUT = Layout(["a", "b"], 1000.0, {"cam": ((8, 6), "uint8")})
 
@@ -42,7 +42,7 @@ def test_samples_read_back_exactly_whatever_their_arrival_order(tmp_path: Path) 
 
 
 def test_a_failing_writer_is_raised_and_leaves_no_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import weldctl.curation._sampleset_stream as mod
+    import weldctl.curation.dataset._sampleset_write as mod
 
     def broken(group, name, parts, *args):  # type: ignore[no-untyped-def]
         for _ in parts:

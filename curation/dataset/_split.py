@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._dataset_params import GROUP_COLUMNS, SplitParams
+from ._params import GROUP_COLUMNS, SplitParams
 from ._sampleset import DatasetError
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from weldctl.schema import join_uri
 
 from ._card_plots import class_counts, class_matrix, group_counts, provenance
-from ._dataset_params import DatasetParams
+from ._params import DatasetParams
 from ._samples import ATTACHMENT_PREFIX
 
 Rows = Sequence[Mapping[str, Any]]

@@ -22,13 +22,13 @@ from weldctl.schema import (
     uri_exists,
 )
 
-from ._dataset_params import SamplesParams
+from ..core import READ_THREADS, band_limited, iter_items, on_axis
+from ..segment import read_segments, segments_path
 from ._label_choice import chosen_labels
+from ._params import SamplesParams
 from ._sample_attachments import attachment_frames
 from ._sampleset import DatasetError, Layout, SampleArrays
-from ._sampleset_stream import SampleSetStream
-from .core import READ_THREADS, band_limited, iter_items, on_axis
-from .segment import read_segments, segments_path
+from ._sampleset_write import SampleSetStream
 
 
 def list_runs(runs_dir: str | os.PathLike[str]) -> list[str]:
