@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from weldctl.schema import RunReader, StreamKind
+from weldctl.schema import RunReader, StreamKind, StreamSpec
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,11 @@ def read_signal(
     spec = r.specs[s.stream]
     cal = spec.calibration.get(s.channel) or spec.calibration.get("*")
     return t[i0:i1], (cal.apply(x) if cal else x)
+
+
+def channels_of(spec: StreamSpec) -> list[str | None]:
+    """The channels of a stream, or [None] for a stream without a channel axis (read whole)."""
+    return [*spec.channels] or [None]
 
 
 def frame_streams(r: RunReader, kind: StreamKind | None = None) -> list[str]:

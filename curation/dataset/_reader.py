@@ -82,7 +82,7 @@ def torch_dataset(dataset: str | os.PathLike[str], split: str = "train", label: 
         raise DatasetError("the PyTorch loader needs torch", "pip install 'weldctl[torch]'") from None
 
     base = DatasetSplit(dataset, split)
-    label, classes = class_map(dataset, label)
+    key, classes = class_map(dataset, label)
 
     class _WeldDataset(Dataset):  # type: ignore[misc]
         def __len__(self) -> int:
@@ -93,7 +93,7 @@ def torch_dataset(dataset: str | os.PathLike[str], split: str = "train", label: 
             return {
                 "signals": torch.from_numpy(item["signals"]),
                 "frames": {k: torch.from_numpy(v) for k, v in item["frames"].items()},
-                "label": classes.index(str(item[label])),
+                "label": classes.index(str(item[key])),
                 "sample_id": item["sample_id"],
             }
 

@@ -12,7 +12,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from weldctl.schema import (
 )
 
 from ..core import read_parquet, write_parquet
+
+if TYPE_CHECKING:
+    import zarr
 
 TABLE = "samples.parquet"
 ARRAYS = "arrays.zarr"
@@ -62,7 +65,7 @@ class SampleArrays:
         for name, arr in [(SIGNALS, self.signals), *sorted(self.frames.items())]:
             a = np.ascontiguousarray(arr)
             h.update(f"{name}:{a.dtype.str}:{a.shape};".encode())
-            h.update(a.reshape(-1).view(np.uint8))  # the buffer itself: no copy of the bytes
+            h.update(a.reshape(-1).view(np.uint8).data)  # the buffer itself: no copy of the bytes
         return h.hexdigest()
 
 
@@ -162,7 +165,10 @@ class SampleSet:
         with storage_errors(self.path):
             arrays = zarr_store(join_uri(self.path, ARRAYS), read_only=True)
             self.group = zarr.open_group(arrays, mode="r", zarr_format=3)
-        self.layout = Layout.from_attrs(self.group.attrs["layout"])
+        layout = self.group.attrs.get("layout")
+        if not isinstance(layout, Mapping):
+            raise DatasetError(f"{self.path}: {ARRAYS} has no layout", "rebuild the set with the stage that wrote it")
+        self.layout = Layout.from_attrs(layout)
         self._cache: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -171,8 +177,16 @@ class SampleSet:
     def _array(self, name: str) -> np.ndarray:
         # Sets are read whole by the stages; loading each packed array once beats thousands of slice reads.
         if name not in self._cache:
-            self._cache[name] = np.asarray(self.group[name][...])
+            self._cache[name] = np.asarray(self._packed(name)[...])
         return self._cache[name]
+
+    def _packed(self, name: str) -> zarr.Array:
+        import zarr
+
+        node = self.group[name]
+        if not isinstance(node, zarr.Array):
+            raise DatasetError(f"{self.path}: {ARRAYS}/{name} is not an array", "rebuild the set")
+        return node
 
     def arrays(self, sample_id: str) -> SampleArrays:
         row = self.by_id.get(sample_id)
@@ -186,7 +200,7 @@ class SampleSet:
         def cut(name: str, arr_name: str | None = None) -> np.ndarray:
             o, n = int(row[f"{name}_offset"]), int(row[f"{name}_len"])
             if not self.eager:  # a reader touching a few samples of a big split reads only their shards
-                return np.asarray(self.group[arr_name or name][o : o + n])
+                return np.asarray(self._packed(arr_name or name)[o : o + n])
             return self._array(arr_name or name)[o : o + n]
 
         frames = {k: cut(k) for k in self.layout.images}

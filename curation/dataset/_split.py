@@ -113,7 +113,7 @@ def assign_splits(rows: Sequence[Mapping[str, Any]], params: SplitParams) -> dic
     empty_left = len(names)
     for pos, c in enumerate(order):
         remaining = len(order) - pos
-        cand = range(len(names))
+        cand: Sequence[int] = range(len(names))
         if remaining <= empty_left:  # make sure every split gets at least one group
             cand = [s for s in cand if n_cur[s] == 0] or list(cand)
         best, best_cost = -1, np.inf

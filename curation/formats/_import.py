@@ -187,7 +187,7 @@ def _manifest(
     labels: dict[str, object],
 ) -> RunManifest:
     fields = {k: render(v, groups) for k, v in mapping.run.manifest.items()}
-    weld = {k: render(v, groups) for k, v in mapping.run.weld.items()}
+    weld: dict[str, object] = {k: render(v, groups) for k, v in mapping.run.weld.items()}
     for field_name, value in manifest_fields(mapping, labels).items():
         weld.setdefault(field_name, value)
     try:
@@ -304,7 +304,8 @@ def import_run(
                     _read_whole(s)  # the event may be anywhere in it: it is found before anything is written
         attachments = [a for am in mapping.attachments for a in read_attachments(folder, am, groups)]
         t0, rel, clock_notes = align_streams(mapping, read)
-        labels = {k: v for k, v in ((k, render(v, groups)) for k, v in mapping.run.labels.items()) if v is not None}
+        rendered = ((k, render(v, groups)) for k, v in mapping.run.labels.items())
+        labels: dict[str, object] = {k: v for k, v in rendered if v is not None}
         notes = "; ".join(
             [f"imported from {folder.name} with mapping {mapping.name}"]
             + [f"{n}: {s.note}" for n, s in read.items() if s.note]

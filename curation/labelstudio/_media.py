@@ -9,6 +9,7 @@ import numpy as np
 
 from weldctl.schema import RunReader, StreamKind, StreamSpec
 
+from ..core import channels_of
 from ._config import TIME_COLUMN, WELD_COLUMN, SignalColumn
 
 KEYFRAME_HEIGHT = 256  # px; taller frames are scaled down so a strip stays light in the browser
@@ -73,7 +74,7 @@ def signal_columns(reader: RunReader) -> list[SignalColumn]:
     for name, spec in reader.specs.items():
         if spec.is_frames:
             continue
-        for ch in spec.channels or [None]:
+        for ch in channels_of(spec):
             if _column_name(name, ch) not in strobes:
                 cols.append(SignalColumn(_column_name(name, ch), f"{name}/{ch}" if ch else name, spec.units_of(ch)))
     return cols
@@ -84,7 +85,7 @@ def _bin_values(t: np.ndarray, v: np.ndarray, t0: int, bin_ns: float, rows: int,
     count = np.bincount(idx, minlength=rows)
     total = np.bincount(idx, v * v if rms else v, minlength=rows)
     filled = count > 0
-    out = np.zeros(rows)
+    out: np.ndarray = np.zeros(rows)
     out[filled] = total[filled] / count[filled]
     if rms:
         out = np.sqrt(out)
@@ -111,7 +112,7 @@ def render_csv(reader: RunReader, win: WeldWindow, columns: list[SignalColumn], 
         data, t = reader.window(name, win.view_start_ns, win.view_end_ns)
         if not len(t):
             continue
-        for j, ch in enumerate(spec.channels or [None]):
+        for j, ch in enumerate(channels_of(spec)):
             col = _column_name(name, ch)
             if col not in table:
                 continue
@@ -121,7 +122,7 @@ def render_csv(reader: RunReader, win: WeldWindow, columns: list[SignalColumn], 
             table[col] = _bin_values(t, vals, win.view_start_ns, bin_ns, rows, _is_ac(spec, ch))
     centers_ns = win.view_start_ns + (np.arange(rows) + 0.5) * bin_ns
     in_weld = ((centers_ns >= win.t_start_ns) & (centers_ns < win.t_end_ns)).astype(np.float64)
-    matrix = np.column_stack([win.axis(centers_ns), in_weld, *table.values()])
+    matrix = np.column_stack([(centers_ns - win.origin_ns) / win.unit_ns, in_weld, *table.values()])
     decimals = len(str(win.unit_ns)) - 1  # the time axis to the nanosecond
     fmt = [f"%.{decimals}f", "%d"] + ["%.6g"] * len(table)
     _write_atomic(path, lambda f: np.savetxt(f, matrix, delimiter=",", header=",".join(

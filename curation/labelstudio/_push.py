@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,7 +53,8 @@ class PushReport:
 
 
 def find_project(client: LabelStudio, title: str) -> Any | None:
-    matches = [p for p in client.projects.list(title=title) if p.title == title]
+    projects: Iterable[Any] = client.projects.list(title=title)
+    matches = [p for p in projects if p.title == title]
     return min(matches, key=lambda p: p.id) if matches else None
 
 
@@ -65,9 +66,12 @@ def _ensure_project(client: LabelStudio, title: str, config: str, taxonomy: Taxo
         wanted.update(maximum_annotations=annotations_per_task, overlap_cohort_percentage=100)
     project = find_project(client, title)
     if project is None:
-        return int(client.projects.create(title=title, label_config=config,
-                                          description=f"weldctl welds, taxonomy {taxonomy.name} "
-                                                      f"v{taxonomy.version}", **wanted).id)
+        created = client.projects.create(title=title, label_config=config,
+                                         description=f"weldctl welds, taxonomy {taxonomy.name} v{taxonomy.version}",
+                                         **wanted)
+        if created.id is None:  # typed optional by the SDK; a server always sends it
+            raise WeldctlError(f"Label Studio created project {title!r} without an id", "check the server's log")
+        return created.id
     if (project.label_config or "").strip() != config.strip():
         wanted["label_config"] = config
     changed = {k: v for k, v in wanted.items() if getattr(project, k, None) != v}
@@ -171,7 +175,8 @@ def _sync_predictions(client: LabelStudio, task_id: int, wanted: list[dict[str, 
 
 def existing_tasks(client: LabelStudio, project_id: int) -> dict[tuple[str, int], Any]:
     out: dict[tuple[str, int], Any] = {}
-    for t in client.tasks.list(project=project_id, fields="all"):
+    tasks: Iterable[Any] = client.tasks.list(project=project_id, fields="all")
+    for t in tasks:
         data = t.data or {}
         if "run_id" in data and "weld_id" in data:
             out.setdefault((str(data["run_id"]), int(data["weld_id"])), t)
@@ -209,7 +214,7 @@ def push_welds(client: LabelStudio, taxonomy: Taxonomy, runs: list[tuple[RunRead
     _ensure_storage(client, project_id, media_dir)
     report = PushReport(project_id=project_id)
     known = existing_tasks(client, project_id)
-    batch: list[dict[str, Any]] = []
+    batch: list[Any] = []  # task dicts: the SDK takes them for its ImportApiRequest models
     for reader, segments in runs:
         run_end = max((int(reader.t_ns(n)[-1]) for n in reader.specs if reader.length(n)), default=0)
         for row in segments.itertuples(index=False):
@@ -236,7 +241,7 @@ def push_welds(client: LabelStudio, taxonomy: Taxonomy, runs: list[tuple[RunRead
     if batch:
         res = client.projects.import_tasks(project_id, request=batch, return_task_ids=True)
         report.created = len(batch)
-        report.tasks += [int(i) for i in (res.task_ids or [])]
+        report.tasks += [int(i) for i in (getattr(res, "task_ids", None) or [])]  # set by return_task_ids
     return report
 
 

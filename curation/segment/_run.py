@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from weldctl.schema import RunReader, StreamKind, StreamSpec, WeldctlError
 
+from ..core import channels_of
 from ._gate import GateScanner, GateThresholds
 from ._segments_io import SEGMENT_COLUMNS
 
@@ -112,14 +113,14 @@ def pick_gate(specs: dict[str, StreamSpec], params: SegmentParams) -> GateChoice
     for spec in specs.values():
         if spec.is_frames:
             continue
-        for ch in spec.channels or [None]:
+        for ch in channels_of(spec):
             src = _source_of(spec, ch)
             if src is not None:
                 candidates.append(GateChoice(stream=spec.name, channel=ch, source=src))
     wanted = [params.source] if params.source else list(DEFAULT_GATES)
-    for src in wanted:
+    for want in wanted:
         for c in candidates:
-            if c.source == src:
+            if c.source == want:
                 return c
     raise WeldctlError("found no gate signal (laser-on line, photodiode, arc current or OCT quality)",
                        "name one with --stream/--channel and --source")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -127,7 +128,7 @@ def _keyframe_rows(
                 continue
             # A few stills: show them all; else the frames nearest the wanted times.
             idx = np.arange(i0, i1) if i1 - i0 <= k else np.unique(np.clip(np.searchsorted(t, want), i0, i1 - 1))
-            rows.append((name, np.stack([np.asarray(r.data(name)[i]) for i in idx]), t[idx]))
+            rows.append((name, np.stack([np.asarray(r.data(name)[int(i)]) for i in idx]), t[idx]))
     return rows
 
 
@@ -229,7 +230,7 @@ def quicklook(
         len(heights), 1, height_ratios=heights, hspace=0.12, top=0.94, bottom=0.03, left=0.08, right=0.95
     )
     result = QuicklookResult(Path(out), size_px, (t0, t1))
-    axes = []
+    axes: list[Any] = []
     for i, (name, _, draw) in enumerate(panels):
         ax = fig.add_subplot(gs[i], sharex=axes[0] if axes else None)
         result.panels[name] = draw(ax, fig)
