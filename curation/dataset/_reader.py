@@ -84,7 +84,7 @@ def torch_dataset(dataset: str | os.PathLike[str], split: str = "train", label: 
     base = DatasetSplit(dataset, split)
     key, classes = class_map(dataset, label)
 
-    class _WeldDataset(Dataset):  # type: ignore[misc]
+    class _WeldDataset(Dataset):
         def __len__(self) -> int:
             return len(base)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
@@ -11,6 +13,9 @@ from weldctl.schema import RunReader, StreamKind, StreamSpec
 
 from ..core import channels_of
 from ._config import TIME_COLUMN, WELD_COLUMN, SignalColumn
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 KEYFRAME_HEIGHT = 256  # px; taller frames are scaled down so a strip stays light in the browser
 STAMP_PX = 15  # height of the time stamped on each keyframe
@@ -130,7 +135,7 @@ def render_csv(reader: RunReader, win: WeldWindow, columns: list[SignalColumn], 
     return rows, bin_ns
 
 
-def _write_atomic(path: Path, write) -> None:  # type: ignore[no-untyped-def]
+def _write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Whole file or none: an interrupted push never leaves a half-written CSV or PNG that looks done."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.partial")
@@ -152,7 +157,7 @@ def _to_rgb(frames: np.ndarray, spec: StreamSpec) -> np.ndarray:
     return rgb.round().astype(np.uint8)
 
 
-def _stamp(img, text: str):  # type: ignore[no-untyped-def]
+def _stamp(img: Image.Image, text: str) -> Image.Image:
     """The frame's time on the task's axis, white on a dark box in the top-left corner."""
     from PIL import ImageDraw, ImageFont
 

@@ -9,12 +9,17 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from weldctl.schema import RunReader, StoreError
 
 from ..core import need_module
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 MAX_POINTS = 3000  # per line panel: min/max envelopes above this
 MAX_FRAMES = 1500  # frames analysed for an area/temperature panel
@@ -83,7 +88,7 @@ def _envelope(t_ns: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return tb[:, 0], np.nanmin(xb, axis=1), np.nanmax(xb, axis=1)
 
 
-def _line(ax, t_ns: np.ndarray, x: np.ndarray, color: str, label: str, step: bool = False) -> PanelInfo:  # type: ignore[no-untyped-def]
+def _line(ax: Axes, t_ns: np.ndarray, x: np.ndarray, color: str, label: str, step: bool = False) -> PanelInfo:
     t, lo, hi = _envelope(t_ns, x)
     if lo is hi:
         if step:
@@ -107,7 +112,7 @@ def _acoustic_envelope(t_ns: np.ndarray, x: np.ndarray, rate: float) -> tuple[np
     return t_ns[:n:k], rms
 
 
-def _spectrogram(ax, t_ns: np.ndarray, x: np.ndarray, rate: float, fig) -> PanelInfo:  # type: ignore[no-untyped-def]
+def _spectrogram(ax: Axes, t_ns: np.ndarray, x: np.ndarray, rate: float, fig: Figure) -> PanelInfo:
     signal = need_module("scipy.signal")
     nper = int(2 ** np.clip(np.round(np.log2(rate / 100)), 7, 11))  # ~10 ms
     if len(x) < nper:

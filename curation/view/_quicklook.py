@@ -11,7 +11,7 @@ import numpy as np
 
 from weldctl.schema import RunReader, StreamKind
 
-from ..core import find_signal, frame_streams, need_module, read_signal
+from ..core import Signal, find_signal, frame_streams, need_module, read_signal
 from ..features import MorphologyParams, frame_morphology
 from ._plots import (
     MAX_FRAMES,
@@ -35,7 +35,7 @@ def _panels(r: RunReader, t0: int, t1: int, morph: MorphologyParams) -> list[tup
     """(name, height ratio, draw(ax, fig)) for every panel the run has data for, in reading order."""
     out: list[tuple[str, float, Draw]] = []
 
-    def signal_panel(name: str, sig, color: str, label: str, step: bool = False) -> None:  # type: ignore[no-untyped-def]
+    def signal_panel(name: str, sig: Signal, color: str, label: str, step: bool = False) -> None:
         t, x = read_signal(r, sig, t0, t1)
         if len(x):
             out.append((name, 1.0, lambda ax, fig: _line(ax, t, x, color, label, step)))
@@ -150,7 +150,7 @@ def _shade(
     axes: Sequence,
     r: RunReader,
     segments: Sequence[Segment],
-    labels: dict[int, dict],  # type: ignore[type-arg]
+    labels: dict[int, dict[str, Any]],
     t0: int,
     t1: int,
 ) -> None:
@@ -205,7 +205,7 @@ def quicklook(
     *,
     weld: int | None = None,
     segments: Sequence[Segment] | None = None,
-    labels: Sequence[dict] | None = None,  # type: ignore[type-arg]
+    labels: Sequence[dict[str, Any]] | None = None,
     size_px: tuple[int, int] = (1400, 1800),
     keyframes: int = KEYFRAMES,
     morphology: MorphologyParams | None = None,
