@@ -1,54 +1,106 @@
-"""Curation: segmentation, labels, samples, splits, datasets."""
+"""Curation: from run stores to a versioned dataset, one subpackage per concern.
 
-from ._augment import apply as apply_augment
-from ._augment import draw as draw_augment
-from ._card import tree_hash, write_card
-from ._dataset_build import replay, run_augment, run_balance, run_build, run_split
-from ._dataset_params import DatasetParams, load_params, read_params_doc
-from ._dataset_reader import DatasetSplit, class_map, iter_dataset, torch_dataset
-from ._executor import READ_THREADS, map_items, scheduler_address
-from ._export import export_csv, export_hdf5
-from ._features import (
+``core`` (shared low-level parts) < ``labels``, ``segment``, ``features`` < ``formats``, ``labelstudio``,
+``view``, ``dataset``; a package imports only the public face of a lower one (import-linter checks it).
+This module re-exports the names the CLI and users call.
+"""
+
+from .core import READ_THREADS, Signal, band_limited, find_signal, map_items, read_signal, scheduler_address
+from .dataset import (
+    DatasetError,
+    DatasetParams,
+    DatasetSplit,
+    LeakError,
+    SampleArrays,
+    SampleSet,
+    SplitError,
+    apply_augment,
+    assign_splits,
+    build_samples,
+    chosen_labels,
+    class_map,
+    draw_augment,
+    iter_dataset,
+    leak_audit,
+    list_runs,
+    load_params,
+    missing_classes,
+    read_params_doc,
+    replay,
+    run_augment,
+    run_balance,
+    run_build,
+    run_split,
+    torch_dataset,
+    tree_hash,
+    write_card,
+)
+from .features import (
     BandParams,
+    FeatureParams,
     MelParams,
     MorphologyParams,
     WindowParams,
     band_energies,
+    compute_features,
     eemd,
     frame_morphology,
     mel_spectrogram,
     sliding_stats,
+    write_features,
 )
-from ._features_run import FeatureParams, compute_features, write_features
-from ._gate import GateScanner, GateSegment, GateThresholds, gate_segments
-from ._import import ImportResult, align_streams, find_runs, import_run
-from ._import_labels import import_label_record, merge_labels_jsonl, read_labels_jsonl
-from ._import_source import SourceStream
-from ._label_choice import chosen_labels
-from ._label_rules import label_problems, with_problems
-from ._label_status import LabelStatus, label_status
-from ._leak_audit import LeakError, leak_audit
-from ._ls_client import LabelStudioError, LabelStudioSettings, connect, ls_errors
-from ._ls_config import TIME_COLUMN, TS_NAME, SignalColumn, label_config
-from ._ls_pull import Agreement, agreement, merge_records, pull_records
-from ._ls_push import PREDICTION_PREFIX, PushOptions, PushReport, find_project, push_welds
-from ._plots import PanelInfo, QuicklookResult, Segment, laser_segments, load_segments
-from ._quicklook import quicklook
-from ._resample import band_limited
-from ._samples import build_samples, list_runs
-from ._sampleset import DatasetError, SampleArrays, SampleSet
-from ._segment_run import DEFAULT_GATES, GateChoice, SegmentParams, gate_signal, pick_gate, segment_run, segment_uri
-from ._segments_io import (
+from .formats import (
+    ImportResult,
+    SourceStream,
+    align_streams,
+    export_csv,
+    export_hdf5,
+    find_runs,
+    import_label_record,
+    import_run,
+    merge_labels_jsonl,
+    read_labels_jsonl,
+)
+from .labels import LabelStatus, label_problems, label_status, labels_from_truth, with_problems
+from .labelstudio import (
+    PREDICTION_PREFIX,
+    TIME_COLUMN,
+    TS_NAME,
+    Agreement,
+    LabelStudioError,
+    LabelStudioSettings,
+    PushOptions,
+    PushReport,
+    SignalColumn,
+    agreement,
+    connect,
+    find_project,
+    label_config,
+    ls_errors,
+    merge_records,
+    pull_records,
+    push_welds,
+)
+from .segment import (
+    DEFAULT_GATES,
     SEGMENT_COLUMNS,
     SEGMENT_SOURCES,
+    GateChoice,
+    GateScanner,
+    GateSegment,
+    GateThresholds,
+    SegmentParams,
+    gate_segments,
+    gate_signal,
+    pick_gate,
     read_segments,
+    segment_run,
     segment_tables,
+    segment_uri,
     segments_path,
     write_segments,
 )
-from ._signals import Signal, find_signal, read_signal
-from ._split import SplitError, assign_splits, missing_classes
-from ._truth import labels_from_truth
+from .view import PanelInfo, QuicklookResult, Segment, laser_segments, load_segments, quicklook
 
 __all__ = [
     "DEFAULT_GATES",

@@ -47,6 +47,8 @@ def main() -> None:
     ax.text(0.6, 9.65, "daq", fontsize=9, weight="bold", va="center")
     box(ax, 11.3, 4.6, 10.4, 5.4, "", LAYER["curation"])
     ax.text(11.6, 9.65, "curation", fontsize=9, weight="bold", va="center")
+    ax.text(12.9, 9.65, "dataset · view · labelstudio · formats  →  labels · segment · features  →  core",
+            fontsize=7, va="center", color="#555555")
     box(ax, 0.3, 0.3, 21.4, 3.6, "", LAYER["schema"])
     ax.text(0.6, 3.55, "schema  (pydantic models at the edges; the only code that knows the run-store layout)",
             fontsize=9, weight="bold", va="center")

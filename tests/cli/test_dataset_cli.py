@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from weldctl.cli import app
-from weldctl.curation._sampleset import read_table, write_table
+from weldctl.curation.dataset import read_rows, write_rows
 
 
 def _ok(*args: str) -> str:
@@ -44,17 +44,17 @@ def test_stage_commands_build_a_dataset_and_refuse_a_leak(workdir: Path, sim_lab
     _ok("dataset", "augment")
     _ok("dataset", "build")
     assert json.loads(Path("metrics.json").read_text())["splits"]["train"]["samples"] == 12
-    synthetic = next(r for r in read_table("dataset/manifest.parquet") if r["origin"] == "oversample")
+    synthetic = next(r for r in read_rows("dataset/manifest.parquet") if r["origin"] == "oversample")
     assert "identical" in _ok("dataset", "replay", synthetic["sample_id"])
 
-    split = read_table("work/split.parquet")
-    samples = {r["sample_id"]: r for r in read_table("work/samples/samples.parquet")}
+    split = read_rows("work/split.parquet")
+    samples = {r["sample_id"]: r for r in read_rows("work/samples/samples.parquet")}
     test_run = next(samples[s["sample_id"]]["run_id"] for s in split if s["split"] == "test")
     for s in split:  # plant a leak: one weld of a test run goes to train
         if samples[s["sample_id"]]["run_id"] == test_run:
             s["split"] = "train"
             break
-    write_table(split, "work/split.parquet")
+    write_rows(split, "work/split.parquet")
     res = CliRunner().invoke(app, ["dataset", "build", "--out", "leaky"])
     assert res.exit_code == 2
     msg = " ".join(res.output.split())  # the console wraps long lines

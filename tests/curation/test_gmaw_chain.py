@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import GMAW_SAMPLE, REPO, need, need_module
-from tests.curation.test_dataset_dvc import sh
+from tests.curation.dataset.test_dataset_dvc import sh
 from weldctl.curation import tree_hash
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
