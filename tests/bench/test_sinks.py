@@ -1,5 +1,6 @@
 """The benchmark's peer writers store what they were given: read back with each library's own reader."""
 
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,7 @@ def _write(name: str, root: Path) -> dict[str, tuple[np.ndarray, np.ndarray, np.
     out = {}
     for k, spec in enumerate((CAM, SIG)):
         data, t_ns, seq, cuts = _blocks(spec, k)
-        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        for a, b in pairwise(cuts):
             sink.append(spec, data[a:b], t_ns[a:b], seq[a:b])
         out[spec.name] = (data, t_ns, seq)
     sink.close()
