@@ -215,6 +215,15 @@ def odirect_write(base: str, nbytes: int, block: int = 32 << 20) -> float:
         os.unlink(path)
 
 
+def camera_frames(n: int = 512) -> np.ndarray:
+    """``n`` load-generator camera frames (256x256 uint8): a melt pool with a pulsing keyhole, noise varying."""
+    from weldctl.daq.sim import FrameBank
+
+    bank = FrameBank(256, 256, seed=1)
+    bank.add_scene(1, pool_length_px=60.0, pool_width_px=30.0, spot_px=4.0, peak_c=1800.0, kappa=0.3)
+    return bank.take(np.ones(n, np.int64), 5.0 + 3.0 * np.sin(np.arange(n) / 40.0), np.arange(n))
+
+
 @dataclass
 class Unpaced:
     mb_s: float
@@ -230,14 +239,11 @@ def unpaced_writer(base: str, nbytes: int, durability: str = "none", profile: bo
     import io
     import pstats
 
-    from weldctl.daq.sim import FrameBank
     from weldctl.schema import RunManifest, RunWriter, StreamSpec
 
     spec = StreamSpec(name="camera", kind="camera", device="bench", driver="bench", dtype="uint8",
                       sample_shape=(256, 256), units="counts", nominal_rate_hz=10_000.0)
-    bank = FrameBank(256, 256, 10.0, seed=1)
-    radius = 5.0 + 3.0 * np.sin(np.arange(512) / 40.0)
-    frames = bank.take(radius, np.arange(512))
+    frames = camera_frames()
     with scratch(base, "unpaced") as out:
         w = RunWriter.create(out, RunManifest(run_id="UNPACED", host="bench"), [spec],
                              durability=durability)  # type: ignore[arg-type]

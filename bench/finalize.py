@@ -18,11 +18,10 @@ import time
 import numpy as np
 
 from weldctl.daq import finalize_run
-from weldctl.daq.sim import FrameBank
 from weldctl.schema import RunManifest, RunWriter, StreamSpec, verify_checksums
 from weldctl.schema._checksum import hash_files
 
-from ._harness import scratch
+from ._harness import camera_frames, scratch
 
 FULL_GB = (1.0, 10.0, 50.0)
 QUICK_GB = (0.25, 1.0)
@@ -63,7 +62,7 @@ def make_store(out: str, gb: float) -> tuple[RunWriter, float]:
         units="counts",
         nominal_rate_hz=100_000.0,
     )
-    frames = FrameBank(256, 256, 10.0, seed=1).take(5.0 + 3.0 * np.sin(np.arange(512) / 40.0), np.arange(512))
+    frames = camera_frames()
     signal = (1000 * np.sin(np.arange(4 * 1000) / 50.0)).astype(np.int16).reshape(1000, 4)
     w = RunWriter.create(out, RunManifest(run_id=f"FIN{int(gb * 100)}", host="bench"), [cam, daq])
     n = k = 0
