@@ -155,6 +155,14 @@ def finish_shard(out: np.ndarray, entries: np.ndarray, payload_end: int, pad: bo
     return size
 
 
+def _fdatasync_path(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fdatasync(fd)
+    finally:
+        os.close(fd)
+
+
 def _missing_dirs(path: str) -> list[str]:
     """The parents of the folders ``os.makedirs(path)`` will create, outermost first."""
     out: list[str] = []
@@ -197,6 +205,8 @@ class LocalSink:
                 st = self._write(tmp, data, 0)
         else:
             st = self._write(tmp, data, 0)
+        if self.durability == "shard":
+            _fdatasync_path(tmp)  # O_DIRECT bypasses the page cache, not the file's size and extents
         os.replace(tmp, path)
         if self.durability == "shard":
             # The file's entry, and those of the folders made for it (a shard of a new index often needs some).
@@ -209,15 +219,14 @@ class LocalSink:
         """Everything written so far survives a power cut once this returns (``interval`` durability)."""
         sync_filesystem(self.root)
 
-    def _write(self, path: str, data: memoryview | bytes, flags: int) -> os.stat_result:
+    @staticmethod
+    def _write(path: str, data: memoryview | bytes, flags: int) -> os.stat_result:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | flags, 0o644)
         try:
             view = memoryview(data)
             while len(view):
                 done = os.write(fd, view)
                 view = view[done:]
-            if self.durability == "shard":
-                os.fdatasync(fd)  # O_DIRECT bypasses the page cache, not the file's size and extents
             return os.fstat(fd)
         finally:
             os.close(fd)
