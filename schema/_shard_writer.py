@@ -108,7 +108,8 @@ class WriterPool:
             out = self._take_out(capacity)
             try:
                 size = fill(out)
-                if not digest:
+                # Like compression, a checksum never costs samples: behind, the shard is left for finalize.
+                if not digest or (self.adaptive and self.under_pressure):
                     return out, size, None
                 th = time.perf_counter()
                 hexdigest = hashlib.sha256(memoryview(out[:size])).hexdigest()

@@ -39,8 +39,9 @@ def _frames(n: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 255, (n, 16, 16), dtype=np.uint8)
 
 
-def _write(tmp_path: Path, n: int) -> RunWriter:
+def _write(tmp_path: Path, n: int, adaptive: bool = False) -> RunWriter:
     w = RunWriter.create(tmp_path, RunManifest(run_id="H1"), [CAM])
+    w.pool.adaptive = adaptive  # not adaptive: no shortcut under pressure, every whole shard is hashed
     app = w.streams["cam"]
     for i in range(0, n, 7):
         k = min(7, n - i)
@@ -87,6 +88,18 @@ def test_finalize_reads_only_what_the_writer_did_not_hash(tmp_path: Path, monkey
     w.finalize()
     frames_read = {p.split("/cam/data/", 1)[1] for p in read if "/cam/data/c/" in p}
     assert frames_read == {f"c/{200 // shard}/0/0"}  # of the frames, only the partial last shard is read
+    assert _manifest(w.uri) == _on_disk(w.uri)
+
+
+def test_shards_left_unhashed_under_pressure_are_hashed_at_finalize(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from weldctl.schema._shard_writer import WriterPool
+
+    monkeypatch.setattr(WriterPool, "under_pressure", property(lambda self: True))
+    w = _write(tmp_path, 100, adaptive=True)
+    assert not [k for k in w.pool.hashes if "/data/c/" in k]  # the compressors were "behind": no checksums
+    w.finalize()
     assert _manifest(w.uri) == _on_disk(w.uri)
 
 
