@@ -118,9 +118,9 @@ def run(quick: bool, base: str = ".bench-tmp") -> str:
     load0 = os.getloadavg()[0]
     rows = []
     for gb in fit:
-        mb_s, t_fin, t_old, t_verify, n = _one(base, gb)
+        mb_s, t_fin, t_old, t_verify, n, hashed = _one(base, gb)
         rows.append(
-            f"| {gb:g} | {n:,} | {mb_s:,.0f} | **{t_fin:.2f}** | {t_old:.1f} | {t_verify:.1f} | "
+            f"| {gb:g} | {n:,} | {hashed:,} | {mb_s:,.0f} | **{t_fin:.2f}** | {t_old:.1f} | {t_verify:.1f} | "
             f"{gb * 1e3 / t_verify:,.0f} |"
         )
     lines = [
