@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 
 from ._machine import describe
 
-SECTIONS = ["bench.recorder_limit", "bench.mcap_ingest", "bench.alignment", "bench.kill_loss", "bench.memory",
-            "bench.curation", "bench.datasets", "bench.sim_labels", "bench.live_view"]
+SECTIONS = ["bench.recorder_limit", "bench.finalize", "bench.upload", "bench.alignment", "bench.kill_loss",
+            "bench.memory", "bench.curation", "bench.datasets", "bench.sim_labels", "bench.live_view"]
 
 
 def main() -> None:

@@ -58,6 +58,7 @@ class _SinkRecorder(Recorder):
     """The recorder with another library in the writer's place (the run store keeps events and clocks)."""
 
     sink: object
+    written: dict[str, int]  # samples and bytes the sink took, per stream (the summary counts the store's)
 
     def _write_block(self, pipe, block) -> None:  # type: ignore[no-untyped-def]
         t_prov = pipe.device_ns(block) + (pipe.provisional or 0)
@@ -66,6 +67,10 @@ class _SinkRecorder(Recorder):
         except Exception as exc:  # the writer thread must not die silently: count the run as failed
             self.fail(f"{type(exc).__name__}: {exc}")
             raise OSError(str(exc)) from exc
+        name = pipe.spec.name
+        self.written[name] = self.written.get(name, 0) + len(block)
+        self.written[f"{name}.bytes"] = self.written.get(f"{name}.bytes", 0) + block.nbytes
+        pipe.appended(self.written[name], int(block.seq[-1]))  # as the recorder's own write path does
         pipe.stats.samples += len(block)
         pipe.stats.bytes += block.nbytes
 
@@ -97,12 +102,14 @@ def record_load(writer: str, kfps: float, duration_s: float, base: str) -> LoadR
         settings = rig.recorder
         kwargs = {"queue_seconds": settings.queue_seconds, "flush_interval_s": settings.flush_interval_s}
         sink = None
-        if writer == "weldctl":
-            rec: Recorder = Recorder(devices, manifest, out, **kwargs)
+        if writer.startswith("weldctl"):  # "weldctl" or "weldctl:<durability>"
+            durability = writer.partition(":")[2] or "none"
+            rec: Recorder = Recorder(devices, manifest, out, durability=durability, **kwargs)
         else:
             rec = _SinkRecorder(devices, manifest, out, **kwargs)
             sink = SINKS[writer](out, duration_s)
             rec.sink = sink  # type: ignore[attr-defined]
+            rec.written = {}  # type: ignore[attr-defined]
         for d in devices:
             d.configure()  # banks are built here, outside the timed part
         deepest = [0.0]
@@ -119,7 +126,10 @@ def record_load(writer: str, kfps: float, duration_s: float, base: str) -> LoadR
         wall = time.perf_counter() - t0
         stored = sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(out) for f in files)
         cam = result.stats["camera"]
-        nbytes = sum(s.bytes for s in result.stats.values())
+        if sink is None:
+            nbytes = sum(s.bytes for s in result.stats.values())
+        else:
+            nbytes = sum(v for k, v in rec.written.items() if k.endswith(".bytes"))  # type: ignore[attr-defined]
         return LoadResult(
             writer=writer, kfps=kfps, duration_s=result.duration_s,
             lost=sum(s.lost for s in result.stats.values()),
@@ -205,29 +215,63 @@ def odirect_write(base: str, nbytes: int, block: int = 32 << 20) -> float:
         os.unlink(path)
 
 
-def unpaced_writer(base: str, nbytes: int) -> tuple[float, float]:
-    """(MB/s, CPU s/GB) of weldctl's writer alone, fed load-generator camera frames as fast as it takes
-    them: the writer's capacity, to compare with the raw O_DIRECT write of the same bytes."""
+def camera_frames(n: int = 512) -> np.ndarray:
+    """``n`` load-generator camera frames (256x256 uint8): a melt pool with a pulsing keyhole, noise varying."""
     from weldctl.daq.sim import FrameBank
+
+    bank = FrameBank(256, 256, seed=1)
+    bank.add_scene(1, pool_length_px=60.0, pool_width_px=30.0, spot_px=4.0, peak_c=1800.0, kappa=0.3)
+    return bank.take(np.ones(n, np.int64), 5.0 + 3.0 * np.sin(np.arange(n) / 40.0), np.arange(n))
+
+
+@dataclass
+class Unpaced:
+    mb_s: float
+    cpu_s_per_gb: float
+    busy_s_per_gb: dict[str, float]  # the writer's own threads: compress, hash, io (per GB of raw frames)
+    profile: str  # cProfile of the appending thread, top entries
+
+
+def unpaced_writer(base: str, nbytes: int, durability: str = "none", profile: bool = False) -> Unpaced:
+    """MB/s and CPU s/GB of weldctl's writer alone, fed load-generator camera frames as fast as it takes
+    them: the writer's capacity, to compare with the raw O_DIRECT write of the same bytes."""
+    import cProfile
+    import io
+    import pstats
+
     from weldctl.schema import RunManifest, RunWriter, StreamSpec
 
     spec = StreamSpec(name="camera", kind="camera", device="bench", driver="bench", dtype="uint8",
                       sample_shape=(256, 256), units="counts", nominal_rate_hz=10_000.0)
-    bank = FrameBank(256, 256, 10.0, seed=1)
-    radius = 5.0 + 3.0 * np.sin(np.arange(512) / 40.0)
-    frames = bank.take(radius, np.arange(512))
+    frames = camera_frames()
     with scratch(base, "unpaced") as out:
-        w = RunWriter.create(out, RunManifest(run_id="UNPACED", host="bench"), [spec])
+        w = RunWriter.create(out, RunManifest(run_id="UNPACED", host="bench"), [spec],
+                             durability=durability)  # type: ignore[arg-type]
         app = w.streams["camera"]
         n = 0
+        prof = cProfile.Profile() if profile else None
         c0, t0 = os.times(), time.perf_counter()
+        if prof:
+            prof.enable()
         while n * spec.bytes_per_sample < nbytes:
             idx = np.arange(n, n + 64, dtype=np.int64)
             app.append(frames[n % 512 : n % 512 + 64], idx, idx)
             n += 64
+            if n % 4096 == 0:
+                w.checkpoint(0.5, events=False)  # as the recorder does every flush interval
         w.flush()
+        if prof:
+            prof.disable()
         wall = time.perf_counter() - t0
         c1 = os.times()
         w.pool.close()
         gb = n * spec.bytes_per_sample / 1e9
-        return gb * 1e3 / wall, ((c1.user + c1.system) - (c0.user + c0.system)) / gb
+        pool = w.pool
+        busy = {"compress": (pool.compress_busy_s - pool.hash_busy_s) / gb, "hash": pool.hash_busy_s / gb,
+                "io": pool.io_busy_s / gb}
+        text = ""
+        if prof:
+            buf = io.StringIO()
+            pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(8)
+            text = buf.getvalue()
+        return Unpaced(gb * 1e3 / wall, ((c1.user + c1.system) - (c0.user + c0.system)) / gb, busy, text)

@@ -10,10 +10,36 @@ from __future__ import annotations
 from ._harness import LoadResult, highest_rate, odirect_write, record_load, unpaced_writer
 
 # (writer, first kfps, step, ceiling): start near the expected limit so a bounded number of runs finds it.
-LADDER = [("weldctl", 24.0, 8.0, 56.0), ("zarr-python", 4.0, 2.0, 12.0), ("tensorstore", 4.0, 2.0, 12.0),
-          ("h5py", 4.0, 2.0, 12.0)]
-LABEL = {"weldctl": "weldctl (shard writer)", "zarr-python": "zarr-python 3 + blosc, tuned",
-         "tensorstore": "tensorstore zarr3 + blosc, tuned", "h5py": "h5py + hdf5plugin blosc"}
+LADDER = [("weldctl", 24.0, 8.0, 56.0), ("zarr-python", 6.0, 3.0, 40.0), ("tensorstore", 8.0, 4.0, 40.0),
+          ("tensorstore-chunks", 8.0, 4.0, 40.0), ("h5py", 6.0, 3.0, 40.0), ("mcap", 6.0, 3.0, 40.0),
+          ("xdf", 6.0, 3.0, 40.0), ("weldctl:interval", 24.0, 8.0, 56.0), ("weldctl:shard", 16.0, 8.0, 56.0)]
+PEERS = [w for w, *_ in LADDER if not w.startswith("weldctl")]
+LABEL = {"weldctl": "weldctl (shard writer)", "zarr-python": "zarr-python 3, sharding codec",
+         "tensorstore": "tensorstore zarr3, sharded", "tensorstore-chunks": "tensorstore zarr3, chunks",
+         "h5py": "h5py + blosc, direct chunk writes", "mcap": "mcap (no compression)",
+         "xdf": "XDF, LabRecorder-style (no compression)", "weldctl:interval": "weldctl, durability interval",
+         "weldctl:shard": "weldctl, durability shard"}
+# How each peer is tuned, and the documentation that says so (bench/_sinks.py has the code).
+TUNING = [
+    ("zarr-python", "`shards=` (sharding codec, 8 chunks per shard as weldctl), whole aligned shard writes, "
+     "`write_empty_chunks=True`, `async.concurrency` 32, 4 shard writes in flight on its async API",
+     "zarr-python user guide, *Performance* (sharding, empty chunks, concurrency): "
+     "https://zarr.readthedocs.io/en/stable/user-guide/performance.html"),
+    ("tensorstore", "zarr3 driver with `sharding_indexed`, `file_io_sync: false`, `file_io_concurrency` 16, "
+     "4 writes in flight (futures), source referenced, not copied",
+     "https://google.github.io/tensorstore/kvstore/file/index.html (file_io_sync), "
+     "https://google.github.io/tensorstore/driver/zarr3/index.html (sharding_indexed)"),
+    ("tensorstore-chunks", "as above without shards: one file per 64-frame chunk",
+     "same pages; measured faster than sharded on this machine kind"),
+    ("h5py", "chunked like weldctl, blosc-lz4 chunks compressed in a thread pool and written with "
+     "`id.write_direct_chunk` (HDF5's filters run one chunk at a time under its lock), `libver='latest'`",
+     "https://docs.h5py.org/en/stable/high/dataset.html (chunking, compression filters) and HDF5's "
+     "*Direct Chunk Write* (https://support.hdfgroup.org/documentation/hdf5/latest/_h5_d__u_g.html)"),
+    ("mcap", "one channel per stream, one message per recorder block, 4 MiB chunks, no compression "
+     "(lz4 measured slower)", "https://mcap.dev/guides/python"),
+    ("xdf", "LabRecorder's layout: one buffered file, a Samples chunk per block, stamps deduced after the "
+     "first, no compression, no fsync", "https://github.com/sccn/xdf/wiki/Specifications"),
+]
 
 
 def _row(r: LoadResult) -> str:
@@ -28,12 +54,17 @@ def _row(r: LoadResult) -> str:
 
 
 def run(quick: bool, base: str = ".bench-tmp") -> str:
+    import os
+
     duration = 6.0 if quick else 30.0  # the confirmed run
     probe_s = 3.0 if quick else 10.0
     probes = 2 if quick else 4
     raw_gb = 1.5 if quick else 6.0
+    unpaced_gb = 1.0 if quick else 4.0
+    load0 = os.getloadavg()[0]
     raw = odirect_write(base, int(raw_gb * 1e9))
-    unpaced_mb_s, unpaced_cpu = unpaced_writer(base, int((1.5 if quick else 4.0) * 1e9))
+    unpaced = {d: unpaced_writer(base, int(unpaced_gb * 1e9), d, profile=d == "none")
+               for d in ("none", "interval", "shard")}
     null = record_load("null", 10.0, min(duration, 10.0), base)
     best: dict[str, LoadResult | None] = {}
     runs_by_writer: dict[str, list[LoadResult]] = {}
@@ -45,18 +76,29 @@ def run(quick: bool, base: str = ".bench-tmp") -> str:
         runs_by_writer[writer] = runs
         rows += [_row(r) for r in runs]
     raw_after = odirect_write(base, int(raw_gb * 1e9))  # the disk drifts: measure it on both sides
+    load1 = os.getloadavg()[0]
+    raw_mid = (raw + raw_after) / 2
 
     w = best.get("weldctl")
-    z = best.get("zarr-python")
+    held_peers = [(p, best[p]) for p in PEERS if best.get(p)]
+    top = max(held_peers, key=lambda pr: pr[1].kfps) if held_peers else None  # type: ignore[union-attr]
     lines = [
         "## Recording at the machine's limit (camera + IR + DAQ + OCT, zero losses)",
         "",
         "Load: camera 256x256 uint8 at N kfps + IR 320x256 uint16 at 500 Hz + DAQ 4 ch at 1 MS/s + "
         f"OCT 100 kHz. Each writer is probed with {probe_s:.0f} s runs (step up, then bisect), and its best "
-        f"probed rate is recorded for up to {duration:.0f} s; recorder queues 2 s. A rate *holds* with zero losses "
-        "and the camera at >= 97 % of nominal. CPU s/GB is the whole process (simulator, recorder, "
+        f"probed rate is recorded for up to {duration:.0f} s; recorder queues 2 s. A rate *holds* with zero "
+        "losses and the camera at >= 97 % of nominal. CPU s/GB is the whole process (simulator, recorder, "
         "writer) per GB recorded; the simulator and recorder alone (null writer, 10 kfps) cost "
-        f"{null.cpu_s_per_gb:.2f} CPU s/GB.",
+        f"{null.cpu_s_per_gb:.2f} CPU s/GB. Load average {load0:.1f} before, {load1:.1f} after.",
+        "",
+        "Every peer sits where weldctl's writer sits (the recorder's writer thread, behind the same queues and "
+        "loss accounting), with weldctl's layout and codec (blosc-lz4, 64-frame chunks, 512-frame shards "
+        "where the library shards), no fsync, tuned as its documentation recommends:",
+        "",
+        "| peer | tuning | documentation |",
+        "|---|---|---|",
+        *[f"| {LABEL[p]} | {how} | {doc} |" for p, how, doc in TUNING],
         "",
         "| writer | camera kfps | s | result | deepest queue | ingest MB/s | stored GB | CPU s/GB |",
         "|---|---:|---:|---|---:|---:|---:|---:|",
@@ -64,32 +106,30 @@ def run(quick: bool, base: str = ".bench-tmp") -> str:
         "",
         "Highest rate held in the confirmation run:",
         "",
-        "| writer | kfps | s | ingest MB/s |",
-        "|---|---:|---:|---:|",
+        "| writer | kfps | s | ingest MB/s | CPU s/GB | weldctl / this |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for writer, *_ in LADDER:
         b = best.get(writer)
-        lines.append(f"| {LABEL[writer]} | {b.kfps:g} | {b.duration_s:.0f} | {b.ingest_mb_s:,.0f} |" if b else
-                     f"| {LABEL[writer]} | none of the rates confirmed | | |")
-    raw_mid = (raw + raw_after) / 2
+        ratio = f"{w.kfps / b.kfps:.2f}x" if (w and b) else "-"
+        lines.append(f"| {LABEL[writer]} | {b.kfps:g} | {b.duration_s:.0f} | {b.ingest_mb_s:,.0f} | "
+                     f"{b.cpu_s_per_gb:.2f} | {ratio} |" if b else
+                     f"| {LABEL[writer]} | none of the rates confirmed | | | | |")
+    u = unpaced["none"]
     lines += [
         "",
-        f"- O_DIRECT raw sequential write of shard-sized blocks, same disk, this run: {raw:,.0f} MB/s "
-        "before, "
+        f"- O_DIRECT raw sequential write of shard-sized blocks, same disk, this run: {raw:,.0f} MB/s before, "
         f"{raw_after:,.0f} MB/s after the recordings.",
-        f"- weldctl writer alone, unpaced (camera frames as fast as it takes them): {unpaced_mb_s:,.0f} MB/s "
-        f"of raw frames = **{unpaced_mb_s / raw_mid:.2f}x** the O_DIRECT raw write, "
-        f"{unpaced_cpu:.2f} CPU s/GB.",
+        f"- weldctl writer alone, unpaced (camera frames as fast as it takes them): {u.mb_s:,.0f} MB/s of raw "
+        f"frames = **{u.mb_s / raw_mid:.2f}x** the O_DIRECT raw write, {u.cpu_s_per_gb:.2f} CPU s/GB "
+        f"(its threads per GB: compress {u.busy_s_per_gb['compress']:.2f} s, sha256 of each shard "
+        f"{u.busy_s_per_gb['hash']:.2f} s, I/O {u.busy_s_per_gb['io']:.2f} s).",
     ]
     if w:
         lines.append(f"- recorder ingest at its highest zero-loss rate: {w.ingest_mb_s:,.0f} MB/s = "
                      f"**{w.ingest_mb_s / raw_mid:.2f}x** the O_DIRECT raw write.")
-    if w and z:
-        lines.append(f"- weldctl holds **{w.kfps / z.kfps:.1f}x** zarr-python's zero-loss camera rate.")
-    elif w:
-        lowest = min(r.kfps for r in runs_by_writer["zarr-python"])
-        lines.append(f"- zarr-python held none of the rates tried (down to {lowest:g} kfps): weldctl holds "
-                     f"**more than {w.kfps / lowest:.0f}x** its zero-loss camera rate.")
+    lines += _durability(unpaced, best)
+    lines += _verdict(w, top, u, raw_mid)
     for writer, *_, ceiling in LADDER:
         b = best.get(writer)
         runs = runs_by_writer[writer]
@@ -109,3 +149,38 @@ def run(quick: bool, base: str = ".bench-tmp") -> str:
     lines.append("- Losses, when a rate does not hold, are recorded in the run's events table as "
                  "`queue_overflow` gaps (the disk here has slow stretches): nothing is lost silently.")
     return "\n".join(lines) + "\n"
+
+
+def _durability(unpaced: dict, best: dict) -> list[str]:  # type: ignore[type-arg]
+    """What syncing costs: the writer's unpaced throughput and the recorder's zero-loss rate per mode."""
+    base_u = unpaced["none"].mb_s
+    out = ["", "Durable mode (`recorder.durability`, default `none`): what a power cut may cost against what "
+           "syncing costs.", "", "| durability | writer alone MB/s | / none | zero-loss kfps | / none |",
+           "|---|---:|---:|---:|---:|"]
+    for mode, writer in (("none", "weldctl"), ("interval", "weldctl:interval"), ("shard", "weldctl:shard")):
+        u, b, b0 = unpaced[mode], best.get(writer), best.get("weldctl")
+        rate = f"{b.kfps:g} | {b.kfps / b0.kfps:.2f}" if (b and b0) else "- | -"
+        out.append(f"| {mode} | {u.mb_s:,.0f} | {u.mb_s / base_u:.2f} | {rate} |")
+    return [*out, ""]
+
+
+def _verdict(w, top, u, raw_mid: float) -> list[str]:  # type: ignore[no-untyped-def]
+    if not (w and top):
+        return ["- weldctl or every peer held none of the rates tried: no ratio."]
+    name, p = top
+    ratio = w.kfps / p.kfps
+    out = [f"- weldctl holds **{ratio:.1f}x** the best fairly tuned peer's zero-loss camera rate "
+           f"({LABEL[name]}, {p.kfps:g} kfps); CPU per GB recorded {w.cpu_s_per_gb:.2f} s against "
+           f"{p.cpu_s_per_gb:.2f} s ({p.cpu_s_per_gb / max(w.cpu_s_per_gb, 1e-9):.1f}x)."]
+    if ratio < 3:
+        bound = "the disk" if u.mb_s >= 0.8 * raw_mid else "CPU (compression on two cores)"
+        out.append(
+            f"- **Below the 3x target.** A peer that pipelines its writes and skips fsync is bounded by the same "
+            f"disk and cores: weldctl's writer alone reaches {u.mb_s:,.0f} MB/s against {raw_mid:,.0f} MB/s of "
+            f"raw O_DIRECT writes, so what bounds it here is {bound}. Its lead is CPU per GB (the peers copy "
+            "and re-buffer each batch, compress without reuse of buffers, and write through the page cache), "
+            "which on a 2-core machine shared with the simulator is what sets the zero-loss rate. Profile of the "
+            "appending thread (cProfile, unpaced writer, top by own time; the compress and I/O threads spend "
+            "their time in blosc and `os.write`, counted above):")
+        out += ["", "```", *[ln for ln in u.profile.strip().splitlines()[-14:]], "```"]
+    return out

@@ -15,8 +15,10 @@ from ._app import app, console, user_errors
 def upload(
     runs: list[str] = typer.Argument(..., help="run stores (paths) to upload"),
     dest: str = typer.Option(..., "--to", help="destination prefix, e.g. s3://bucket/runs"),
+    jobs: int = typer.Option(8, "--jobs", "-j", min=1, help="files sent at once (large ones in parts)"),
 ) -> None:
-    """Copy finalized runs to DEST and verify every file there against the run's checksums.
+    """Copy finalized runs to DEST, several files at a time, and verify every file there against the run's
+    checksums (each file is also checked as it is read: a damaged local copy is not uploaded).
 
     Credentials come from the environment or your AWS config (AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL, ...).
     """
@@ -24,5 +26,6 @@ def upload(
                   console=console, transient=True) as progress:
         for run in runs:
             task = progress.add_task(f"upload {run}", total=None)
-            uri = upload_run(run, dest, progress=lambda i, n, t=task: progress.update(t, completed=i, total=n))
+            uri = upload_run(run, dest, threads=jobs,
+                             progress=lambda i, n, t=task: progress.update(t, completed=i, total=n))
             console.print(f"[green]verified[/] {uri}")

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from weldctl.schema import RunManifest, RunWriter, is_url
+from weldctl.schema import Durability, RunManifest, RunWriter, is_url
 
 from ._block import Block
 from ._device import Device
@@ -61,7 +61,7 @@ class RecordResult:
 class Recorder:
     def __init__(self, devices: list[Device], manifest: RunManifest, out: str, *, overwrite: bool = False,
                  queue_seconds: float = 4.0, flush_interval_s: float = 0.5, max_at_risk_s: float = 1.0,
-                 nice: int | None = None,
+                 nice: int | None = None, durability: Durability = "none",
                  truth: Callable[[], dict[str, tuple[dict, dict]]] | None = None) -> None:
         self.devices = devices
         self.manifest = manifest
@@ -71,6 +71,7 @@ class Recorder:
         self.flush_interval_s = flush_interval_s
         self.max_at_risk_s = max_at_risk_s
         self.nice = nice
+        self.durability = durability
         self.priority_note = ""
         self._writer_done = threading.Event()
         self.truth = truth
@@ -162,7 +163,8 @@ class Recorder:
 
     def _create_store(self, specs: list) -> None:  # type: ignore[type-arg]
         try:
-            self.writer = RunWriter.create(self.out, self.manifest, specs, overwrite=self.overwrite)
+            self.writer = RunWriter.create(self.out, self.manifest, specs, overwrite=self.overwrite,
+                                          durability=self.durability)
             for d in self.devices:  # the stated latencies and delays finalize applies (recover too)
                 self.writer.set_clock_attrs(d.name, stated_timing(d.config))
             # Sim truth is known before the run (and on the run time base), so a recovered store has it too.

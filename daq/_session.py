@@ -45,7 +45,7 @@ def make_recorder(rig: Rig, run_id: str, out: str, *, overwrite: bool = False,
                     "ejections": process.truth_ejections(to_run), "signals": process.truth_signals(to_run_ns=to_run)}
     return Recorder(devices, manifest, out, overwrite=overwrite, queue_seconds=rig.recorder.queue_seconds,
                     flush_interval_s=rig.recorder.flush_interval_s, max_at_risk_s=rig.recorder.max_at_risk_s,
-                    nice=rig.recorder.nice, truth=truth)
+                    nice=rig.recorder.nice, durability=rig.recorder.durability, truth=truth)
 
 
 def record(rig: Rig, run_id: str, out: str, *, duration_s: float | None = None, overwrite: bool = False,

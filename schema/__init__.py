@@ -63,6 +63,7 @@ from ._rig_examples import example_rig_names, example_rig_text
 from ._rig_file import dump_rig, load_rig, parse_rig
 from ._rig_view import ViewSettings
 from ._run_id import MAX_RUN_ID, validate_run_id
+from ._shard_io import Durability
 from ._store_claim import make_read_only
 from ._store_layout import CHECKSUMS, EVENT_COLUMNS, is_url, run_uri
 from ._store_lock import LOCK_FILE, LockOwner, StoreBusyError, StoreLock, check_not_live, lock_owner, unfinished_store
@@ -99,6 +100,7 @@ __all__ = [
     "ClockSource",
     "DeviceBase",
     "DeviceConfig",
+    "Durability",
     "Edges",
     "EventOffset",
     "FieldRule",

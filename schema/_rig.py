@@ -125,6 +125,13 @@ class RecorderSettings(BaseModel):
         default=1.0, gt=0, le=10.0,
         description="longest a received sample may wait to reach the disk: a writer that falls further behind "
                     "drops blocks and records them as gaps, instead of holding seconds in memory a crash would lose")
+    durability: Literal["none", "shard", "interval"] = Field(
+        default="none",
+        description="what a power cut may cost (a killed process loses at most flush_interval_s either way): "
+                    "'none' leaves writeback to the OS (shard data is written O_DIRECT, but file sizes and names "
+                    "wait for the filesystem's journal, ~5 s on ext4); 'shard' fdatasyncs every shard and shape "
+                    "before the next (the slowest); 'interval' syncs the store's filesystem once per "
+                    "flush_interval_s. docs/recording-at-speed.md says what each costs")
     stop_after_sequence: bool = Field(default=True, description="stop when the sim weld sequence ends")
     nice: int = Field(
         default=-10, ge=-20, le=19,

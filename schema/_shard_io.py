@@ -8,8 +8,10 @@ the index, so zarr-python and tensorstore read it like any other shard.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
+from typing import Literal
 
 import google_crc32c
 import numpy as np
@@ -17,6 +19,48 @@ import numpy as np
 ALIGN = 4096  # O_DIRECT needs buffer address, file offset and length aligned to the logical block size
 MISSING = np.uint64(2**64 - 1)  # index entry of an inner chunk that is not stored (reads as fill_value)
 TMP_SUFFIX = ".writing"
+
+# What a power cut may cost (a killed process loses only what the recorder had not yet handed to the disk):
+# "none" leaves writeback to the kernel; "shard" syncs every file the writer puts (data and directory entry)
+# before the next one; "interval" syncs the store's filesystem once per flush interval.
+Durability = Literal["none", "shard", "interval"]
+Stamp = tuple[int, int, int]  # (size, mtime_ns, inode) of a file just written: tells a later rewrite apart
+
+
+def _libc_syncfs():  # type: ignore[no-untyped-def]
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_SYNCFS = _libc_syncfs()
+
+
+def sync_filesystem(path: str) -> None:
+    """Write back everything dirty on the filesystem holding ``path`` (syncfs; sync where there is none)."""
+    if _SYNCFS is None:
+        os.sync()
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if _SYNCFS(fd) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"syncfs failed on {path}: {os.strerror(err)}")
+    finally:
+        os.close(fd)
+
+
+def sync_directory(path: str) -> None:
+    """Make the directory entries of ``path`` durable (a renamed file is only reachable once they are)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def aligned_empty(nbytes: int) -> np.ndarray:
@@ -111,45 +155,79 @@ def finish_shard(out: np.ndarray, entries: np.ndarray, payload_end: int, pad: bo
     return size
 
 
+def _fdatasync_path(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fdatasync(fd)
+    finally:
+        os.close(fd)
+
+
+def _missing_dirs(path: str) -> list[str]:
+    """The parents of the folders ``os.makedirs(path)`` will create, outermost first."""
+    out: list[str] = []
+    while not os.path.isdir(path):
+        path = os.path.dirname(path)
+        out.append(path)
+    return out[::-1]
+
+
 class LocalSink:
     """Files under a local directory. Each file is written to a temporary name and renamed into place, so
     a rewritten (previously partial) shard is never seen half-written; O_DIRECT skips the page cache,
     whose writeback is what limits buffered writes."""
 
-    def __init__(self, root: str, direct: bool = True) -> None:
+    def __init__(self, root: str, direct: bool = True, durability: Durability = "none") -> None:
         self.root = root
         self.direct = direct and hasattr(os, "O_DIRECT")
+        self.durability = durability
         self.bytes_written = 0
 
     @property
     def wants_padding(self) -> bool:
         return self.direct
 
-    def put(self, key: str, data: memoryview | bytes) -> None:
+    def put(self, key: str, data: memoryview | bytes) -> Stamp:
+        """Write ``key`` whole (temp + rename); returns the file's stamp, by which a checksum taken of
+        ``data`` is known to still describe the file at finalize."""
         path = os.path.join(self.root, key)
         tmp = path + TMP_SUFFIX
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        parent = os.path.dirname(path)
+        new_dirs = _missing_dirs(parent) if self.durability == "shard" else []
+        os.makedirs(parent, exist_ok=True)
         if self.direct and len(data) % ALIGN == 0:
             try:
-                self._write(tmp, data, os.O_DIRECT)
+                st = self._write(tmp, data, os.O_DIRECT)
             except OSError as exc:
                 if exc.errno != errno.EINVAL:  # EINVAL: this filesystem (tmpfs, ...) has no O_DIRECT
                     raise
                 self.direct = False
-                self._write(tmp, data, 0)
+                st = self._write(tmp, data, 0)
         else:
-            self._write(tmp, data, 0)
+            st = self._write(tmp, data, 0)
+        if self.durability == "shard":
+            _fdatasync_path(tmp)  # O_DIRECT bypasses the page cache, not the file's size and extents
         os.replace(tmp, path)
+        if self.durability == "shard":
+            # The file's entry, and those of the folders made for it (a shard of a new index often needs some).
+            for d in [parent, *new_dirs[::-1]]:
+                sync_directory(d)
         self.bytes_written += len(data)
+        return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def sync(self) -> None:
+        """Everything written so far survives a power cut once this returns (``interval`` durability)."""
+        sync_filesystem(self.root)
 
     @staticmethod
-    def _write(path: str, data: memoryview | bytes, flags: int) -> None:
+    def _write(path: str, data: memoryview | bytes, flags: int) -> os.stat_result:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | flags, 0o644)
         try:
             view = memoryview(data)
             while len(view):
                 done = os.write(fd, view)
                 view = view[done:]
+            return os.fstat(fd)
         finally:
             os.close(fd)
 
@@ -181,9 +259,15 @@ class FsspecSink:
         self.root = root.rstrip("/")
         self.bytes_written = 0
 
-    def put(self, key: str, data: memoryview | bytes) -> None:
+    durability: Durability = "none"  # an object store acknowledges a PUT once it is stored
+
+    def put(self, key: str, data: memoryview | bytes) -> Stamp | None:
         self.fs.pipe_file(f"{self.root}/{key}", bytes(data))
         self.bytes_written += len(data)
+        return None  # no cheap stamp: finalize hashes these files itself
+
+    def sync(self) -> None:
+        pass
 
     def get(self, key: str) -> bytes | None:
         try:

@@ -10,6 +10,7 @@ recorder leaves a store readers can trust.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import queue
 import threading
@@ -19,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
-from ._shard_io import MISSING, BloscInto, FsspecSink, LocalSink, finish_shard, shard_capacity
+from ._shard_io import MISSING, BloscInto, FsspecSink, LocalSink, Stamp, finish_shard, shard_capacity
 
 RING = 3  # staging buffers per array: one filling, two compressing or being written
 # Compression must never cost samples. A chunk is stored blosc-"memcpyed" (clevel 0: a 16-byte header and
@@ -53,6 +54,10 @@ class WriterPool:
         self.backlog = 0  # shard jobs submitted and not yet compressed
         self.stored_raw = 0  # chunks stored uncompressed (pressure or incompressible data)
         self.chunks = 0
+        # sha256 of each file as it was put, with the file's stamp then: finalize takes these instead of
+        # reading the store again, for every file whose stamp still matches (see _checksum.hash_files).
+        self.hashes: dict[str, tuple[str, Stamp]] = {}
+        self.hash_busy_s = 0.0
 
     @property
     def under_pressure(self) -> bool:
@@ -71,17 +76,46 @@ class WriterPool:
         with self._lock:
             self._out.append(buf)
 
+    def put(self, key: str, data: memoryview | bytes, digest: str | None = None) -> None:
+        """Write one file through the sink (on the I/O thread) and remember its checksum when known."""
+        stamp = self.sink.put(key, data)
+        with self._lock:
+            if digest is not None and stamp is not None:
+                self.hashes[key] = (digest, stamp)
+            else:
+                self.hashes.pop(key, None)
+
+    def forget(self, prefix: str) -> None:
+        """Drop remembered checksums of files under ``prefix`` (about to be rewritten by someone else)."""
+        with self._lock:
+            for key in [k for k in self.hashes if k.startswith(prefix)]:
+                del self.hashes[key]
+
+    def sync(self) -> None:
+        """Queue a sync of everything written so far (``interval`` durability); no-op otherwise."""
+        if getattr(self.sink, "durability", "none") == "interval":
+            self.io(self.sink.sync)
+
     def submit_shard(self, key: str, capacity: int, fill: Callable[[np.ndarray], int],
-                     release: Callable[[], None] | None) -> None:
-        """Compress a shard into a buffer (``fill`` returns the file length) on the pool, then write it."""
+                     release: Callable[[], None] | None, digest: bool = False) -> None:
+        """Compress a shard into a buffer (``fill`` returns the file length) on the pool, then write it.
+        With ``digest``, its sha256 is taken on the compress thread, so finalize need not read it back."""
         with self._lock:
             self.backlog += 1
 
-        def compress() -> tuple[np.ndarray, int]:
+        def compress() -> tuple[np.ndarray, int, str | None]:
             t = time.perf_counter()
             out = self._take_out(capacity)
             try:
-                return out, fill(out)
+                size = fill(out)
+                # Like compression, a checksum never costs samples: behind, the shard is left for finalize.
+                if not digest or (self.adaptive and self.under_pressure):
+                    return out, size, None
+                th = time.perf_counter()
+                hexdigest = hashlib.sha256(memoryview(out[:size])).hexdigest()
+                with self._lock:
+                    self.hash_busy_s += time.perf_counter() - th
+                return out, size, hexdigest
             except BaseException:
                 self._give_out(out)
                 raise
@@ -94,10 +128,10 @@ class WriterPool:
 
         def write() -> None:
             try:
-                out, size = fut.result()
+                out, size, hexdigest = fut.result()
                 try:
                     t = time.perf_counter()
-                    self.sink.put(key, memoryview(out[:size]))
+                    self.put(key, memoryview(out[:size]), hexdigest)
                     self.io_busy_s += time.perf_counter() - t
                     self.stored_bytes += size
                 finally:
@@ -279,7 +313,9 @@ class ShardedArray:
                                 lambda rows, o, off, c: self._compress_chunk(rows, o, off, edge=c == n_full))
 
         release = (lambda: self._free.put(buf)) if complete else None
-        self.pool.submit_shard(self._shard_key(i), self.capacity, fill, release)
+        # Only whole shards are hashed as written: a partial one is rewritten every flush interval until it
+        # is whole, and at most one per array is left for finalize to read.
+        self.pool.submit_shard(self._shard_key(i), self.capacity, fill, release, digest=complete)
         self.disk_n = self.n
         self._dirty_since = None
         if complete:

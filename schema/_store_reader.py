@@ -59,6 +59,7 @@ class RunReader:
             raise StoreError(f"{self.uri}: run manifest does not validate: {exc.errors()[0]['msg']}") from None
         self.schema_version = str(attrs.get("schema_version", "?"))
         self._arrays: dict[tuple[str, str], zarr.Array] = {}
+        self._listed: list[str] | None = None  # files the checksum manifest lists, parsed once per reader
 
     @property
     def run_id(self) -> str:
@@ -108,7 +109,9 @@ class RunReader:
         from ._checksum import listed_files
         from ._location import list_files
 
-        expected = [f for f in listed_files(self.uri) if f.startswith(f"{STREAMS}/{name}/")]
+        if self._listed is None:  # a finalized store never changes: one parse serves every stream opened
+            self._listed = listed_files(self.uri)
+        expected = [f for f in self._listed if f.startswith(f"{STREAMS}/{name}/")]
         if not expected:
             return
         there = {f"{STREAMS}/{name}/{f}" for f in list_files(f"{self.uri.rstrip('/')}/{STREAMS}/{name}")}

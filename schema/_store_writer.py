@@ -14,7 +14,7 @@ from ._checksum import write_checksums
 from ._errors import StoreError
 from ._location import remove_uri, zarr_store
 from ._manifest import RunManifest, RunStatus
-from ._shard_io import LocalSink
+from ._shard_io import Durability, LocalSink
 from ._shard_writer import WriterPool
 from ._store_claim import claim_store, make_read_only
 from ._store_layout import (
@@ -62,7 +62,7 @@ class RunWriter:
     @classmethod
     def create(
         cls, out: str | os.PathLike[str], manifest: RunManifest, specs: Sequence[StreamSpec], *,
-        overwrite: bool = False, direct_io: bool = True,
+        overwrite: bool = False, direct_io: bool = True, durability: Durability = "none",
     ) -> RunWriter:
         uri = run_uri(out, manifest.run_id)
         claim_store(uri, manifest.run_id, overwrite=overwrite)
@@ -75,7 +75,7 @@ class RunWriter:
         group.attrs[ROOT_ATTR] = {"schema_version": SCHEMA_VERSION,
                                   "manifest": manifest.model_dump(mode="json")}
         streams_group = group.require_group(STREAMS)
-        pool = default_pool(group.store, direct_io)
+        pool = default_pool(group.store, direct_io, durability)
         streams: dict[str, StreamAppender] = {}
         for spec in specs:
             sg = streams_group.require_group(spec.name)
@@ -125,6 +125,7 @@ class RunWriter:
         ~ flush interval + ``max_age_s`` + the I/O queue of data is at risk in a crash."""
         for appender in self.streams.values():
             appender.checkpoint(max_age_s)
+        self.pool.sync()  # after the shapes: a synced shape never covers rows that are not
         if events:
             self.flush_events()
 
@@ -268,11 +269,17 @@ class RunWriter:
         self.release_space()
         self.pool.close()
         self.set_manifest(self.manifest.model_copy(update={"status": status}))
-        write_checksums(self.uri)
+        # Finalize rewrote the sample times through zarr-python (in place, maybe within the same mtime tick):
+        # the checksums taken of them while recording no longer count.
+        for app in self.streams.values():
+            self.pool.forget(f"{app.group.path}/t_ns/".lstrip("/"))
+        write_checksums(self.uri, self.pool.hashes)
         # Complete: the lock file goes (its absence tells a finished store from an interrupted one), then
         # nothing may write here again.
         self.lock.release(remove=True)
         make_read_only(self.uri)
+        if self.pool.sink.durability != "none":
+            self.pool.sink.sync()  # the manifest, the tables and the final shapes too
 
     def discard(self) -> None:
         """Delete the store: nothing was recorded into it (a start that failed or was interrupted)."""

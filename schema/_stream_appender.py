@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
@@ -10,7 +11,7 @@ import zarr
 from zarr.storage import LocalStore
 
 from ._errors import StoreError
-from ._shard_io import FsspecSink, LocalSink
+from ._shard_io import Durability, FsspecSink, LocalSink
 from ._shard_writer import ShardedArray, WriterPool
 from ._store_layout import codecs_for, index_shards, stream_shards
 from ._stream import StreamSpec
@@ -39,11 +40,13 @@ def sink_for(store: zarr.abc.store.Store) -> LocalSink | FsspecSink:
     return FsspecSink(fs, path)
 
 
-def default_pool(store: zarr.abc.store.Store, direct_io: bool = True) -> WriterPool:
+def default_pool(store: zarr.abc.store.Store, direct_io: bool = True,
+                 durability: Durability = "none") -> WriterPool:
     """Two compressors at most: on a 2-core acquisition PC the device threads need the rest."""
     sink = sink_for(store)
     if isinstance(sink, LocalSink):
         sink.direct = sink.direct and direct_io
+        sink.durability = durability
     return WriterPool(sink, compress_threads=min(2, os.cpu_count() or 1))
 
 
@@ -184,11 +187,11 @@ class StreamAppender:
         docs = [(f"{a.key}/zarr.json", a.metadata_doc(), a, a.disk_n) for a in changed]
         for _, _, a, n in docs:
             a.committed_n = n
-        sink = self.pool.sink
+        pool = self.pool
 
         def commit() -> None:
             for key, doc, a, n in docs:
-                sink.put(key, doc)
+                pool.put(key, doc, hashlib.sha256(doc).hexdigest())
                 a.on_disk_n = n
 
         self.pool.io(commit)

@@ -51,3 +51,55 @@ def test_unreachable_endpoint(sim_run_3s: str, s3_env, monkeypatch) -> None:  # 
     fsspec.filesystem("s3").clear_instance_cache()
     with pytest.raises(StoreError, match="unreachable"):
         upload_run(sim_run_3s, f"s3://{s3_env.bucket}/nowhere")
+
+
+def test_upload_sends_several_files_at_once_and_round_trips(  # type: ignore[no-untyped-def]
+    sim_run_3s: str, s3_env, monkeypatch
+) -> None:
+    import threading
+
+    import fsspec
+
+    from weldctl.schema import _transfer
+
+    names: set[str] = set()
+    real = _transfer._send
+
+    def send(*args):  # type: ignore[no-untyped-def]
+        names.add(threading.current_thread().name)
+        return real(*args)
+
+    monkeypatch.setattr(_transfer, "_send", send)
+    dest = upload_run(sim_run_3s, f"s3://{s3_env.bucket}/concurrent", threads=4)
+    assert len(names) > 1 and all(n.startswith("weldctl-upload") for n in names)
+    # What s3fs reads back is, byte for byte, what the run's manifest lists.
+    fs = fsspec.filesystem("s3")
+    local = verify_checksums(sim_run_3s)
+    assert local.ok and verify_checksums(dest).checked == local.checked
+    remote = fs.cat_file(f"{dest}/streams/oct/data/zarr.json")
+    assert remote == (__import__("pathlib").Path(sim_run_3s) / "streams/oct/data/zarr.json").read_bytes()
+
+
+def test_a_damaged_local_copy_is_refused_and_never_looks_uploaded(  # type: ignore[no-untyped-def]
+    sim_run_3s: str, s3_env, tmp_path
+) -> None:
+    import os
+    import shutil
+    from pathlib import Path
+
+    import fsspec
+
+    from weldctl.schema._store_layout import CHECKSUMS_DOC
+
+    copy = tmp_path / "R3S.zarr"
+    shutil.copytree(sim_run_3s, copy)
+    shard = next(p for p in sorted((copy / "streams" / "camera" / "data" / "c").rglob("*")) if p.is_file())
+    os.chmod(shard, 0o644)
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    shard.write_bytes(bytes(data))
+    with pytest.raises(StoreError, match="damaged"):
+        upload_run(str(copy), f"s3://{s3_env.bucket}/damaged")
+    fs = fsspec.filesystem("s3")
+    assert not fs.exists(f"{s3_env.bucket}/damaged/R3S.zarr/{CHECKSUMS_DOC}")
+    assert Path(sim_run_3s).exists()
