@@ -68,6 +68,7 @@ from ._store_layout import CHECKSUMS, EVENT_COLUMNS, is_url, run_uri
 from ._store_lock import LOCK_FILE, LockOwner, StoreBusyError, StoreLock, check_not_live, lock_owner, unfinished_store
 from ._store_reader import RunReader, resolve_run
 from ._store_writer import RunWriter
+from ._spectrum import SpectrumSpec
 from ._stream import Calibration, ClockSource, StreamKind, StreamSpec
 from ._stream_appender import UNWRITTEN, StreamAppender
 from ._tables import read_table
@@ -126,6 +127,7 @@ __all__ = [
     "SimIRConfig",
     "SimOctConfig",
     "SimProcess",
+    "SpectrumSpec",
     "StoreBusyError",
     "StoreError",
     "StoreLock",
