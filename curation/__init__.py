@@ -47,6 +47,14 @@ from ._segments_io import (
     write_segments,
 )
 from ._signals import Signal, find_signal, read_signal
+from ._spectral_features import (
+    continuum_temperature,
+    electron_temperature,
+    line_intensity,
+    read_spectra,
+    spectral_features,
+    spectrometer_streams,
+)
 from ._split import SplitError, assign_splits, missing_classes
 from ._truth import labels_from_truth
 
@@ -99,8 +107,10 @@ __all__ = [
     "class_map",
     "compute_features",
     "connect",
+    "continuum_temperature",
     "draw_augment",
     "eemd",
+    "electron_temperature",
     "export_csv",
     "export_hdf5",
     "find_project",
@@ -118,6 +128,7 @@ __all__ = [
     "labels_from_truth",
     "laser_segments",
     "leak_audit",
+    "line_intensity",
     "list_runs",
     "load_params",
     "load_segments",
@@ -135,6 +146,7 @@ __all__ = [
     "read_params_doc",
     "read_segments",
     "read_signal",
+    "read_spectra",
     "replay",
     "run_augment",
     "run_balance",
@@ -146,6 +158,8 @@ __all__ = [
     "segment_uri",
     "segments_path",
     "sliding_stats",
+    "spectral_features",
+    "spectrometer_streams",
     "torch_dataset",
     "tree_hash",
     "with_problems",
