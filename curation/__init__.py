@@ -3,6 +3,7 @@
 from ._augment import apply as apply_augment
 from ._augment import draw as draw_augment
 from ._card import tree_hash, write_card
+from ._channel_select import pearson_scores, run_channel_select, select_channels
 from ._dataset_build import replay, run_augment, run_balance, run_build, run_split
 from ._dataset_params import DatasetParams, load_params, read_params_doc
 from ._dataset_reader import DatasetSplit, class_map, iter_dataset, torch_dataset
@@ -138,6 +139,7 @@ __all__ = [
     "merge_labels_jsonl",
     "merge_records",
     "missing_classes",
+    "pearson_scores",
     "pick_gate",
     "pull_records",
     "push_welds",
@@ -151,12 +153,14 @@ __all__ = [
     "run_augment",
     "run_balance",
     "run_build",
+    "run_channel_select",
     "run_split",
     "scheduler_address",
     "segment_run",
     "segment_tables",
     "segment_uri",
     "segments_path",
+    "select_channels",
     "sliding_stats",
     "spectral_features",
     "spectrometer_streams",

@@ -40,8 +40,12 @@ def spectrometer_streams(r: RunReader) -> list[str]:
     return sorted(n for n, s in r.specs.items() if s.kind == StreamKind.spectrometer and r.length(n))
 
 
-def read_spectra(r: RunReader, stream: str, t0_ns: int | None = None, t1_ns: int | None = None,
-                 ) -> tuple[npt.NDArray[np.int64], Array, Array]:
+def read_spectra(
+    r: RunReader,
+    stream: str,
+    t0_ns: int | None = None,
+    t1_ns: int | None = None,
+) -> tuple[npt.NDArray[np.int64], Array, Array]:
     """(t_ns, wavelengths nm, dark-subtracted counts (n, n_wl)) of a spectrometer stream, optionally in a window."""
     spec = r.specs[stream]
     if spec.spectrum is None:
@@ -95,8 +99,9 @@ def continuum_temperature(wl: Array, spectrum: Array, guess_k: float = 3000.0) -
 
     a0 = float(np.median(y[np.abs(x - ref) < 20])) if np.any(np.abs(x - ref) < 20) else float(np.max(y))
     try:
-        (_a, t), cov = curve_fit(model, x, y, p0=(a0, guess_k), bounds=([0.0, 500.0], [np.inf, 20_000.0]),
-                                 x_scale="jac")
+        (_a, t), cov = curve_fit(
+            model, x, y, p0=(a0, guess_k), bounds=([0.0, 500.0], [np.inf, 20_000.0]), x_scale="jac"
+        )
     except (RuntimeError, ValueError):
         return float("nan"), float("nan")
     return float(t), float(np.sqrt(cov[1, 1])) if np.all(np.isfinite(cov)) else float("nan")

@@ -34,12 +34,28 @@ def draw_spectra(ax, t_ns: np.ndarray, wl: np.ndarray, counts: np.ndarray, fig, 
     t, x = _decimate(np.asarray(t_ns), np.asarray(counts, np.float64))
     img = log_counts(x).T
     vmax = float(np.percentile(img, 99.7))
-    im = ax.imshow(img, origin="lower", aspect="auto", cmap="inferno", vmin=max(0.0, vmax - 3.0), vmax=vmax,
-                   extent=(t[0] / 1e6, t[-1] / 1e6, wl[0], wl[-1]), interpolation="nearest")
+    im = ax.imshow(
+        img,
+        origin="lower",
+        aspect="auto",
+        cmap="inferno",
+        vmin=max(0.0, vmax - 3.0),
+        vmax=vmax,
+        extent=(t[0] / 1e6, t[-1] / 1e6, wl[0], wl[-1]),
+        interpolation="nearest",
+    )
     for nm, label in MARK_NM:
         if wl[0] < nm < wl[-1]:
-            ax.annotate(label, (1.0, nm), xycoords=("axes fraction", "data"), xytext=(3, 0),
-                        textcoords="offset points", fontsize=6, va="center", color="#444444")
+            ax.annotate(
+                label,
+                (1.0, nm),
+                xycoords=("axes fraction", "data"),
+                xytext=(3, 0),
+                textcoords="offset points",
+                fontsize=6,
+                va="center",
+                color="#444444",
+            )
     ax.set_ylabel(f"{name}\nnm", fontsize=8)
     cb = fig.colorbar(im, cax=ax.inset_axes((1.03, 0.0, 0.008, 1.0)))
     cb.set_label("log₁₀ counts", fontsize=7)
@@ -47,8 +63,9 @@ def draw_spectra(ax, t_ns: np.ndarray, wl: np.ndarray, counts: np.ndarray, fig, 
     return PanelInfo(f"{name} spectra", int(img.size), float(np.ptp(img)))
 
 
-def spectra_png(t_ns: np.ndarray, wl: np.ndarray, counts: np.ndarray, title: str,
-                size_px: tuple[int, int] = (900, 360)) -> bytes:
+def spectra_png(
+    t_ns: np.ndarray, wl: np.ndarray, counts: np.ndarray, title: str, size_px: tuple[int, int] = (900, 360)
+) -> bytes:
     """A standalone wavelength × time PNG for a labelling task; ``t_ns`` from the task's time zero (the weld start)."""
     import matplotlib
 

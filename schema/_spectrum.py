@@ -7,7 +7,7 @@ spectral irradiance without the device. Each sample's time is the middle of its 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # The only time convention a spectrum has: the instant it stands for is the middle of its integration
 # (a driver states the latency from there to the host receipt: half the integration plus the readout).
-MID_INTEGRATION = "mid_integration"
+MID_INTEGRATION: Final = "mid_integration"
 
 
 class SpectrumSpec(BaseModel):
@@ -28,11 +28,14 @@ class SpectrumSpec(BaseModel):
     trigger_mode: Literal["free_run", "external", "software"] = "free_run"
     sample_time: Literal["mid_integration"] = MID_INTEGRATION
     dark_counts: list[float] | None = Field(
-        default=None, description="dark spectrum (no light, same integration time), counts per pixel")
+        default=None, description="dark spectrum (no light, same integration time), counts per pixel"
+    )
     reference_counts: list[float] | None = Field(
-        default=None, description="reference spectrum (a known lamp or white reference), counts per pixel")
+        default=None, description="reference spectrum (a known lamp or white reference), counts per pixel"
+    )
     irradiance_uj_per_count: list[float] | None = Field(
-        default=None, description="absolute irradiance calibration, µJ per count per pixel (Ocean's format)")
+        default=None, description="absolute irradiance calibration, µJ per count per pixel (Ocean's format)"
+    )
     collection_area_cm2: float | None = Field(default=None, gt=0, description="area of the collecting optic")
     saturation_counts: float | None = Field(default=None, gt=0, description="counts at which a pixel saturates")
 
@@ -76,5 +79,6 @@ class SpectrumSpec(BaseModel):
             raise ValueError("the stream has no irradiance calibration")
         d_lambda = np.gradient(self.wavelengths)
         t_s = self.integration_time_us * 1e-6
-        cal = np.asarray(self.irradiance_uj_per_count)
-        return self.dark_subtracted(counts) * cal / (t_s * self.collection_area_cm2 * d_lambda)
+        cal = np.asarray(self.irradiance_uj_per_count, dtype=np.float64)
+        out: npt.NDArray[np.float64] = self.dark_subtracted(counts) * cal / (t_s * self.collection_area_cm2 * d_lambda)
+        return out

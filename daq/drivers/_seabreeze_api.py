@@ -62,8 +62,10 @@ class SeabreezeApi:
                 self._dev = d
                 return Found(d.model, d.serial_number)
         seen = ", ".join(f"{d.model} {d.serial_number}" for d in devices) or "none"
-        raise DeviceError(f"no Ocean Insight spectrometer {'with serial ' + serial if serial else ''} on USB "
-                          f"(seen: {seen})", "check the cable and the serial in the rig file (`weldctl devices`)")
+        raise DeviceError(
+            f"no Ocean Insight spectrometer {'with serial ' + serial if serial else ''} on USB (seen: {seen})",
+            "check the cable and the serial in the rig file (`weldctl devices`)",
+        )
 
     @property
     def _spectrometer(self) -> Any:
@@ -97,8 +99,10 @@ class SeabreezeApi:
         except usb.core.USBTimeoutError:
             return None
         except usb.core.USBError as exc:
-            raise DeviceError(f"the spectrometer stopped answering on USB ({exc})",
-                              "check the cable; the recording keeps what arrived before") from None
+            raise DeviceError(
+                f"the spectrometer stopped answering on USB ({exc})",
+                "check the cable; the recording keeps what arrived before",
+            ) from None
 
     def close(self) -> None:
         dev, self._dev = self._dev, None

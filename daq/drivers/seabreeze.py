@@ -47,13 +47,18 @@ class SeabreezeConfig(DeviceBase):
     integration_time_us: int = Field(default=10_000, ge=1, description="integration time of every spectrum")
     trigger_mode: Literal["free_run", "external"] = "free_run"
     trigger_period_s: float | None = Field(
-        default=None, gt=0, description="external trigger: the period of its edges (the stream's nominal rate)")
+        default=None, gt=0, description="external trigger: the period of its edges (the stream's nominal rate)"
+    )
     dark_spectra: int = Field(
-        default=0, ge=0, description="spectra averaged into the dark spectrum when the stream is configured "
-                                     "(before the laser fires; 0: no dark)")
+        default=0,
+        ge=0,
+        description="spectra averaged into the dark spectrum when the stream is configured "
+        "(before the laser fires; 0: no dark)",
+    )
     reference_counts: list[float] | None = Field(default=None, description="a reference spectrum, counts per pixel")
     irradiance_uj_per_count: list[float] | None = Field(
-        default=None, description="absolute irradiance calibration (Ocean's µJ/count per pixel)")
+        default=None, description="absolute irradiance calibration (Ocean's µJ/count per pixel)"
+    )
     collection_area_cm2: float | None = Field(default=None, gt=0)
     block_spectra: int = Field(default=0, ge=0, description="spectra per block; 0: rate / 50, at least 1")
     readout_us: float = Field(default=2_000.0, ge=0, description="end of integration to host receipt (USB 2.0)")
@@ -113,21 +118,38 @@ class SeabreezeSpectrometer(Spectrometer):
         api, c = self._need_api(), self.config
         lo, hi = api.integration_limits_us()
         if not lo <= self._integration_us < hi:
-            raise DeviceError(f"{self.name}: integration time {self._integration_us} µs is outside the "
-                              f"{self._label}'s range [{lo}, {hi}) µs", "change integration_time_us in the rig file")
+            raise DeviceError(
+                f"{self.name}: integration time {self._integration_us} µs is outside the "
+                f"{self._label}'s range [{lo}, {hi}) µs",
+                "change integration_time_us in the rig file",
+            )
         api.set_integration_time_us(self._integration_us)
         api.set_trigger_mode("free_run")
         wl = api.wavelengths()
         dark = self._take_dark(api, c.dark_spectra) if c.dark_spectra else None
         api.set_trigger_mode(self._mode.value)
         spectrum = SpectrumSpec(
-            wavelengths_nm=wl.tolist(), integration_time_us=float(self._integration_us),
-            trigger_mode=self._mode.value, dark_counts=dark, reference_counts=c.reference_counts,
-            irradiance_uj_per_count=c.irradiance_uj_per_count, collection_area_cm2=c.collection_area_cm2,
-            saturation_counts=api.max_intensity())
-        return StreamSpec(name=c.name, kind=self.kind, device=f"seabreeze:{self._label}", driver="seabreeze",
-                          dtype="float32", sample_shape=(len(wl),), units="counts", nominal_rate_hz=self._rate(),
-                          clock=c.clock, spectrum=spectrum)
+            wavelengths_nm=wl.tolist(),
+            integration_time_us=float(self._integration_us),
+            trigger_mode=self._mode.value,
+            dark_counts=dark,
+            reference_counts=c.reference_counts,
+            irradiance_uj_per_count=c.irradiance_uj_per_count,
+            collection_area_cm2=c.collection_area_cm2,
+            saturation_counts=api.max_intensity(),
+        )
+        return StreamSpec(
+            name=c.name,
+            kind=self.kind,
+            device=f"seabreeze:{self._label}",
+            driver="seabreeze",
+            dtype="float32",
+            sample_shape=(len(wl),),
+            units="counts",
+            nominal_rate_hz=self._rate(),
+            clock=c.clock,
+            spectrum=spectrum,
+        )
 
     @staticmethod
     def _take_dark(api: SeabreezeApi, n: int) -> list[float]:
@@ -177,15 +199,25 @@ class SeabreezeSpectrometer(Spectrometer):
                 continue
             seq = self._seq_of(time.monotonic_ns())
             if seq > self._next_seq:
-                gaps.append(Gap(self._next_seq, seq - self._next_seq, "missed_readout",
-                                "spectra integrated while no request was pending"))
+                gaps.append(
+                    Gap(
+                        self._next_seq,
+                        seq - self._next_seq,
+                        "missed_readout",
+                        "spectra integrated while no request was pending",
+                    )
+                )
             self._next_seq = seq + 1
             spectra.append(counts.astype(np.float32))
             seqs.append(seq)
         if not spectra:
             return None
-        return Block(data=np.stack(spectra), seq=np.asarray(seqs, dtype=np.int64),
-                     t_host_ns=time.monotonic_ns() - self._t0_host_ns, gaps=gaps)
+        return Block(
+            data=np.stack(spectra),
+            seq=np.asarray(seqs, dtype=np.int64),
+            t_host_ns=time.monotonic_ns() - self._t0_host_ns,
+            gaps=gaps,
+        )
 
     def _seq_of(self, recv_ns: int) -> int:
         """The spectrum's number from its receipt, on the device's integration grid.

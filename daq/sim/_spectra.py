@@ -60,8 +60,11 @@ def _swan(wl: np.ndarray, fwhm: float) -> np.ndarray:
     for head, weight in zip(C2_SWAN_HEADS_NM, (0.6, 1.0, 0.5), strict=True):
         d = head - wl  # > 0 on the violet side
         tail = np.where(d >= 0, np.exp(-np.clip(d, 0, None) / 6.0), 0.0)
-        out += weight * np.convolve(tail, _gauss(wl, wl[len(wl) // 2], fwhm), mode="same") / max(
-            _gauss(wl, wl[len(wl) // 2], fwhm).sum(), 1e-12)
+        out += (
+            weight
+            * np.convolve(tail, _gauss(wl, wl[len(wl) // 2], fwhm), mode="same")
+            / max(_gauss(wl, wl[len(wl) // 2], fwhm).sum(), 1e-12)
+        )
     return out / max(out.max(), 1e-12)
 
 
@@ -93,8 +96,14 @@ class SpectrumModel:
         self.gal = np.array([x.g_k * x.a_ki / x.wavelength_nm for x in self.lines])
         self.e_k = np.array([x.e_k_ev for x in self.lines])
         self.h_alpha = _gauss(self.wl, 656.28, fwhm_nm)
-        self.o_i = sum((_gauss(self.wl, c, fwhm_nm) * w for c, w in ((777.19, 7), (777.42, 5), (777.54, 3))),
-                       np.zeros_like(self.wl)) / 15.0 * 2.2
+        self.o_i = (
+            sum(
+                (_gauss(self.wl, c, fwhm_nm) * w for c, w in ((777.19, 7), (777.42, 5), (777.54, 3))),
+                np.zeros_like(self.wl),
+            )
+            / 15.0
+            * 2.2
+        )
         self.swan = _swan(self.wl, fwhm_nm)
         self.fixed_pattern = np.random.default_rng(seed).normal(0.0, 6.0, self.wl.shape)
         self._ref_planck = float(planck(np.array([700.0]), 3000.0)[0])
@@ -119,9 +128,19 @@ class SpectrumModel:
             return np.asarray(x, dtype=np.float64).reshape(-1, k).mean(axis=1)
 
         on = p.laser_on(t).astype(np.float64)
-        kappa, pool_c, plume_c, absorbed, flicker, area, water, oil = (p.sample(q, t) for q in (
-            "keyhole_fraction", "pool_peak_c", "plume_temperature_c", "absorbed_power_w", "plume_flicker",
-            "pool_area_mm2", "water_film", "oil_film"))
+        kappa, pool_c, plume_c, absorbed, flicker, area, water, oil = (
+            p.sample(q, t)
+            for q in (
+                "keyhole_fraction",
+                "pool_peak_c",
+                "plume_temperature_c",
+                "absorbed_power_w",
+                "plume_flicker",
+                "pool_area_mm2",
+                "water_film",
+                "oil_film",
+            )
+        )
         pool_k = pool_c + 273.15
         plume_k = np.where(plume_c > 0, plume_c + 273.15, pool_k)
         t_cont = pool_k + PLUME_PULL * kappa * np.clip(plume_k - pool_k, 0.0, None)
@@ -138,12 +157,15 @@ class SpectrumModel:
         cont_mean = mean(cont) * (1.0 + SPATTER_CONTINUUM_GAIN * spatter)
         plume_mean = np.maximum(mean(plume), 1e-12)
         return SpectralScalars(
-            continuum_temperature_k=np.where(cont_mean > 0, t_cont_mean, 0.0), continuum_counts=cont_mean,
+            continuum_temperature_k=np.where(cont_mean > 0, t_cont_mean, 0.0),
+            continuum_counts=cont_mean,
             electron_temperature_k=np.where(mean(plume) > 0, mean(t_e * plume) / plume_mean, 0.0),
-            line_scale=line_scale, low_boil_gain=1.0 + PORE_LOW_BOIL_GAIN * collapse,
+            line_scale=line_scale,
+            low_boil_gain=1.0 + PORE_LOW_BOIL_GAIN * collapse,
             h_alpha=mean(plume * (water + 0.6 * oil)) * (1.0 + POP_H_ALPHA_GAIN * pops),
             o_i=mean(plume * (water + 0.2 * oil)),
-            swan=mean(on * np.minimum(absorbed / 700.0, 1.5) * oil * (1.0 + flicker)))
+            swan=mean(on * np.minimum(absorbed / 700.0, 1.5) * oil * (1.0 + flicker)),
+        )
 
     def render(self, t_mid: np.ndarray, integration_s: float, rng: np.random.Generator) -> np.ndarray:
         """Counts, (n, n_wavelengths) float32: dark + continuum + lines + contamination, with noise."""

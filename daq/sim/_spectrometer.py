@@ -36,17 +36,37 @@ class SimSpectrometer(SimSource, Spectrometer):
     def __init__(self, cfg: SimSpectrometerConfig, process: WeldProcess) -> None:
         Spectrometer.__init__(self, cfg)
         self.process = process
-        self._init_source(cfg.rate_hz, int(cfg.rate_hz * BLOCK_S), cfg.clock_fault, cfg.losses,
-                          _seed(process, cfg.name), 0.0071, process.end_s)
+        self._init_source(
+            cfg.rate_hz,
+            int(cfg.rate_hz * BLOCK_S),
+            cfg.clock_fault,
+            cfg.losses,
+            _seed(process, cfg.name),
+            0.0071,
+            process.end_s,
+        )
         self.model = SpectrumModel(process, wavelengths_of(cfg), cfg.fwhm_nm, _seed(process, cfg.name))
 
     def _do_configure(self) -> StreamSpec:
         c = self.config
-        spectrum = SpectrumSpec(wavelengths_nm=self.model.wl.tolist(), integration_time_us=1e6 / c.rate_hz,
-                                dark_counts=self.model.dark.tolist(), saturation_counts=65535.0)
-        return StreamSpec(name=c.name, kind=self.kind, device="sim-spectrometer", driver="sim", dtype="float32",
-                          sample_shape=(c.pixels,), units="counts", nominal_rate_hz=c.rate_hz, clock=c.clock,
-                          spectrum=spectrum)
+        spectrum = SpectrumSpec(
+            wavelengths_nm=self.model.wl.tolist(),
+            integration_time_us=1e6 / c.rate_hz,
+            dark_counts=self.model.dark.tolist(),
+            saturation_counts=65535.0,
+        )
+        return StreamSpec(
+            name=c.name,
+            kind=self.kind,
+            device="sim-spectrometer",
+            driver="sim",
+            dtype="float32",
+            sample_shape=(c.pixels,),
+            units="counts",
+            nominal_rate_hz=c.rate_hz,
+            clock=c.clock,
+            spectrum=spectrum,
+        )
 
     def _do_start(self, t0_host_ns: int) -> None:
         self._source_start(t0_host_ns)
@@ -65,14 +85,22 @@ class SimSpectrometer(SimSource, Spectrometer):
         return self.model.render(t_true, 1.0 / self.rate_hz, self._rng)
 
 
-def truth_spectra(model: SpectrumModel, rate_hz: float = TRUTH_RATE_HZ,
-                  to_run_ns: Callable[[np.ndarray], np.ndarray] | None = None,
-                  ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def truth_spectra(
+    model: SpectrumModel,
+    rate_hz: float = TRUTH_RATE_HZ,
+    to_run_ns: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """What the spectra were made from, at ``rate_hz`` over the run (windows of 1 / rate_hz)."""
     t = np.arange(0.5 / rate_hz, model.process.end_s, 1.0 / rate_hz)
     s = model.scalars(t, 1.0 / rate_hz)
     t_ns = to_run_ns(t) if to_run_ns else np.round(t * 1e9).astype(np.int64)
-    rows = {"t_ns": t_ns, "continuum_temperature_k": s.continuum_temperature_k,
-            "electron_temperature_k": s.electron_temperature_k, "line_scale": s.line_scale,
-            "h_alpha": s.h_alpha, "o_i": s.o_i, "c2_swan": s.swan}
+    rows = {
+        "t_ns": t_ns,
+        "continuum_temperature_k": s.continuum_temperature_k,
+        "electron_temperature_k": s.electron_temperature_k,
+        "line_scale": s.line_scale,
+        "h_alpha": s.h_alpha,
+        "o_i": s.o_i,
+        "c2_swan": s.swan,
+    }
     return rows, {k: ("int64" if k == "t_ns" else "float64") for k in rows}

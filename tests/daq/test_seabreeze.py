@@ -28,8 +28,9 @@ PERIOD_S = 0.05
 
 
 def _config(backend: str, **overrides: object) -> SeabreezeConfig:
-    return SeabreezeConfig.model_validate({"name": "spectrometer", "integration_time_us": INTEGRATION_US,
-                                           "pyusb_backend": backend, **overrides})
+    return SeabreezeConfig.model_validate(
+        {"name": "spectrometer", "integration_time_us": INTEGRATION_US, "pyusb_backend": backend, **overrides}
+    )
 
 
 class TestSeabreezeFreeRun(SpectrometerSuite):
@@ -61,13 +62,29 @@ class TestSeabreezeExternalTrigger(SpectrometerSuite):
             yield
 
     def make_device(self) -> SeabreezeSpectrometer:
-        return SeabreezeSpectrometer(_config(self.backend, serial=self.fake.serial, trigger_mode="external",
-                                             trigger_period_s=PERIOD_S, integration_time_us=5_000, block_spectra=2))
+        return SeabreezeSpectrometer(
+            _config(
+                self.backend,
+                serial=self.fake.serial,
+                trigger_mode="external",
+                trigger_period_s=PERIOD_S,
+                integration_time_us=5_000,
+                block_spectra=2,
+            )
+        )
 
     def make_lossy_device(self) -> SeabreezeSpectrometer:
         # a missed edge: the reply comes one trigger period late, and timing says one spectrum is missing
-        return SeabreezeSpectrometer(_config(self.backend, serial="USB2+LOSSY", trigger_mode="external",
-                                             trigger_period_s=PERIOD_S, integration_time_us=5_000, block_spectra=2))
+        return SeabreezeSpectrometer(
+            _config(
+                self.backend,
+                serial="USB2+LOSSY",
+                trigger_mode="external",
+                trigger_period_s=PERIOD_S,
+                integration_time_us=5_000,
+                block_spectra=2,
+            )
+        )
 
     def spectra_lost(self, device: SeabreezeSpectrometer) -> int:
         return lost_between(self.lossy.delivered)

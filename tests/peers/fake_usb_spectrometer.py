@@ -105,8 +105,11 @@ class FakeUsb2000Plus:
         elif op == 0x6B:
             self._out.append(struct.pack("<BH", 0x04, self.firmware_version if data[1] == 0x04 else 0))
         elif op == 0xFE:
-            self._out.append(struct.pack("<HLBBBBBBBBBB", N_PIXELS, self.integration_us, 0, self.trigger_mode,
-                                         0, 8, 0, 0, 0, 0, 0x80, 0))
+            self._out.append(
+                struct.pack(
+                    "<HLBBBBBBBBBB", N_PIXELS, self.integration_us, 0, self.trigger_mode, 0, 8, 0, 0, 0, 0, 0x80, 0
+                )
+            )
 
     def _eeprom(self, slot: int) -> bytes:
         if slot == 0:
@@ -173,30 +176,74 @@ class FakeBackend(usb.backend.IBackend):  # type: ignore[misc]
         yield from self.devices
 
     def get_device_descriptor(self, dev: FakeUsb2000Plus) -> SimpleNamespace:
-        return SimpleNamespace(bLength=18, bDescriptorType=1, bcdUSB=0x0200, bDeviceClass=0xFF, bDeviceSubClass=0,
-                               bDeviceProtocol=0, bMaxPacketSize0=64, idVendor=VENDOR_ID, idProduct=PRODUCT_ID,
-                               bcdDevice=0x0200, iManufacturer=0, iProduct=0, iSerialNumber=0, bNumConfigurations=1,
-                               address=dev.address, bus=1, port_number=dev.address, port_numbers=(dev.address,),
-                               speed=3)
+        return SimpleNamespace(
+            bLength=18,
+            bDescriptorType=1,
+            bcdUSB=0x0200,
+            bDeviceClass=0xFF,
+            bDeviceSubClass=0,
+            bDeviceProtocol=0,
+            bMaxPacketSize0=64,
+            idVendor=VENDOR_ID,
+            idProduct=PRODUCT_ID,
+            bcdDevice=0x0200,
+            iManufacturer=0,
+            iProduct=0,
+            iSerialNumber=0,
+            bNumConfigurations=1,
+            address=dev.address,
+            bus=1,
+            port_number=dev.address,
+            port_numbers=(dev.address,),
+            speed=3,
+        )
 
     def get_configuration_descriptor(self, dev: FakeUsb2000Plus, config: int) -> SimpleNamespace:
         if config != 0:
             raise IndexError(config)
-        return SimpleNamespace(bLength=9, bDescriptorType=2, wTotalLength=46, bNumInterfaces=1, bConfigurationValue=1,
-                               iConfiguration=0, bmAttributes=0x80, bMaxPower=250, extra_descriptors=[])
+        return SimpleNamespace(
+            bLength=9,
+            bDescriptorType=2,
+            wTotalLength=46,
+            bNumInterfaces=1,
+            bConfigurationValue=1,
+            iConfiguration=0,
+            bmAttributes=0x80,
+            bMaxPower=250,
+            extra_descriptors=[],
+        )
 
     def get_interface_descriptor(self, dev: FakeUsb2000Plus, intf: int, alt: int, config: int) -> SimpleNamespace:
         if intf != 0 or alt != 0:
             raise IndexError((intf, alt))
-        return SimpleNamespace(bLength=9, bDescriptorType=4, bInterfaceNumber=0, bAlternateSetting=0,
-                               bNumEndpoints=len(_ENDPOINTS), bInterfaceClass=0xFF, bInterfaceSubClass=0,
-                               bInterfaceProtocol=0, iInterface=0, extra_descriptors=[])
+        return SimpleNamespace(
+            bLength=9,
+            bDescriptorType=4,
+            bInterfaceNumber=0,
+            bAlternateSetting=0,
+            bNumEndpoints=len(_ENDPOINTS),
+            bInterfaceClass=0xFF,
+            bInterfaceSubClass=0,
+            bInterfaceProtocol=0,
+            iInterface=0,
+            extra_descriptors=[],
+        )
 
-    def get_endpoint_descriptor(self, dev: FakeUsb2000Plus, ep: int, intf: int, alt: int,
-                                config: int) -> SimpleNamespace:
+    def get_endpoint_descriptor(
+        self, dev: FakeUsb2000Plus, ep: int, intf: int, alt: int, config: int
+    ) -> SimpleNamespace:
         address, size = _ENDPOINTS[ep]
-        return SimpleNamespace(bLength=7, bDescriptorType=5, bEndpointAddress=address, bmAttributes=2,
-                               wMaxPacketSize=size, bInterval=0, bRefresh=0, bSynchAddress=0, extra_descriptors=[])
+        return SimpleNamespace(
+            bLength=7,
+            bDescriptorType=5,
+            bEndpointAddress=address,
+            bmAttributes=2,
+            wMaxPacketSize=size,
+            bInterval=0,
+            bRefresh=0,
+            bSynchAddress=0,
+            extra_descriptors=[],
+        )
 
     def open_device(self, dev: FakeUsb2000Plus) -> FakeUsb2000Plus:
         return dev

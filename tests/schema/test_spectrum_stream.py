@@ -17,8 +17,17 @@ WL = np.linspace(400.0, 800.0, 64)
 
 def _spec(**spectrum: object) -> StreamSpec:
     sp = SpectrumSpec(wavelengths_nm=list(WL), integration_time_us=5000.0, **spectrum)  # type: ignore[arg-type]
-    return StreamSpec(name="spec", kind="spectrometer", device="test", driver="test", dtype="uint16",
-                      sample_shape=(len(WL),), units="counts", nominal_rate_hz=200.0, spectrum=sp)
+    return StreamSpec(
+        name="spec",
+        kind="spectrometer",
+        device="test",
+        driver="test",
+        dtype="uint16",
+        sample_shape=(len(WL),),
+        units="counts",
+        nominal_rate_hz=200.0,
+        spectrum=sp,
+    )
 
 
 def test_spectrum_spec_refuses_what_does_not_fit() -> None:
@@ -27,16 +36,28 @@ def test_spectrum_spec_refuses_what_does_not_fit() -> None:
     with pytest.raises(ValidationError, match="dark_counts has 2 values for 64"):
         _spec(dark_counts=[0.0, 1.0])
     with pytest.raises(ValidationError, match="needs its spectrum"):
-        StreamSpec(name="spec", kind="spectrometer", device="t", driver="t", dtype="uint16", sample_shape=(4,),
-                   units="counts", nominal_rate_hz=1.0)
+        StreamSpec(
+            name="spec",
+            kind="spectrometer",
+            device="t",
+            driver="t",
+            dtype="uint16",
+            sample_shape=(4,),
+            units="counts",
+            nominal_rate_hz=1.0,
+        )
     with pytest.raises(ValidationError, match="64 wavelengths need sample_shape"):
         StreamSpec.model_validate(_spec().model_dump() | {"sample_shape": (3,)})
 
 
 def test_dark_reference_and_irradiance() -> None:
     dark, ref = np.full(len(WL), 100.0), np.full(len(WL), 1100.0)
-    sp = _spec(dark_counts=list(dark), reference_counts=list(ref), irradiance_uj_per_count=[2e-6] * len(WL),
-               collection_area_cm2=0.5).spectrum
+    sp = _spec(
+        dark_counts=list(dark),
+        reference_counts=list(ref),
+        irradiance_uj_per_count=[2e-6] * len(WL),
+        collection_area_cm2=0.5,
+    ).spectrum
     assert sp is not None
     counts = np.full(len(WL), 600.0)
     np.testing.assert_allclose(sp.relative(counts), 0.5)
@@ -61,4 +82,5 @@ def test_xarray_opens_a_spectrometer_stream_with_its_wavelength_axis(tmp_path: P
     np.testing.assert_allclose(ds["dark"].values, 90.0)
     # selecting by wavelength works as a spectroscopist expects: the pixel nearest 656.3 nm
     assert float(ds["data"].sel(wavelength=656.3, method="nearest")["wavelength"]) == pytest.approx(
-        WL[np.argmin(abs(WL - 656.3))])
+        WL[np.argmin(abs(WL - 656.3))]
+    )

@@ -25,8 +25,11 @@ class TestSimSpectrometer(SpectrometerSuite):
 def _rendered(welds: list[WeldPlan], **spectrometer: object):  # type: ignore[no-untyped-def]
     for w in welds:
         w.length_mm = 9.0  # 0.15 s welds: 15 spectra each at 100 Hz
-    rig = Rig(name="spec", sim=SimProcess(lead_s=0.05, gap_s=0.05, welds=welds),
-              devices=[SimSpectrometerConfig(name="spectrometer", **spectrometer)])  # type: ignore[arg-type]
+    rig = Rig(
+        name="spec",
+        sim=SimProcess(lead_s=0.05, gap_s=0.05, welds=welds),
+        devices=[SimSpectrometerConfig(name="spectrometer", **spectrometer)],
+    )  # type: ignore[arg-type]
     process, out = render_offline(rig)
     r = out["spectrometer"]
     assert r.spec.spectrum is not None
@@ -43,8 +46,9 @@ def _near(wl: np.ndarray, nm: float, half: float = 1.5) -> np.ndarray:
 
 
 def test_oil_on_the_seam_shows_h_alpha_above_a_baseline_weld() -> None:
-    _, wl, spectra = _rendered([condition_plan("baseline", 0), condition_plan("oil_treatment", 1),
-                                condition_plan("water_treatment", 2)])
+    _, wl, spectra = _rendered(
+        [condition_plan("baseline", 0), condition_plan("oil_treatment", 1), condition_plan("water_treatment", 2)]
+    )
     side = (np.abs(wl - 656.28) > 4) & (np.abs(wl - 656.28) < 8)
 
     def h_alpha(s: np.ndarray) -> float:  # peak above the local continuum
@@ -76,8 +80,14 @@ def test_continuum_temperature_rises_with_power() -> None:
         free &= np.abs(wl - nm) > 5
     fitted = []
     for s in spectra:
-        (_scale, t), _ = curve_fit(_planck_counts, wl[free], s[free], p0=(1.0, 3000.0), x_scale=(1.0, 1000.0),
-                                  bounds=([0, 1000], [np.inf, 10_000]))
+        (_scale, t), _ = curve_fit(
+            _planck_counts,
+            wl[free],
+            s[free],
+            p0=(1.0, 3000.0),
+            x_scale=(1.0, 1000.0),
+            bounds=([0, 1000], [np.inf, 10_000]),
+        )
         fitted.append(t)
     assert fitted[0] < fitted[1] < fitted[2], fitted
     # ... and it is the temperature the simulator put in (brightness-weighted pool/plume), within 30 K
