@@ -107,6 +107,9 @@ def channels(
     from weldctl.curation import run_channel_select
 
     res = run_channel_select(samples, split_file, _params(params).channels, out)
+    if not res["selected"]:
+        console.print(f"no channels selected ({res['note']}) -> {out}", highlight=False)
+        return
     console.print(f"{len(res['selected'])} of {len(res['candidates'])} channels selected for {res['label']} -> "
                   f"{out}: " + ", ".join(c["channel"] for c in res["selected"]), highlight=False)
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._dataset_params import ChannelSelectParams
-from ._sampleset import DatasetError, SampleSet, read_table
+from ._sampleset import SampleSet, read_table
 from ._spectral_bands import is_band
 
 
@@ -42,16 +42,17 @@ def select_channels(
     train = [r for r in s.rows if split.get(r["sample_id"]) == "train" and r.get(params.label) not in (None, "")]
     channels = s.layout.channels
     cand = [i for i, c in enumerate(channels) if params.candidates == "all" or is_band(c)]
-    if not cand:
-        raise DatasetError(
-            f"no candidate channels ({params.candidates}) in {samples}",
-            "record a spectrometer stream, or set channels.candidates: all in params.yaml",
-        )
+    none = {
+        "label": params.label,
+        "method": "pearson, one-vs-rest, train split",
+        "train_samples": len(train),
+        "selected": [],
+        "candidates": [],
+    }
+    if not cand:  # runs without a spectrometer (an arc-welding dataset): nothing to select, and the card says so
+        return none | {"note": f"no candidate channels ({params.candidates}) in these samples"}
     if len({r[params.label] for r in train}) < 2:
-        raise DatasetError(
-            f"the train split has fewer than two classes of {params.label!r}",
-            "pick another channels.label in params.yaml",
-        )
+        return none | {"note": f"the train split has fewer than two classes of {params.label!r}"}
     x = np.array([s.arrays_of(r).signals[:, cand].mean(axis=0) for r in train], dtype=np.float64)
     scores = pearson_scores(x, [str(r[params.label]) for r in train])
     ranked = sorted(zip(cand, scores, strict=True), key=lambda t: (-t[1][0], channels[t[0]]))
@@ -83,6 +84,8 @@ def channels_section(res: dict[str, Any]) -> list[str]:
     """The card's section: which channels the selection kept, by how much they correlate with the label."""
     if not res:
         return []
+    if not res["selected"]:
+        return ["", "## Selected channels", "", f"None: {res.get('note', 'no candidates')}."]
     rows = "\n".join(f"| `{c['channel']}` | {c['r']:.3f} | {c['class']} |" for c in res["selected"])
     return [
         "",

@@ -11,7 +11,7 @@ import numpy.typing as npt
 from ._plots import PanelInfo
 
 MAX_COLUMNS = 600  # spectra drawn; more are averaged in neighbouring groups
-MARK_NM = ((656.28, "Hα"), (777.3, "O I"), (404.58, "Fe"), (394.4, "Al"), (516.5, "C₂"))
+MARK_NM = ((656.28, "Hα"), (777.3, "O I"), (438.35, "Fe"), (396.15, "Al"), (516.5, "C₂"))
 
 
 def _decimate(t_ns: npt.NDArray[np.int64], x: npt.NDArray[np.float64]) -> tuple[np.ndarray, np.ndarray]:
@@ -44,20 +44,20 @@ def draw_spectra(ax, t_ns: np.ndarray, wl: np.ndarray, counts: np.ndarray, fig, 
         extent=(t[0] / 1e6, t[-1] / 1e6, wl[0], wl[-1]),
         interpolation="nearest",
     )
-    for nm, label in MARK_NM:
+    for nm, label in MARK_NM:  # inside the left edge: the colour bar sits outside the right one
         if wl[0] < nm < wl[-1]:
             ax.annotate(
                 label,
-                (1.0, nm),
+                (0.0, nm),
                 xycoords=("axes fraction", "data"),
-                xytext=(3, 0),
+                xytext=(2, 0),
                 textcoords="offset points",
                 fontsize=6,
                 va="center",
-                color="#444444",
+                color="white",
             )
     ax.set_ylabel(f"{name}\nnm", fontsize=8)
-    cb = fig.colorbar(im, cax=ax.inset_axes((1.03, 0.0, 0.008, 1.0)))
+    cb = fig.colorbar(im, cax=ax.inset_axes((1.005, 0.0, 0.008, 1.0)))
     cb.set_label("log₁₀ counts", fontsize=7)
     cb.ax.tick_params(labelsize=6)
     return PanelInfo(f"{name} spectra", int(img.size), float(np.ptp(img)))

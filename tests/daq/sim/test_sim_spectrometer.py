@@ -99,3 +99,30 @@ def test_continuum_temperature_rises_with_power() -> None:
     for w, t in zip(process.welds, fitted, strict=True):
         inside = (t_s > w.t_start + 0.02) & (t_s < w.t_end - 0.005)
         assert t == pytest.approx(float(np.mean(truth["continuum_temperature_k"][inside])), abs=30.0)
+
+
+def test_a_pore_is_a_burst_of_low_boiling_emission_in_its_spectrum() -> None:
+    """A keyhole collapse throws out vapour rich in manganese: the spectra integrating over a pore's instant
+    (the instant the OCT, photodiode and microphone see it) show Mn I raised against Fe I."""
+    plan = condition_plan("low_gap", 0, length_mm=30.0)
+    rig = Rig(
+        name="spec",
+        sim=SimProcess(lead_s=0.05, gap_s=0.05, welds=[plan]),
+        devices=[SimSpectrometerConfig(name="spectrometer")],
+    )
+    process, out = render_offline(rig)
+    r = out["spectrometer"]
+    assert r.spec.spectrum is not None and len(process.pores) >= 3
+    wl, x = r.spec.spectrum.wavelengths, r.spec.spectrum.dark_subtracted(r.data)
+
+    def peak(nm: float) -> np.ndarray:
+        side = (np.abs(wl - nm) > 4) & (np.abs(wl - nm) < 8)
+        return x[:, _near(wl, nm, 1.0)].max(axis=1) - np.median(x[:, side], axis=1)
+
+    ratio = peak(403.08) / np.maximum(peak(438.35), 1.0)
+    half = 0.5 / r.spec.nominal_rate_hz
+    hit = np.array([np.any(np.abs(process.pores - t) < half) for t in r.t_s])
+    welding = (r.t_s > process.welds[0].t_start + 0.02) & (r.t_s < process.welds[0].t_end)
+    quiet = welding & ~np.array([np.any(np.abs(process.pores - t) < 4 * half) for t in r.t_s])
+    assert hit.sum() >= 3 and quiet.sum() >= 10
+    assert ratio[hit].mean() > 1.3 * ratio[quiet].mean(), (ratio[hit], ratio[quiet].mean())
