@@ -95,6 +95,25 @@ def augment(
     console.print(f"{n} synthetic samples -> {out}")
 
 
+@dataset_app.command("channels")
+@user_errors
+def channels(
+    samples: str = typer.Option("work/samples", "--samples"),
+    split_file: str = typer.Option("work/split.parquet", "--split"),
+    out: str = typer.Option("work/channels.json", "--out", "-o"),
+    params: Path = PARAMS,
+) -> None:
+    """Channel selection: rank channels (spectral bands) by Pearson correlation with the label, train split only."""
+    from weldctl.curation import run_channel_select
+
+    res = run_channel_select(samples, split_file, _params(params).channels, out)
+    if not res["selected"]:
+        console.print(f"no channels selected ({res['note']}) -> {out}", highlight=False)
+        return
+    console.print(f"{len(res['selected'])} of {len(res['candidates'])} channels selected for {res['label']} -> "
+                  f"{out}: " + ", ".join(c["channel"] for c in res["selected"]), highlight=False)
+
+
 @dataset_app.command("build")
 @user_errors
 def build(
@@ -124,11 +143,12 @@ def card(
     dataset: str = typer.Option("dataset", "--dataset"),
     out: str = typer.Option("card", "--out", "-o"),
     params: Path = PARAMS,
+    channels: str | None = typer.Option(None, "--channels", help="the channel selection to show (JSON)"),
 ) -> None:
     """DATASET.md: what the data is, use and limits, classes per split as shipped, plots, audit, loading, hashes."""
     from weldctl.curation import write_card
 
-    path = write_card(dataset, out, params)
+    path = write_card(dataset, out, params, channels=channels)
     console.print(f"card -> {path}")
 
 

@@ -13,6 +13,7 @@ from ._recorder import Recorder, RecordResult, StreamStats, raise_on_failure
 from ._recover import RecoveredStream, recover_run
 from ._registry import build_devices, get_driver, registered_drivers, sim_process
 from ._session import make_recorder, manifest_for, record
+from ._spectrometer import Spectrometer
 from ._view_live import LiveView
 from ._view_replay import ReplayView
 from ._view_server import ViewServer
@@ -41,6 +42,7 @@ __all__ = [
     "RecordingError",
     "RecoveredStream",
     "ReplayView",
+    "Spectrometer",
     "StackReport",
     "StreamCalibration",
     "StreamStats",

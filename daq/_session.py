@@ -40,9 +40,16 @@ def make_recorder(rig: Rig, run_id: str, out: str, *, overwrite: bool = False,
         ref = next((d for d in devices if d.name == ref_name), None)
         to_run = getattr(ref, "run_time_ns", None)
 
+        from .sim import SimSpectrometer, truth_spectra
+
+        spectrometer = next((d for d in devices if isinstance(d, SimSpectrometer)), None)
+
         def truth() -> dict[str, tuple[dict, dict]]:
-            return {"welds": process.truth_welds(to_run), "pores": process.truth_pores(to_run),
-                    "ejections": process.truth_ejections(to_run), "signals": process.truth_signals(to_run_ns=to_run)}
+            out = {"welds": process.truth_welds(to_run), "pores": process.truth_pores(to_run),
+                   "ejections": process.truth_ejections(to_run), "signals": process.truth_signals(to_run_ns=to_run)}
+            if spectrometer is not None:  # what its spectra were made from: temperatures, line and film amplitudes
+                out["spectra"] = truth_spectra(spectrometer.model, to_run_ns=to_run)
+            return out
     return Recorder(devices, manifest, out, overwrite=overwrite, queue_seconds=rig.recorder.queue_seconds,
                     flush_interval_s=rig.recorder.flush_interval_s, max_at_risk_s=rig.recorder.max_at_risk_s,
                     nice=rig.recorder.nice, durability=rig.recorder.durability, truth=truth)

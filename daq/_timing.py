@@ -33,7 +33,7 @@ CURVATURE_FACTOR = 0.5  # interpolation error vs. the knots' second difference (
 # by kind: what the device classes we know add at most (frame readout and buffering, sound-card
 # buffers, TCP pipelines). Stated in docs/timebase.md; a rig states latency_us to do better.
 LATENCY_PRIOR_US: dict[str, float] = {"camera": 10_000.0, "ir": 20_000.0, "daq": 10_000.0, "audio": 50_000.0,
-                                      "oct": 10_000.0}
+                                      "oct": 10_000.0, "spectrometer": 20_000.0}
 DEFAULT_PRIOR_US = 50_000.0
 
 STATED = ("stated_latency_us", "stated_latency_uncertainty_us", "latency_source", "sound_path_m")

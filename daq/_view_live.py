@@ -15,13 +15,20 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
-
 from weldctl.schema import StreamSpec, is_url
 
 from ._recorder import Recorder
 from ._view_image import Preview, render_frame
-from ._view_signal import LASER_MIN_HIGH, LaserState, TraceRing, is_level, laser_channel, trace_channels
+from ._view_signal import (
+    LASER_MIN_HIGH,
+    LaserState,
+    TraceRing,
+    is_level,
+    laser_channel,
+    trace_channels,
+    trace_values,
+    trace_width,
+)
 from ._view_tap import ViewTap
 
 POINTS = 500  # buckets per trace: about one per pixel of a trace on a laptop screen
@@ -105,12 +112,12 @@ class LiveView:
                 spec = item.spec
                 ring = self.rings.get(name)
                 if ring is None:
-                    ch = int(np.prod(spec.sample_shape, dtype=np.int64))
+                    ch = trace_width(spec)
                     slots = 2 * self.points  # a window plus room for streams that run ahead of the others
                     ring = self.rings[name] = TraceRing(ch, self.bucket_ns, slots, level=is_level(spec))
                     self.specs[name] = spec
                 t = item.run_ns()
-                ring.add(t, item.block.data)
+                ring.add(t, trace_values(spec, item.block.data))
                 j = laser_channel(spec)
                 if j is not None:
                     self.has_laser = True

@@ -19,7 +19,16 @@ from weldctl.schema import RunReader
 
 from ._view_image import Preview, render_frame
 from ._view_live import frame_entry, panel_order, stream_alerts
-from ._view_signal import LASER_MIN_HIGH, LaserState, TraceRing, is_level, laser_channel, trace_channels
+from ._view_signal import (
+    LASER_MIN_HIGH,
+    LaserState,
+    TraceRing,
+    is_level,
+    laser_channel,
+    trace_channels,
+    trace_values,
+    trace_width,
+)
 
 POINTS = 500
 READ_PIECE = 1 << 20  # samples per read while building the overview
@@ -63,14 +72,13 @@ class ReplayView:
         t_first = int(self.r.read_many([(name, "t_ns", slice(0, 1))])[0][0])
         t_last = int(self.r.read_many([(name, "t_ns", slice(n - 1, n))])[0][0])
         slots = (t_last - t_first) // self.bucket_ns + self.points + 2
-        ch = int(np.prod(spec.sample_shape, dtype=np.int64))
-        ring = self.rings[name] = TraceRing(ch, self.bucket_ns, slots, level=is_level(spec))
+        ring = self.rings[name] = TraceRing(trace_width(spec), self.bucket_ns, slots, level=is_level(spec))
         j = laser_channel(spec)
         laser = LaserState() if j is not None else None
         for i0 in range(0, n, READ_PIECE):
             sel = slice(i0, min(n, i0 + READ_PIECE))
             t, data = self.r.read_many([(name, "t_ns", sel), (name, "data", sel)])
-            ring.add(t, data)
+            ring.add(t, trace_values(spec, data))
             if laser is not None and j is not None:
                 laser.add(t, data[:, j])
         if laser is not None and j is not None and self.laser_stream is None:

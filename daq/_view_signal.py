@@ -70,6 +70,19 @@ class TraceRing:
         return float(want[0] * self.bucket_ns), lo, hi, ms
 
 
+def trace_width(spec: StreamSpec) -> int:
+    """Channels a stream's trace ring holds: one per channel, one (the total emission) for a spectrometer."""
+    return 1 if spec.spectrum is not None else int(np.prod(spec.sample_shape, dtype=np.int64))
+
+
+def trace_values(spec: StreamSpec, data: np.ndarray) -> np.ndarray:
+    """What the traces show of a block: the data, or a spectrometer's dark-subtracted total counts (its
+    emission over time; the picture of the spectra is the quicklook's and the labelling task's)."""
+    if spec.spectrum is None:
+        return data
+    return spec.spectrum.dark_subtracted(data.reshape(len(data), -1)).sum(axis=1, keepdims=True)
+
+
 def _b64(x: np.ndarray) -> str:
     """float32 little-endian, base64: the page reads it with one Float32Array (NaN for empty buckets)."""
     return base64.b64encode(np.ascontiguousarray(x, "<f4").tobytes()).decode("ascii")

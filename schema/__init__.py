@@ -5,6 +5,15 @@ from ._attachments import Attachment, attachment_bytes, read_attachments, write_
 from ._checksum import VerifyReport, content_fingerprint, has_checksums, verify_checksums, write_checksums
 from ._device_base import SPEED_OF_SOUND_M_S, DeviceBase
 from ._drivers import ENTRY_POINT_GROUP, device_config_model, driver_names, load_driver
+from ._emission_lines import (
+    BOLTZMANN_PAIRS,
+    C2_SWAN_HEADS_NM,
+    LINES,
+    EmissionLine,
+    alloy_species,
+    emission_line,
+    planck,
+)
 from ._errors import RigFileError, RunIdError, StoreError, WeldctlError
 from ._event_alignment import (
     AlignmentError,
@@ -56,6 +65,7 @@ from ._rig import (
     SimIRConfig,
     SimOctConfig,
     SimProcess,
+    SimSpectrometerConfig,
     default_sim_rig,
     load_sim_rig,
 )
@@ -64,6 +74,7 @@ from ._rig_file import dump_rig, load_rig, parse_rig
 from ._rig_view import ViewSettings
 from ._run_id import MAX_RUN_ID, validate_run_id
 from ._shard_io import Durability
+from ._spectrum import SpectrumSpec
 from ._store_claim import make_read_only
 from ._store_layout import CHECKSUMS, EVENT_COLUMNS, is_url, run_uri
 from ._store_lock import LOCK_FILE, LockOwner, StoreBusyError, StoreLock, check_not_live, lock_owner, unfinished_store
@@ -79,9 +90,12 @@ from ._version import SCHEMA_VERSION, weldctl_version
 from ._yaml_file import read_yaml_file
 
 __all__ = [
+    "BOLTZMANN_PAIRS",
+    "C2_SWAN_HEADS_NM",
     "CHECKSUMS",
     "ENTRY_POINT_GROUP",
     "EVENT_COLUMNS",
+    "LINES",
     "LOCK_FILE",
     "MAX_RUN_ID",
     "SCHEMA_VERSION",
@@ -102,6 +116,7 @@ __all__ = [
     "DeviceConfig",
     "Durability",
     "Edges",
+    "EmissionLine",
     "EventOffset",
     "FieldRule",
     "ImportMapping",
@@ -128,6 +143,8 @@ __all__ = [
     "SimIRConfig",
     "SimOctConfig",
     "SimProcess",
+    "SimSpectrometerConfig",
+    "SpectrumSpec",
     "StoreBusyError",
     "StoreError",
     "StoreLock",
@@ -143,6 +160,7 @@ __all__ = [
     "WeldPlan",
     "WeldctlError",
     "absolute_uri",
+    "alloy_species",
     "attachment_bytes",
     "check_destination",
     "check_label_values",
@@ -152,6 +170,7 @@ __all__ = [
     "device_config_model",
     "driver_names",
     "dump_rig",
+    "emission_line",
     "example_rig_names",
     "example_rig_text",
     "fs_and_root",
@@ -170,6 +189,7 @@ __all__ = [
     "offset_from_edges",
     "offset_from_envelopes",
     "parse_rig",
+    "planck",
     "read_attachments",
     "read_bytes",
     "read_labels",

@@ -96,6 +96,24 @@ class SimOctConfig(_SimDevice):
     clock: ClockSource = ClockSource.device
 
 
+class SimSpectrometerConfig(_SimDevice):
+    """A fibre spectrometer looking at the keyhole: free running, one spectrum per integration."""
+
+    kind: Literal["spectrometer"] = "spectrometer"
+    rate_hz: float = Field(default=100.0, gt=0, le=10_000.0, description="spectra per second (1 / integration time)")
+    pixels: int = Field(default=512, ge=16, le=4096)
+    wavelength_min_nm: float = Field(default=350.0, gt=0)
+    wavelength_max_nm: float = Field(default=850.0, gt=0)
+    fwhm_nm: float = Field(default=1.5, gt=0, description="instrument line width (slit and grating)")
+    clock: ClockSource = ClockSource.host
+
+    @model_validator(mode="after")
+    def _range(self) -> SimSpectrometerConfig:
+        if self.wavelength_max_nm <= self.wavelength_min_nm:
+            raise ValueError("wavelength_max_nm must be above wavelength_min_nm")
+        return self
+
+
 class SimProcess(BaseModel):
     """The one weld-process model behind every simulated device."""
 
@@ -181,6 +199,7 @@ def default_sim_rig() -> Rig:
             SimDaqConfig(name="daq"),
             SimAudioConfig(name="audio"),
             SimOctConfig(name="oct"),
+            SimSpectrometerConfig(name="spectrometer"),
         ],
     )
 

@@ -9,6 +9,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ._spectrum import SpectrumSpec
+
 STREAM_NAME = r"^[a-z][a-z0-9_]{0,31}$"
 
 
@@ -18,6 +20,7 @@ class StreamKind(StrEnum):
     daq = "daq"
     audio = "audio"
     oct = "oct"
+    spectrometer = "spectrometer"
 
 
 class ClockSource(StrEnum):
@@ -67,6 +70,8 @@ class StreamSpec(BaseModel):
         description="'<stream>.<channel>' that records this camera's exposure strobe (frame k = k-th edge)",
     )
     chunk: int = Field(default=0, ge=0, description="samples per chunk along time; 0 picks a default")
+    spectrum: SpectrumSpec | None = Field(
+        default=None, description="spectrometer streams: wavelength axis, integration, dark/reference spectra")
 
     @field_validator("dtype")
     @classmethod
@@ -83,6 +88,11 @@ class StreamSpec(BaseModel):
         unknown = sorted(set(self.channel_units) - set(self.channels))
         if unknown:
             raise ValueError(f"channel_units names channels the stream does not have: {', '.join(unknown)}")
+        if (self.kind == StreamKind.spectrometer) != (self.spectrum is not None):
+            raise ValueError("a spectrometer stream needs its spectrum (wavelength axis); no other kind has one")
+        if self.spectrum is not None and self.sample_shape != (self.spectrum.n,):
+            raise ValueError(f"{self.spectrum.n} wavelengths need sample_shape ({self.spectrum.n},), "
+                             f"not {self.sample_shape}")
         return self
 
     def calibration_of(self, channel: str | None) -> Calibration | None:
@@ -107,6 +117,8 @@ class StreamSpec(BaseModel):
     def dims(self) -> tuple[str, ...]:
         if self.is_frames:
             return ("frame", "y", "x")
+        if self.spectrum is not None:  # xarray opens it with a wavelength coordinate
+            return ("time", "wavelength")
         if self.sample_shape:
             return ("sample", "channel")
         return ("sample",)

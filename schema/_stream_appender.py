@@ -108,6 +108,22 @@ class StreamAppender:
             ch = self.group.create_array("channel", shape=(len(spec.channels),), dtype=str,
                                          dimension_names=["channel"])
             ch[:] = np.asarray(spec.channels, dtype=np.dtypes.StringDType())
+        if spec.spectrum is not None:
+            self._create_spectrum_axis()
+
+    def _create_spectrum_axis(self) -> None:
+        """The wavelength coordinate (xarray makes it the index of the wavelength dimension) and the dark,
+        reference and calibration spectra beside it, so a reader without weldctl has them as arrays."""
+        sp = self.spec.spectrum
+        assert sp is not None
+        arrays = {"wavelength": (sp.wavelengths_nm, "nm"), "dark": (sp.dark_counts, self.spec.units),
+                  "reference": (sp.reference_counts, self.spec.units),
+                  "irradiance_calibration": (sp.irradiance_uj_per_count, "uJ/count")}
+        for name, (values, units) in arrays.items():
+            if values is not None:
+                arr = self.group.create_array(name, shape=(sp.n,), dtype="float64", dimension_names=["wavelength"],
+                                              attributes={"units": units})
+                arr[:] = np.asarray(values, dtype=np.float64)
 
     def _resume(self, n: int) -> None:
         """Reopened store: reload the partial last shard of each array so appends continue it."""

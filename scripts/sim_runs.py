@@ -25,6 +25,7 @@ devices:
   - {{name: ir, kind: ir, width: 16, height: 16, fps: 50}}
   - {{name: daq, kind: daq, rate_hz: 5000}}
   - {{name: oct, kind: oct, rate_hz: 2000}}
+  - {{name: spectrometer, kind: spectrometer, rate_hz: 100}}
 """
 
 

@@ -9,6 +9,7 @@ from ._augment import apply as apply_augment
 from ._augment import draw as draw_augment
 from ._build import replay, run_augment, run_balance, run_build, run_split
 from ._card import tree_hash, write_card
+from ._channel_select import pearson_scores, run_channel_select, select_channels
 from ._label_choice import chosen_labels
 from ._leak_audit import LeakError, leak_audit
 from ._params import DatasetParams, load_params, read_params_doc
@@ -36,13 +37,16 @@ __all__ = [
     "list_runs",
     "load_params",
     "missing_classes",
+    "pearson_scores",
     "read_params_doc",
     "read_rows",
     "replay",
     "run_augment",
     "run_balance",
     "run_build",
+    "run_channel_select",
     "run_split",
+    "select_channels",
     "torch_dataset",
     "tree_hash",
     "write_card",

@@ -32,6 +32,7 @@ from ._card_sections import (
     plots,
     what_it_is,
 )
+from ._channel_select import channels_section
 from ._params import load_params
 from ._sampleset import read_rows
 from ._split import labels_carried, missing_classes
@@ -71,6 +72,7 @@ def write_card(
     dataset: str | os.PathLike[str],
     out: str | os.PathLike[str],
     params_path: str | os.PathLike[str] = "params.yaml",
+    channels: str | os.PathLike[str] | None = None,
 ) -> str:
     """DATASET.md and its PNG figures into ``out`` (a folder or URL prefix); the Markdown goes last."""
     check_destination(out)
@@ -118,6 +120,8 @@ def write_card(
     md += balance_section(weights, by)
     md += loading_section(classes, by)
     md += inputs_section(inputs)
+    if channels is not None:  # the channel-selection step's result (`weldctl dataset channels`)
+        md += channels_section(_optional_json(str(channels)))
     md += ["", "## Params", "", "```yaml", yaml.safe_dump(params.model_dump(), sort_keys=True).rstrip(), "```"]
     md += ["", "## Content hashes (sha256)", ""]
     md.append(md_table(["part", "sha256"], [[s, tree_hash(join_uri(dataset, s))] for s in splits]

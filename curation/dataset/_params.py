@@ -33,6 +33,9 @@ class SamplesParams(_Strict):
     attachments: dict[str, tuple[int, int]] = Field(
         default_factory=dict, description="run attachments (photos of the finished part) to put into samples, "
         "name -> [width, height] to store them at; none unless asked: they can show the label")
+    spectral_bands: int = Field(
+        default=32, ge=0, le=1024, description="a spectrometer stream becomes this many wavelength-band channels "
+        "(<stream>.nm<centre>, dark-subtracted mean counts); 0 leaves spectrometers out")
 
 
 class SplitParams(_Strict):
@@ -92,6 +95,13 @@ class BuildParams(_Strict):
     max_files_per_split: int = Field(default=300, gt=0)
 
 
+class ChannelSelectParams(_Strict):
+    label: str = Field(default="condition", description="label the channels are ranked against")
+    top_k: int = Field(default=8, gt=0, description="channels kept")
+    candidates: Literal["spectral", "all"] = Field(
+        default="spectral", description="spectral: the spectrometer band channels; all: every channel")
+
+
 class CardParams(_Strict):
     intended_use: str = Field(default="", description="what the dataset is for, in the card's words; empty: "
                               "the card says what its labels and inputs allow")
@@ -103,6 +113,7 @@ class DatasetParams(_Strict):
     split: SplitParams = Field(default_factory=SplitParams)
     balance: BalanceParams = Field(default_factory=BalanceParams)
     augment: AugmentParams = Field(default_factory=AugmentParams)
+    channels: ChannelSelectParams = Field(default_factory=ChannelSelectParams)
     build: BuildParams = Field(default_factory=BuildParams)
     card: CardParams = Field(default_factory=CardParams)
 

@@ -29,6 +29,7 @@ from ._params import SamplesParams
 from ._sample_attachments import attachment_frames
 from ._sampleset import DatasetError, Layout, SampleArrays
 from ._sampleset_write import SampleSetStream
+from ._spectral_bands import band_names, band_values
 
 
 def list_runs(runs_dir: str | os.PathLike[str]) -> list[str]:
@@ -45,8 +46,11 @@ def list_runs(runs_dir: str | os.PathLike[str]) -> list[str]:
 ATTACHMENT_PREFIX = "attachments."  # image arrays of a sample that come from run attachments, not streams
 
 
-def channel_names(name: str, spec: StreamSpec) -> list[str]:
-    """The sample channel names of a 1-D stream: ``stream.channel``, or the stream name alone."""
+def channel_names(name: str, spec: StreamSpec, bands: int = 0) -> list[str]:
+    """The sample channel names of a 1-D stream: ``stream.channel``, or the stream name alone; a spectrometer's
+    ``bands`` wavelength bands (none when 0)."""
+    if spec.spectrum is not None:
+        return band_names(name, spec, bands) if bands else []
     return [f"{name}.{ch}" for ch in spec.channels] if spec.channels else [name]
 
 
@@ -59,7 +63,7 @@ def shared_streams(runs: list[str], params: SamplesParams) -> tuple[SamplesParam
         r = RunReader(uri)
         images_of[r.run_id] = {n for n, sp in r.specs.items() if len(sp.sample_shape) == 2}
         channels_of[r.run_id] = {c for n, sp in r.specs.items() if len(sp.sample_shape) != 2
-                                 for c in channel_names(n, sp)}
+                                 for c in channel_names(n, sp, params.spectral_bands)}
     dropped: dict[str, list[str]] = {}
 
     def common(of: dict[str, set[str]], asked: list[str] | None, what: str, key: str) -> list[str]:
@@ -109,8 +113,9 @@ class _RunSignals:
         for name, raw in zip(lines, got[len(images) + len(lines):], strict=True):
             spec, t = reader.specs[name], t_of[name]
             data = raw.astype(np.float64)
-            cols = data.reshape(len(t), -1)
-            for i, full in enumerate(channel_names(name, spec)):
+            cols = band_values(spec, data, params.spectral_bands) if spec.spectrum is not None and \
+                params.spectral_bands else data.reshape(len(t), -1)
+            for i, full in enumerate(channel_names(name, spec, params.spectral_bands)):
                 if not params.channels or full in params.channels:
                     self.channels[full] = band_limited(t, cols[:, i], params.signal_rate_hz)
         missing = sorted(set(params.channels) - set(self.channels))

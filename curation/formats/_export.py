@@ -86,7 +86,8 @@ def export_csv(run: RunReader, stream: str, out: str | os.PathLike[str], *, cali
         )
     n = run.length(stream)
     data = np.asarray(run.data(stream)[:n]).reshape(n, -1)
-    names = spec.channels or [stream]
+    # a spectrum: one column per wavelength
+    names = spec.channels or ([f"{w:.2f}nm" for w in spec.spectrum.wavelengths] if spec.spectrum else [stream])
     t = run.t_ns(stream)
     cols: dict[str, np.ndarray] = {"t_ns": t, "t_s": t / 1e9}
     for j, ch in enumerate(names):

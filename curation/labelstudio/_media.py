@@ -51,6 +51,7 @@ class WeldMedia:
     bin_ns: float  # width of one decimated sample
     images: dict[str, Path] = field(default_factory=dict)
     frame_times_ns: dict[str, list[int]] = field(default_factory=dict)  # per image stream, left to right
+    captions: dict[str, str] = field(default_factory=dict)  # per image stream, where the default does not fit
 
 
 def _is_ac(spec: StreamSpec, channel: str | None) -> bool:
@@ -77,12 +78,17 @@ def signal_columns(reader: RunReader) -> list[SignalColumn]:
     strobes = _strobe_channels(reader)
     cols: list[SignalColumn] = []
     for name, spec in reader.specs.items():
-        if spec.is_frames:
+        if spec.is_frames or spec.spectrum is not None:  # spectra are shown as a picture (picture_streams)
             continue
         for ch in channels_of(spec):
             if _column_name(name, ch) not in strobes:
                 cols.append(SignalColumn(_column_name(name, ch), f"{name}/{ch}" if ch else name, spec.units_of(ch)))
     return cols
+
+
+def picture_streams(reader: RunReader) -> list[str]:
+    """Streams a task shows as pictures: frame strips, and spectrometers as wavelength × time."""
+    return [name for name, spec in reader.specs.items() if spec.is_frames or spec.spectrum is not None]
 
 
 def _bin_values(t: np.ndarray, v: np.ndarray, t0: int, bin_ns: float, rows: int, rms: bool) -> np.ndarray:
@@ -107,12 +113,13 @@ def render_csv(reader: RunReader, win: WeldWindow, columns: list[SignalColumn], 
     Columns: the time axis, the weld band (1 inside the weld), then one per signal channel.
     """
     span = win.view_end_ns - win.view_start_ns
-    fastest = max((s.nominal_rate_hz for s in reader.specs.values() if not s.is_frames), default=1.0)
+    fastest = max((s.nominal_rate_hz for s in reader.specs.values() if not s.is_frames and s.spectrum is None),
+                  default=1.0)
     rows = int(max(2, min(max_points // max(1, len(columns) + 1), span / 1e9 * fastest)))
     bin_ns = span / rows
     table = {c.column: np.zeros(rows) for c in columns}
     for name, spec in reader.specs.items():
-        if spec.is_frames:
+        if spec.is_frames or spec.spectrum is not None:
             continue
         data, t = reader.window(name, win.view_start_ns, win.view_end_ns)
         if not len(t):
@@ -202,6 +209,21 @@ def render_keyframes(reader: RunReader, stream: str, win: WeldWindow, path: Path
     return [int(v) for v in t[idx]]
 
 
+def render_spectra(reader: RunReader, stream: str, win: WeldWindow, path: Path) -> str | None:
+    """A wavelength × time PNG of the spectra in the task's view; its caption (None: no spectra there)."""
+    from ..features import read_spectra
+    from ..view import spectra_png
+
+    t, wl, counts = read_spectra(reader, stream, win.view_start_ns, win.view_end_ns)
+    if len(t) < 2:
+        return None
+    png = spectra_png(t - win.origin_ns, wl, counts,
+                      f"{stream}: {len(t)} spectra, {wl[0]:.0f}–{wl[-1]:.0f} nm")
+    _write_atomic(path, lambda f: f.write(png))
+    return (f"{stream}: wavelength × time from {win.stamp(int(t[0]))} to {win.stamp(int(t[-1]))} "
+            "(log counts; Hα 656 nm and O I 777 nm mark water or oil, C₂ 516 nm oil)")
+
+
 def render_weld(reader: RunReader, win: WeldWindow, columns: list[SignalColumn], image_streams: list[str],
                 out_dir: Path, max_points: int, keyframes: int) -> WeldMedia:
     stem = f"w{win.weld_id:04d}"
@@ -209,7 +231,12 @@ def render_weld(reader: RunReader, win: WeldWindow, columns: list[SignalColumn],
     rows, bin_ns = render_csv(reader, win, columns, csv, max_points)
     media = WeldMedia(csv=csv, rows=rows, bin_ns=bin_ns)
     for stream in image_streams:
-        if stream in reader.specs:
+        if stream in reader.specs and reader.specs[stream].spectrum is not None:
+            png = out_dir / f"{stem}_{stream}.png"
+            shown = render_spectra(reader, stream, win, png)
+            if shown is not None:
+                media.images[stream], media.captions[stream] = png, shown
+        elif stream in reader.specs:
             png = out_dir / f"{stem}_{stream}.png"
             times = render_keyframes(reader, stream, win, png, keyframes)
             if times is not None:

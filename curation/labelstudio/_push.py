@@ -13,9 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from weldctl.schema import RunReader, Taxonomy, WeldctlError
 
-from ..core import frame_streams
 from ._config import LEGACY_TIME_UNIT_NS, TIME_UNIT_NS, TS_NAME, SignalColumn, label_config
-from ._media import WeldWindow, signal_columns
+from ._media import WeldWindow, picture_streams, signal_columns
 from ._media_cache import weld_media
 from ._task import task_data
 
@@ -207,7 +206,7 @@ def push_welds(client: LabelStudio, taxonomy: Taxonomy, runs: list[tuple[RunRead
     images: list[str] = []
     for reader, _ in runs:
         columns += [c for c in signal_columns(reader) if c.column not in {x.column for x in columns}]
-        images += [s for s in frame_streams(reader) if s not in images]
+        images += [s for s in picture_streams(reader) if s not in images]
     media_dir.mkdir(parents=True, exist_ok=True)
     project_id = _ensure_project(client, opts.project, label_config(taxonomy, columns, images), taxonomy,
                                  opts.annotations_per_task)

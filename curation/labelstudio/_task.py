@@ -51,6 +51,6 @@ def task_data(reader: RunReader, win: WeldWindow, media: WeldMedia, images: list
         path = media.images.get(s)
         times = media.frame_times_ns.get(s, [])
         data[image_key(s)] = _file_url(path, root) if path else ""
-        data[caption_key(s)] = (f"{s} keyframes at " + ", ".join(win.stamp(t) for t in times) if times
-                                else f"{s}: no frames in this weld")
+        data[caption_key(s)] = media.captions.get(s) or (
+            f"{s} keyframes at " + ", ".join(win.stamp(t) for t in times) if times else f"{s}: no frames in this weld")
     return data, {**ids, "taxonomy": taxonomy, "segment_source": gate}

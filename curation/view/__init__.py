@@ -5,5 +5,15 @@ Pure matplotlib on figure objects: the caller's backend is left alone.
 
 from ._plots import PanelInfo, QuicklookResult, Segment, laser_segments, load_segments
 from ._quicklook import quicklook
+from ._spectra import draw_spectra, spectra_png
 
-__all__ = ["PanelInfo", "QuicklookResult", "Segment", "laser_segments", "load_segments", "quicklook"]
+__all__ = [
+    "PanelInfo",
+    "QuicklookResult",
+    "Segment",
+    "draw_spectra",
+    "laser_segments",
+    "load_segments",
+    "quicklook",
+    "spectra_png",
+]

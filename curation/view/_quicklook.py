@@ -12,7 +12,7 @@ import numpy as np
 from weldctl.schema import RunReader, StreamKind
 
 from ..core import Signal, find_signal, frame_streams, need_module, read_signal
-from ..features import MorphologyParams, frame_morphology
+from ..features import MorphologyParams, frame_morphology, read_spectra, spectrometer_streams
 from ._plots import (
     MAX_FRAMES,
     SEGMENT_COLORS,
@@ -26,6 +26,7 @@ from ._plots import (
     _window,
     laser_segments,
 )
+from ._spectra import draw_spectra
 
 KEYFRAMES = 6
 Draw = Callable[..., PanelInfo]
@@ -89,6 +90,11 @@ def _panels(r: RunReader, t0: int, t1: int, morph: MorphologyParams) -> list[tup
                     lambda ax, fig, tf=tf, p=peak, u=units: _line(ax, tf, p, "#e377c2", f"IR peak\n{u}"),
                 )
             )
+    for sp in spectrometer_streams(r):  # wavelength × time: plasma lines and the continuum over the weld
+        ts, wl, counts = read_spectra(r, sp, t0, t1)
+        if len(counts) >= 2:
+            out.append((f"{sp}_spectra", 1.6,
+                        lambda ax, fig, ts=ts, wl=wl, c=counts, n=sp: draw_spectra(ax, ts, wl, c, fig, n)))
     laser = find_signal(r, ("laser_on",))
     if laser is not None:
         signal_panel("laser_on", laser, "#7f7f7f", "laser on", step=True)

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from weldctl.schema import SimAudioConfig, SimCameraConfig, SimDaqConfig, SimIRConfig, SimOctConfig
+from weldctl.schema import (
+    SimAudioConfig,
+    SimCameraConfig,
+    SimDaqConfig,
+    SimIRConfig,
+    SimOctConfig,
+    SimSpectrometerConfig,
+)
 
 from .._device import Device
 from .._driver import BuildContext, Driver
-from ..sim import SimAudio, SimCamera, SimDaq, SimIRCamera, SimOct
+from ..sim import SimAudio, SimCamera, SimDaq, SimIRCamera, SimOct, SimSpectrometer
 
 
 class SimDriver(Driver):
@@ -34,7 +41,8 @@ class SimDriver(Driver):
 DRIVER = SimDriver(
     name="sim",
     configs={"camera": SimCameraConfig, "ir": SimIRConfig, "daq": SimDaqConfig, "audio": SimAudioConfig,
-             "oct": SimOctConfig},
-    devices={"camera": SimCamera, "ir": SimIRCamera, "daq": SimDaq, "audio": SimAudio, "oct": SimOct},
+             "oct": SimOctConfig, "spectrometer": SimSpectrometerConfig},
+    devices={"camera": SimCamera, "ir": SimIRCamera, "daq": SimDaq, "audio": SimAudio, "oct": SimOct,
+             "spectrometer": SimSpectrometer},
     summary="the simulated rig (default): every kind, driven by one weld-process model",
 )

@@ -7,10 +7,13 @@ from ._events import Events
 from ._frames import FrameBank
 from ._offline import Rendered, render_offline, study_rig
 from ._process import WeldProcess, penetration_of
+from ._spectra import SpectrumModel
+from ._spectrometer import SimSpectrometer, truth_spectra
 from ._state import ProcessState
 
 __all__ = [
     "CONDITION_PARAMETERS", "NOMINAL", "Events", "FrameBank", "ProcessState", "Rendered", "SimAudio", "SimCamera",
-    "SimDaq", "SimIRCamera", "SimOct", "Surface", "WeldProcess", "condition_plan", "default_weld_sequence",
-    "penetration_of", "pore_alignment_errors", "render_offline", "run_to_true", "study_rig", "surface_of",
+    "SimDaq", "SimIRCamera", "SimOct", "SimSpectrometer", "SpectrumModel", "Surface", "WeldProcess",
+    "condition_plan", "default_weld_sequence", "penetration_of", "pore_alignment_errors", "render_offline",
+    "run_to_true", "study_rig", "surface_of", "truth_spectra",
 ]

@@ -14,7 +14,7 @@ numbers, timestamps, restart); the kind mixins add what each kind's interface pr
 pytest (``weldctl[dev]``); ``weldctl.daq`` itself never imports this package.
 """
 
-from ._kinds import AudioSuite, CameraSuite, DaqSuite, IRCameraSuite, OctSuite
+from ._kinds import AudioSuite, CameraSuite, DaqSuite, IRCameraSuite, OctSuite, SpectrometerSuite
 from ._suite import DeviceSuite
 
-__all__ = ["AudioSuite", "CameraSuite", "DaqSuite", "DeviceSuite", "IRCameraSuite", "OctSuite"]
+__all__ = ["AudioSuite", "CameraSuite", "DaqSuite", "DeviceSuite", "IRCameraSuite", "OctSuite", "SpectrometerSuite"]

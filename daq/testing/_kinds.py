@@ -11,6 +11,8 @@ from weldctl.schema import StreamKind
 
 from .._device import AudioDevice, Camera, DaqDevice, OctDevice, TriggerMode
 from .._errors import DeviceError
+from .._pipe import Pipe
+from .._spectrometer import Spectrometer
 from ._suite import DeviceSuite
 
 
@@ -92,3 +94,66 @@ class OctSuite(DeviceSuite):
         spec = device.configure()
         assert list(spec.channels) == list(OctDevice.CHANNELS) and tuple(spec.sample_shape) == (2,)
         assert device.get_source() and device.get_rate_hz() > 0
+
+
+class SpectrometerSuite(DeviceSuite):
+    """A spectrometer: the wavelength axis, integration time and trigger mode agree with the spectra and
+    the stream spec; settings are refused while running; a spectrum the device loses is a gap.
+
+    A subclass provides ``make_lossy_device()``: a new, unopened device that loses a spectrum within its
+    first ``lossy_blocks`` blocks (the way that device loses one: a missed readout, a USB stall), and, where
+    the device can lose more than the injected one (a real-time request/reply device on a busy host),
+    ``spectra_lost(device)``: how many it really lost, as its peer saw it.
+    """
+
+    expected_kind: StreamKind | None = StreamKind.spectrometer
+    lossy_blocks: int = 8
+
+    def make_lossy_device(self) -> Spectrometer:  # pragma: no cover - subclasses provide it
+        raise NotImplementedError("a SpectrometerSuite subclass must define make_lossy_device()")
+
+    def test_wavelength_axis_matches_the_spectra(self, device: Spectrometer) -> None:
+        spec = device.configure()
+        assert spec.spectrum is not None, "a spectrometer stream carries its spectrum spec"
+        wl = device.get_wavelengths()
+        assert wl.shape == tuple(spec.sample_shape) == (spec.spectrum.n,)
+        np.testing.assert_allclose(wl, spec.spectrum.wavelengths)
+        assert np.all(np.diff(wl) > 0) and wl[0] > 0
+        assert device.get_integration_time_us() == spec.spectrum.integration_time_us > 0
+        mode = device.get_trigger_mode()
+        assert mode in set(TriggerMode) and mode.value == spec.spectrum.trigger_mode
+        if mode is TriggerMode.free_run:  # back-to-back integrations: the rate is one over the integration
+            assert spec.nominal_rate_hz == pytest.approx(1e6 / spec.spectrum.integration_time_us, rel=0.01)
+        device.start(time.monotonic_ns())
+        for block in self.read_blocks(device):
+            assert np.all(np.isfinite(block.data.astype(np.float64)))
+            if spec.spectrum.saturation_counts is not None:
+                assert block.data.max() <= spec.spectrum.saturation_counts
+
+    def spectra_lost(self, device: Spectrometer) -> int:
+        """Spectra the lossy device lost while it was read (default: the one injected)."""
+        return 1
+
+    def test_settings_are_refused_while_running(self, device: Spectrometer) -> None:
+        device.start(time.monotonic_ns())
+        t_int, mode = device.get_integration_time_us(), device.get_trigger_mode()
+        for change in (lambda: device.set_integration_time_us(t_int), lambda: device.set_trigger_mode(mode)):
+            with pytest.raises(DeviceError):
+                change()
+        assert self.read_blocks(device, 1)
+
+    def test_a_lost_spectrum_is_a_gap(self) -> None:
+        """Run the device's blocks through the recorder's own accounting: exactly one spectrum lost."""
+        device = self.make_lossy_device()
+        try:
+            spec = device.configure()
+            pipe = Pipe(device, spec, queue_seconds=4.0)
+            device.start(time.monotonic_ns())
+            for block in self.read_blocks(device, self.lossy_blocks):
+                pipe.account(block)
+            pipe.record_reported()
+            lost = self.spectra_lost(device)
+        finally:
+            device.close()
+        assert lost >= 1, "the lossy device lost nothing"
+        assert pipe.stats.lost == lost and pipe.stats.gaps >= 1, (lost, pipe.gap_rows)

@@ -37,7 +37,17 @@ def test_stage_commands_build_a_dataset_and_refuse_a_leak(workdir: Path, sim_lab
     assert len(recs) == 18 and {r["annotator"] for r in recs} == {"sim-truth"}
     _ok("segment", *sorted(str(p) for p in Path("runs").glob("*.zarr")), "--out", "segments")
     _ok("dataset", "samples", "runs")
+    # the spectra ride along in every sample: one channel per wavelength band of the spectrometer
+    from weldctl.curation import SampleSet
+
+    s = SampleSet("work/samples")
+    bands = [c for c in s.layout.channels if c.startswith("spectrometer.nm")]
+    assert len(bands) == 32 and s.arrays_of(s.rows[0]).signals[:, s.layout.channels.index(bands[0])].any()
     _ok("dataset", "split")
+    out = _ok("dataset", "channels")
+    chosen = json.loads(Path("work/channels.json").read_text())
+    assert chosen["label"] == "condition" and len(chosen["selected"]) == 8
+    assert {c["channel"] for c in chosen["selected"]} <= set(bands) and chosen["selected"][0]["channel"] in out
     _ok("dataset", "balance")
     after = json.loads(Path("work/class_weights.json").read_text())["balance"]["after"]
     assert after == {"full": 4, "lack": 4, "partial": 4}
@@ -46,6 +56,9 @@ def test_stage_commands_build_a_dataset_and_refuse_a_leak(workdir: Path, sim_lab
     assert json.loads(Path("metrics.json").read_text())["splits"]["train"]["samples"] == 12
     synthetic = next(r for r in read_rows("dataset/manifest.parquet") if r["origin"] == "oversample")
     assert "identical" in _ok("dataset", "replay", synthetic["sample_id"])
+    _ok("dataset", "card", "--channels", "work/channels.json")
+    card = Path("card/DATASET.md").read_text()
+    assert "## Selected channels" in card and f"`{chosen['selected'][0]['channel']}`" in card
 
     split = read_rows("work/split.parquet")
     samples = {r["sample_id"]: r for r in read_rows("work/samples/samples.parquet")}

@@ -9,7 +9,7 @@ import numpy as np
 
 from weldctl.schema import LaserCondition, RunReader, verify_checksums
 
-RATES = {"camera": 1000.0, "ir": 100.0, "daq": 100_000.0, "audio": 48_000.0, "oct": 20_000.0}
+RATES = {"camera": 1000.0, "ir": 100.0, "daq": 100_000.0, "audio": 48_000.0, "oct": 20_000.0, "spectrometer": 100.0}
 
 # Runs in a fresh interpreter where importing weldctl is impossible: the store must stand on its own.
 PLAIN_READER = textwrap.dedent(
@@ -46,10 +46,13 @@ def test_three_seconds_open_without_weldctl(sim_run_3s: str) -> None:
         s = out["streams"][name]
         expected = rate * 3.0
         assert abs(s["n"] - expected) <= 0.01 * expected, (name, s["n"], expected)
-        assert s["dims"][0] in ("sample", "frame")
+        assert s["dims"][0] in ("sample", "frame", "time")
         assert {"t_ns", "seq"} <= set(s["coords"])
         assert 0 <= s["t_first"] < 50_000_000 and 2.9e9 < s["t_last"] < 3.05e9, (name, s)
     assert out["truth_welds"], "truth lists the welds"
+    # spectra open with their wavelength axis as a coordinate, whatever reads them
+    spectra = out["streams"]["spectrometer"]
+    assert spectra["dims"] == ["time", "wavelength"] and "wavelength" in spectra["coords"], spectra
 
 
 def test_streams_agree_with_truth(sim_run_3s: str) -> None:
@@ -74,4 +77,11 @@ def test_streams_agree_with_truth(sim_run_3s: str) -> None:
     ir_hot, _ = r.window("ir", w0_end - 20_000_000, w0_end)
     spec = r.specs["ir"]
     assert spec.calibration["*"].apply(ir_hot.max()) > 800  # °C at the end of the weld
+    # the spectrometer sees the weld (dark-subtracted emission an order above the idle noise), its truth is stored
+    sp = r.specs["spectrometer"].spectrum
+    assert sp is not None
+    lit, _ = r.window("spectrometer", mid - 50_000_000, mid + 50_000_000)
+    idle_sp, _ = r.window("spectrometer", 0, w0_start - 50_000_000)
+    assert sp.dark_subtracted(lit).sum(axis=1).mean() > 10 * abs(sp.dark_subtracted(idle_sp).sum(axis=1)).mean()
+    assert {"continuum_temperature_k", "electron_temperature_k", "h_alpha"} <= set(r.truth("spectra"))
     assert verify_checksums(sim_run_3s).ok

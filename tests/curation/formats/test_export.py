@@ -48,7 +48,7 @@ def test_hdf5_round_trip_equals_store(sim_run_3s: str, tmp_path: Path) -> None:
     meta = json.loads(proc.stdout)
     r = RunReader(sim_run_3s)
     assert meta["_run_id"] == "R3S"
-    assert set(meta) - {"_run_id"} == set(r.specs) == {"audio", "camera", "daq", "ir", "oct"}
+    assert set(meta) - {"_run_id"} == set(r.specs) == {"audio", "camera", "daq", "ir", "oct", "spectrometer"}
     for name, spec in r.specs.items():
         n = r.length(name)
         assert meta[name]["units"] == spec.units and meta[name]["kind"] == spec.kind.value

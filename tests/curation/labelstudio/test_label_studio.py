@@ -100,7 +100,8 @@ def test_push_creates_one_task_per_weld_with_data_and_predictions(loop: Loop) ->
         band = body[:, 1] == 1
         assert body[band, 0].min() >= 0 and body[band, 0].max() * 1e6 < d["t_end_ns"] - d["t_start_ns"]
         assert d["img_camera_caption"].startswith("camera keyframes at ") and " ms" in d["img_camera_caption"]
-        for key in ("img_camera", "img_ir"):
+        assert d["img_spectrometer_caption"].startswith("spectrometer: wavelength × time")
+        for key in ("img_camera", "img_ir", "img_spectrometer"):
             img = loop.get(d[key])
             assert img.status_code == 200 and img.content[:4] == b"\x89PNG"
         # One prediction (Label Studio pre-fills from one model version): the manifest's and the truth's answers.

@@ -17,6 +17,7 @@ SIM_PANELS = [
     "oct_depth",
     "camera_area",
     "ir_peak",
+    "spectrometer_spectra",
     "laser_on",
 ]
 
@@ -42,6 +43,7 @@ def test_view_sim_run(sim_run_3s: str, tmp_path: Path) -> None:
     r = RunReader(sim_run_3s)
     res = quicklook(r, tmp_path / "q.png")
     assert list(res.panels) == SIM_PANELS
+    assert res.panels["spectrometer_spectra"].span > 1.0  # the weld's emission over the idle floor, log10 counts
     assert res.keyframes == {"camera": 6, "ir": 6}
     _check_png(res.path, (1400, 1800), res.panels)
     one = quicklook(r, tmp_path / "w1.png", weld=1, size_px=(1000, 1200))
