@@ -17,9 +17,9 @@ import numpy as np
 
 from weldctl.schema import RunReader
 
-from ._view_image import Preview, render_frame
-from ._view_live import frame_entry, panel_order, stream_alerts
-from ._view_signal import LASER_MIN_HIGH, LaserState, TraceRing, is_level, laser_channel, trace_channels
+from ._image import Preview, render_frame
+from ._live import frame_entry, panel_order, stream_alerts
+from ._signal import LASER_MIN_HIGH, LaserState, TraceRing, is_level, laser_channel, trace_channels
 
 POINTS = 500
 READ_PIECE = 1 << 20  # samples per read while building the overview

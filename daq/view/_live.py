@@ -19,10 +19,10 @@ import numpy as np
 
 from weldctl.schema import StreamSpec, is_url
 
-from ._recorder import Recorder
-from ._view_image import Preview, render_frame
-from ._view_signal import LASER_MIN_HIGH, LaserState, TraceRing, is_level, laser_channel, trace_channels
-from ._view_tap import ViewTap
+from .._recorder import Recorder
+from ._image import Preview, render_frame
+from ._signal import LASER_MIN_HIGH, LaserState, TraceRing, is_level, laser_channel, trace_channels
+from ._tap import ViewTap
 
 POINTS = 500  # buckets per trace: about one per pixel of a trace on a laptop screen
 IDLE_S = 3.0  # no viewer polled for this long: stop rendering frames and snapshots
