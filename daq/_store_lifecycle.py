@@ -90,4 +90,4 @@ def _account_unwritten(writer: RunWriter, pipes: list[Pipe]) -> None:
     for pipe in pipes:
         app = writer.streams[pipe.spec.name]
         if pipe.first_seq is not None:
-            pipe.account_unwritten(int(app.seq[app.n - 1]) + 1 if app.n else pipe.first_seq)
+            pipe.account_unwritten(app.seq_at(app.n - 1) + 1 if app.n else pipe.first_seq)

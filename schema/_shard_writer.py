@@ -97,7 +97,7 @@ class WriterPool:
                 out, size = fut.result()
                 try:
                     t = time.perf_counter()
-                    self.sink.put(key, memoryview(out[:size]))
+                    self.sink.put(key, out[:size].data)
                     self.io_busy_s += time.perf_counter() - t
                     self.stored_bytes += size
                 finally:
