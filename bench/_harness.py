@@ -18,6 +18,7 @@ from unittest import mock
 import numpy as np
 
 from weldctl.daq import Recorder, build_devices, manifest_for
+from weldctl.daq._writer_loop import WriterLoop
 from weldctl.schema import load_sim_rig
 from weldctl.schema._shard_io import ALIGN, aligned_empty
 
@@ -54,18 +55,18 @@ class LoadResult:
         return self.cpu_s / self.gb if self.gb else float("nan")
 
 
-class _SinkRecorder(Recorder):
-    """The recorder with another library in the writer's place (the run store keeps events and clocks)."""
+class _SinkLoop(WriterLoop):
+    """The writer loop with another library in the run store's place for the samples."""
 
     sink: object
     written: dict[str, int]  # samples and bytes the sink took, per stream (the summary counts the store's)
 
-    def _write_block(self, pipe, block) -> None:  # type: ignore[no-untyped-def]
+    def write_block(self, pipe, block) -> None:  # type: ignore[no-untyped-def]
         t_prov = pipe.device_ns(block) + (pipe.provisional or 0)
         try:
             self.sink.append(pipe.spec, block.data, t_prov, block.seq)  # type: ignore[attr-defined]
         except Exception as exc:  # the writer thread must not die silently: count the run as failed
-            self.fail(f"{type(exc).__name__}: {exc}")
+            self.stop.fail(f"{type(exc).__name__}: {exc}")
             raise OSError(str(exc)) from exc
         name = pipe.spec.name
         self.written[name] = self.written.get(name, 0) + len(block)
@@ -73,6 +74,20 @@ class _SinkRecorder(Recorder):
         pipe.appended(self.written[name], int(block.seq[-1]))  # as the recorder's own write path does
         pipe.stats.samples += len(block)
         pipe.stats.bytes += block.nbytes
+
+
+class _SinkRecorder(Recorder):
+    """The recorder with another library in the writer's place (the run store keeps events and clocks)."""
+
+    sink: object
+    written: dict[str, int]  # samples and bytes the sink took, per stream (the summary counts the store's)
+
+    def _writer_loop(self, writer):  # type: ignore[no-untyped-def]
+        loop = _SinkLoop(writer, self.pipes, self._flag, t0_ns=self.t0_ns, end_ns=self.end_ns,
+                         flush_interval_s=self.flush_interval_s, max_at_risk_s=self.max_at_risk_s)
+        loop.sink = self.sink
+        loop.written = self.written
+        return loop
 
 
 def _flush_only(writer, **_: object) -> dict:  # type: ignore[no-untyped-def]
@@ -118,7 +133,7 @@ def record_load(writer: str, kfps: float, duration_s: float, base: str) -> LoadR
             deepest[0] = max([deepest[0], *(s.queue_fill for s in r.stats.values())])
 
         c0, t0 = os.times(), time.perf_counter()
-        with mock.patch("weldctl.daq._recorder.finalize_run", _flush_only):
+        with mock.patch("weldctl.daq._store_lifecycle.finalize_run", _flush_only):
             result = rec.run(duration_s=duration_s, stop_after_sequence=False, on_tick=watch, tick_s=0.1)
         if sink is not None:
             sink.close()

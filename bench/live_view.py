@@ -85,7 +85,7 @@ def record_with_view(view: bool, duration_s: float, base: str, viewers: int = 2,
                                       stdout=subprocess.PIPE, text=True)
         c0 = os.times()
         try:
-            with mock.patch("weldctl.daq._recorder.finalize_run", _flush_only):
+            with mock.patch("weldctl.daq._store_lifecycle.finalize_run", _flush_only):
                 result = rec.run(duration_s=duration_s, stop_after_sequence=False)
             c1 = os.times()
             polls, viewers_cpu = 0, 0.0

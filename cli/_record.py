@@ -10,7 +10,7 @@ from rich.live import Live
 from rich.markup import escape
 
 from weldctl.daq import LiveView, Recorder, ViewServer, ViewTap, live_table, make_recorder, summary_table
-from weldctl.schema import default_sim_rig, load_rig, load_sim_rig, validate_run_id
+from weldctl.schema import ViewSettings, default_sim_rig, load_rig, load_sim_rig, validate_run_id
 
 from ._app import app, console, fail, user_errors
 
@@ -53,15 +53,15 @@ def record(
         console.print("stopped: interrupted (Ctrl-C) while the rig was set up; nothing was recorded, no store "
                       "was written", highlight=False, soft_wrap=True)
         raise typer.Exit(130) from None
-    kwargs = {"duration_s": duration, "stop_after_sequence": rig_model.recorder.stop_after_sequence}
+    stop_after_sequence = rig_model.recorder.stop_after_sequence
     with ExitStack() as stack:
         if view if view is not None else rig_model.view.enabled:
             _serve_live_view(rec, rig_model.view, view_port, stack)
         if live and console.is_terminal:
             with Live(console=console, refresh_per_second=4, transient=True) as table:
-                result = rec.run(**kwargs, on_tick=lambda r: table.update(live_table(r)))
+                result = rec.run(duration, stop_after_sequence, on_tick=lambda r: table.update(live_table(r)))
         else:
-            result = rec.run(**kwargs)
+            result = rec.run(duration, stop_after_sequence)
     if not result.kept:
         if result.error:
             raise fail(f"{result.error}; nothing was recorded and no store was kept",
@@ -79,7 +79,7 @@ def record(
     console.print(f"[green]finalized[/] {escape(result.uri)}", highlight=False)
 
 
-def _serve_live_view(rec: Recorder, settings, port: int | None, stack: ExitStack) -> None:  # type: ignore[no-untyped-def]
+def _serve_live_view(rec: Recorder, settings: ViewSettings, port: int | None, stack: ExitStack) -> None:
     """The live page, torn down (in this order) when the recording ends, however it ends."""
     tap = ViewTap()
     source = LiveView(rec, tap, window_s=settings.window_s, refresh_hz=settings.refresh_hz)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from weldctl.schema import upload_run
 
@@ -26,6 +28,9 @@ def upload(
                   console=console, transient=True) as progress:
         for run in runs:
             task = progress.add_task(f"upload {run}", total=None)
-            uri = upload_run(run, dest, threads=jobs,
-                             progress=lambda i, n, t=task: progress.update(t, completed=i, total=n))
+            uri = upload_run(run, dest, threads=jobs, progress=partial(_advance, progress, task))
             console.print(f"[green]verified[/] {uri}")
+
+
+def _advance(progress: Progress, task: TaskID, done: int, total: int) -> None:
+    progress.update(task, completed=done, total=total)

@@ -8,16 +8,12 @@ from ._discovery import discover, probed_drivers
 from ._driver import BuildContext, Driver, StackReport
 from ._errors import DeviceError, MissingDriverError, RecordingError
 from ._finalize import finalize_run
-from ._live import live_table, summary_table
 from ._recorder import Recorder, RecordResult, StreamStats, raise_on_failure
 from ._recover import RecoveredStream, recover_run
 from ._registry import build_devices, get_driver, registered_drivers, sim_process
 from ._session import make_recorder, manifest_for, record
 from ._spectrometer import Spectrometer
-from ._view_live import LiveView
-from ._view_replay import ReplayView
-from ._view_server import ViewServer
-from ._view_tap import ViewTap
+from .view import LiveView, ReplayView, ViewServer, ViewTap, live_table, summary_table
 
 __all__ = [
     "ROI",

@@ -103,12 +103,28 @@ class ClockFit:
 
     @classmethod
     def from_attrs(cls, attrs: dict[str, object]) -> ClockFit:
-        return cls(float(attrs["offset_ns"]), float(attrs["drift_ppm"]), str(attrs["source"]),  # type: ignore[arg-type]
-                   int(attrs.get("n_observations", 0)), float(attrs.get("residual_rms_ns", 0.0)),  # type: ignore[arg-type]
-                   float(attrs.get("residual_max_ns", 0.0)),  # type: ignore[arg-type]
-                   float(attrs.get("envelope_rms_ns", 0.0)),  # type: ignore[arg-type]
-                   tuple(float(x) for x in attrs.get("knots_device_ns", ()) or ()),  # type: ignore[attr-defined]
-                   tuple(float(x) for x in attrs.get("knots_run_ns", ()) or ()))  # type: ignore[attr-defined]
+        return cls(_num(attrs, "offset_ns"), _num(attrs, "drift_ppm"), str(attrs["source"]),
+                   int(_num(attrs, "n_observations", 0)), _num(attrs, "residual_rms_ns", 0.0),
+                   _num(attrs, "residual_max_ns", 0.0),
+                   _num(attrs, "envelope_rms_ns", 0.0),
+                   _nums(attrs, "knots_device_ns"),
+                   _nums(attrs, "knots_run_ns"))
+
+
+def _num(attrs: dict[str, object], key: str, default: float | None = None) -> float:
+    """A number from a clock's stored attributes (JSON: an int or a float); a missing one without a default
+    is a KeyError, as before."""
+    value = attrs[key] if default is None else attrs.get(key, default)
+    if not isinstance(value, int | float | str):
+        raise TypeError(f"clock attribute {key!r} is {value!r}, not a number")
+    return float(value)
+
+
+def _nums(attrs: dict[str, object], key: str) -> tuple[float, ...]:
+    value = attrs.get(key) or ()
+    if not isinstance(value, list | tuple | np.ndarray):
+        raise TypeError(f"clock attribute {key!r} is {value!r}, not a list of numbers")
+    return tuple(float(x) for x in value)
 
 
 def piecewise(xk: tuple[float, ...] | np.ndarray, yk: tuple[float, ...] | np.ndarray, x: np.ndarray) -> np.ndarray:

@@ -100,7 +100,7 @@ def _strobe_pulses_ns(writer: RunWriter, ref: StreamSpec, channel: str, quiet_sa
     r, f, gaps = (np.concatenate(x) if x else np.empty(0, np.int64) for x in (rises, falls, breaks))
     if not len(r) or not len(f) or not app.n:
         return np.empty(0), False
-    seq0 = int(app.seq[0])
+    seq0 = app.seq_at(0)
     # Quiet start: low from the reference's first sample, no reference loss before the first rise.
     quiet = (not bool(np.asarray(app.data[0:1, j])[0] > STROBE_THRESHOLD_V) and r[0] - seq0 >= quiet_samples
              and not np.any(gaps[1:] < r[0]) and (not len(f) or f[0] > r[0]))
@@ -127,8 +127,8 @@ def _strobed(writer: RunWriter, spec: StreamSpec, ref: StreamSpec, guess: ClockF
     mids, quiet = _strobe_pulses_ns(writer, ref, channel, QUIET_FRAMES * ref.nominal_rate_hz / spec.nominal_rate_hz)
     if not app.n or spec.nominal_rate_hz * 2 > ref.nominal_rate_hz:
         return None  # no frames, or a strobe faster than the reference can resolve
-    first_seq = int(app.seq[0])
-    from_host = float(guess.apply(np.asarray([int(app.t_ns[0]) - provisional]))[0]) - first_seq * period
+    first_seq = app.seq_at(0)
+    from_host = float(guess.apply(np.asarray([app.t_ns_at(0) - provisional]))[0]) - first_seq * period
     frame0 = float(mids[0]) if quiet and len(mids) else from_host
     numbering = ("first pulse after a quiet start is frame 0" if quiet and len(mids) else
                  "host-fitted camera clock" + (" (ambiguous: its uncertainty exceeds half a frame)"
@@ -149,7 +149,8 @@ def _strobed(writer: RunWriter, spec: StreamSpec, ref: StreamSpec, guess: ClockF
     # tracks its drift, corrected by the offset of that clock from the pulses around it: the error is
     # the quantisation plus how much the fit's own error can change in between (twice its bound).
     # Straight interpolation between pulses would miss a drift that wanders over a long gap.
-    anchor_seq, anchor_r = np.empty(0), np.empty(0)
+    anchor_seq: np.ndarray = np.empty(0)
+    anchor_r: np.ndarray = np.empty(0)
     if not resumed and seen < app.n and seen:
         t_host_all = guess.apply(np.asarray(app.t_ns[:]) - provisional).astype(np.float64)
         anchor_seq = all_seq[on_pulse].astype(np.float64)

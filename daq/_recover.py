@@ -41,6 +41,6 @@ def recover_run(uri: str) -> list[RecoveredStream]:
     finalize_run(writer, status="recovered")
     out = []
     for name, app in writer.streams.items():
-        last = int(app.t_ns[app.n - 1]) if app.n else 0
+        last = app.t_ns_at(app.n - 1) if app.n else 0
         out.append(RecoveredStream(name, app.n, last))
     return out

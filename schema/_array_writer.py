@@ -14,23 +14,27 @@ import json
 import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import zarr
+from numpy.typing import NDArray
 
 from ._errors import StoreError
 from ._shard_io import shard_capacity
 from ._shard_writer import WriterPool, codec_of, encode_shard
 from ._stream_appender import sink_for
 
+BloscCname = Literal["lz4", "lz4hc", "blosclz", "snappy", "zlib", "zstd"]
+BloscShuffle = Literal["noshuffle", "shuffle", "bitshuffle"]
+
 IN_FLIGHT = 4  # shards compressing or waiting for the disk: bounds memory to a few shard buffers
 
 
-def _chunks(parts: Iterable[np.ndarray], rows: int, fill: np.ndarray) -> Iterator[np.ndarray]:
+def _chunks(parts: Iterable[NDArray[Any]], rows: int, fill: NDArray[Any]) -> Iterator[NDArray[Any]]:
     """The concatenation of ``parts`` in whole chunks of ``rows``: views where a chunk lies inside one part,
     small copies where it straddles parts, the last one padded with ``fill``."""
-    pending: list[np.ndarray] = []
+    pending: list[NDArray[Any]] = []
     have = 0
     for p in parts:
         i = 0
@@ -52,9 +56,9 @@ def _chunks(parts: Iterable[np.ndarray], rows: int, fill: np.ndarray) -> Iterato
         yield edge
 
 
-def write_array(group: zarr.Group, name: str, parts: Iterable[np.ndarray], *, dtype: Any,
-                row_shape: tuple[int, ...], chunk_rows: int, shard_rows: int, cname: str = "lz4",
-                clevel: int = 5, shuffle: str = "shuffle", dims: Sequence[str] | None = None,
+def write_array(group: zarr.Group, name: str, parts: Iterable[NDArray[Any]], *, dtype: Any,
+                row_shape: tuple[int, ...], chunk_rows: int, shard_rows: int, cname: BloscCname = "lz4",
+                clevel: int = 5, shuffle: BloscShuffle = "shuffle", dims: Sequence[str] | None = None,
                 fill_value: Any = 0, attributes: dict[str, Any] | None = None) -> int:
     """Write the rows of ``parts`` (concatenated along the first axis, cast to ``dtype``) as the array
     ``name`` of ``group``; returns the row count. Chunks are compressed from the parts themselves: no
@@ -82,7 +86,7 @@ def write_array(group: zarr.Group, name: str, parts: Iterable[np.ndarray], *, dt
     chunk_nbytes = chunk_rows * int(np.prod(row_shape, dtype=np.int64)) * dt.itemsize
     rows_seen = [0]
 
-    def cast() -> Iterator[np.ndarray]:
+    def cast() -> Iterator[NDArray[Any]]:
         for p in parts:
             a = np.asarray(p)
             rows_seen[0] += len(a)
@@ -99,7 +103,7 @@ def write_array(group: zarr.Group, name: str, parts: Iterable[np.ndarray], *, dt
             while not in_flight.acquire(timeout=0.25):
                 pool.check()  # a failed write would never release its slot
 
-            def fill(out: np.ndarray, shard: list[np.ndarray] = shard) -> int:
+            def fill(out: NDArray[Any], shard: list[NDArray[Any]] = shard) -> int:
                 # Padded for O_DIRECT everywhere, so a local file and an object hold the same bytes.
                 return encode_shard(out, shard, per_shard, True, lambda rows, o, off, _c: codec.into(rows, o, off))
 

@@ -22,8 +22,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -63,12 +65,12 @@ class AlignmentError(ValueError):
 class Edges:
     """Rising and falling crossings of a signal (ns, interpolated between samples)."""
 
-    rising_ns: np.ndarray
-    falling_ns: np.ndarray
+    rising_ns: NDArray[Any]
+    falling_ns: NDArray[Any]
     resolution_ns: float  # how well one crossing is located: half the local sample spacing
 
 
-def signal_edges(t_ns: np.ndarray, x: np.ndarray, low: float | None = None, high: float | None = None,
+def signal_edges(t_ns: NDArray[Any], x: NDArray[Any], low: float | None = None, high: float | None = None,
                  min_width_ns: float = 0.0, *, levels: tuple[float, float] = (0.3, 0.7),
                  min_gap_ns: float = 0.0) -> Edges:
     """Onsets and ends of the 'on' stretches of a signal, with hysteresis.
@@ -138,7 +140,7 @@ def signal_edges(t_ns: np.ndarray, x: np.ndarray, low: float | None = None, high
     return Edges(np.asarray(rising), np.asarray(falling), spacing / 2.0)
 
 
-EventTimes = np.ndarray | Mapping[str, np.ndarray]
+EventTimes = NDArray[Any] | Mapping[str, NDArray[Any]]
 
 
 def offset_from_edges(reference_ns: EventTimes, stream_ns: EventTimes, *, reference: str,
@@ -175,13 +177,13 @@ def offset_from_edges(reference_ns: EventTimes, stream_ns: EventTimes, *, refere
                        n_events=len(d), residual_rms_ns=rms, estimator="edges")
 
 
-def _by_kind(times: EventTimes) -> dict[str, np.ndarray]:
+def _by_kind(times: EventTimes) -> dict[str, NDArray[Any]]:
     if isinstance(times, Mapping):
         return {str(k): np.sort(np.asarray(v, dtype=np.float64)) for k, v in times.items()}
     return {"event": np.sort(np.asarray(times, dtype=np.float64))}
 
 
-def _paired(ref: np.ndarray, ev: np.ndarray, coarse: float | None, max_lag_ns: float) -> np.ndarray:
+def _paired(ref: NDArray[Any], ev: NDArray[Any], coarse: float | None, max_lag_ns: float) -> NDArray[Any]:
     """reference − stream time of each stream event and its nearest reference event (after the
     coarse shift), within ``max_lag_ns`` of the shift; one stream event per reference event."""
     shift = coarse or 0.0
@@ -192,10 +194,11 @@ def _paired(ref: np.ndarray, ev: np.ndarray, coarse: float | None, max_lag_ns: f
     # Two stream events on one reference event are ambiguous: keep the closer one.
     order = np.argsort(np.abs(d - shift), kind="stable")
     _, first = np.unique(nearest[order], return_index=True)
-    return d[order][np.sort(first)]
+    paired: NDArray[Any] = d[order][np.sort(first)]
+    return paired
 
 
-def offset_from_envelopes(ref_t_ns: np.ndarray, ref_x: np.ndarray, t_ns: np.ndarray, x: np.ndarray, *,
+def offset_from_envelopes(ref_t_ns: NDArray[Any], ref_x: NDArray[Any], t_ns: NDArray[Any], x: NDArray[Any], *,
                           reference: str, max_lag_ns: float, step_ns: float) -> EventOffset:
     """Offset from the cross-correlation of two envelopes (for events with no clean on/off level).
 
@@ -213,7 +216,7 @@ def offset_from_envelopes(ref_t_ns: np.ndarray, ref_x: np.ndarray, t_ns: np.ndar
     b = _on_grid(t_ns, x, t0, step_ns, n)
     max_k = int(max_lag_ns // step_ns)
     lags = np.arange(-max_k, max_k + 1)
-    corr = np.array([_corr_at(a, b, k) for k in lags])
+    corr = np.array([_corr_at(a, b, int(k)) for k in lags])
     if not np.isfinite(corr).any():
         raise AlignmentError("the two envelopes do not overlap at any lag")
     corr = np.nan_to_num(corr, nan=-np.inf)
@@ -231,7 +234,7 @@ def offset_from_envelopes(ref_t_ns: np.ndarray, ref_x: np.ndarray, t_ns: np.ndar
                        n_events=1, residual_rms_ns=0.0, estimator="envelope")
 
 
-def _nearest(sorted_ref: np.ndarray, values: np.ndarray) -> np.ndarray:
+def _nearest(sorted_ref: NDArray[Any], values: NDArray[Any]) -> NDArray[Any]:
     j = np.clip(np.searchsorted(sorted_ref, values), 1, max(len(sorted_ref) - 1, 1))
     if len(sorted_ref) == 1:
         return np.zeros(len(values), dtype=np.int64)
@@ -240,7 +243,7 @@ def _nearest(sorted_ref: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.where(np.abs(values - left) <= np.abs(right - values), j - 1, j)
 
 
-def _on_grid(t_ns: np.ndarray, x: np.ndarray, t0: float, step: float, n: int) -> np.ndarray:
+def _on_grid(t_ns: NDArray[Any], x: NDArray[Any], t0: float, step: float, n: int) -> NDArray[Any]:
     cell = np.clip(((np.asarray(t_ns, dtype=np.float64) - t0) // step).astype(np.int64), 0, n - 1)
     s = np.bincount(cell, weights=np.asarray(x, dtype=np.float64), minlength=n)
     c = np.bincount(cell, minlength=n)
@@ -249,7 +252,7 @@ def _on_grid(t_ns: np.ndarray, x: np.ndarray, t0: float, step: float, n: int) ->
     return out
 
 
-def _corr_at(a: np.ndarray, b: np.ndarray, k: int) -> float:
+def _corr_at(a: NDArray[Any], b: NDArray[Any], k: int) -> float:
     """Pearson correlation of a[i] with b[i - k] over the cells both have."""
     if k >= 0:
         aa, bb = a[k:], b[: len(b) - k]

@@ -11,10 +11,11 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-from typing import Literal
+from typing import Any, Literal
 
 import google_crc32c
 import numpy as np
+from numpy.typing import NDArray
 
 ALIGN = 4096  # O_DIRECT needs buffer address, file offset and length aligned to the logical block size
 MISSING = np.uint64(2**64 - 1)  # index entry of an inner chunk that is not stored (reads as fill_value)
@@ -27,7 +28,7 @@ Durability = Literal["none", "shard", "interval"]
 Stamp = tuple[int, int, int]  # (size, mtime_ns, inode) of a file just written: tells a later rewrite apart
 
 
-def _libc_syncfs():  # type: ignore[no-untyped-def]
+def _libc_syncfs() -> Any:  # the C function, or None where libc has no syncfs
     try:
         fn = ctypes.CDLL(None, use_errno=True).syncfs
     except (OSError, AttributeError):
@@ -63,7 +64,7 @@ def sync_directory(path: str) -> None:
         os.close(fd)
 
 
-def aligned_empty(nbytes: int) -> np.ndarray:
+def aligned_empty(nbytes: int) -> NDArray[Any]:
     """A uint8 buffer whose address is a multiple of ALIGN (numpy only guarantees 64)."""
     raw = np.empty(nbytes + ALIGN, dtype=np.uint8)
     off = (-raw.ctypes.data) % ALIGN
@@ -82,7 +83,7 @@ BLOSC_OVERHEAD = 16  # c-blosc 1.x header: a chunk never grows by more than this
 _SHUFFLE_CODE = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
 
 
-def _blosc_compress_ctx():  # type: ignore[no-untyped-def]
+def _blosc_compress_ctx() -> Any:  # a ctypes function pointer, or None
     """c-blosc's blosc_compress_ctx from the copy numcodecs bundles, or None (then: encode + copy)."""
     try:
         import ctypes
@@ -116,7 +117,7 @@ class BloscInto:
     def stored(self) -> BloscInto:
         return BloscInto(self.cname, 0, "noshuffle", self.blocksize)
 
-    def into(self, rows: np.ndarray, out: np.ndarray, offset: int) -> int:
+    def into(self, rows: NDArray[Any], out: NDArray[Any], offset: int) -> int:
         """Compress C-contiguous ``rows`` into ``out[offset:]``; returns the compressed length."""
         room = len(out) - offset
         if self._ctx is not None:
@@ -139,7 +140,7 @@ def shard_capacity(chunk_nbytes: int, n_chunks: int) -> int:
     return round_up(n_chunks * (chunk_nbytes + BLOSC_OVERHEAD) + index_nbytes(n_chunks))
 
 
-def finish_shard(out: np.ndarray, entries: np.ndarray, payload_end: int, pad: bool) -> int:
+def finish_shard(out: NDArray[Any], entries: NDArray[Any], payload_end: int, pad: bool) -> int:
     """Append the index (``entries``: (n, 2) uint64 offset/nbytes) and its crc32c after the chunks, zero
     padding in between when ``pad``; returns the shard file's length."""
     n = len(entries)

@@ -112,7 +112,7 @@ class WriterPool:
                 if not digest or (self.adaptive and self.under_pressure):
                     return out, size, None
                 th = time.perf_counter()
-                hexdigest = hashlib.sha256(memoryview(out[:size])).hexdigest()
+                hexdigest = hashlib.sha256(out[:size].data).hexdigest()
                 with self._lock:
                     self.hash_busy_s += time.perf_counter() - th
                 return out, size, hexdigest
@@ -131,7 +131,7 @@ class WriterPool:
                 out, size, hexdigest = fut.result()
                 try:
                     t = time.perf_counter()
-                    self.put(key, memoryview(out[:size]), hexdigest)
+                    self.put(key, out[:size].data, hexdigest)
                     self.io_busy_s += time.perf_counter() - t
                     self.stored_bytes += size
                 finally:
@@ -142,7 +142,7 @@ class WriterPool:
 
         self.io(write)
 
-    def io(self, fn: Callable[[], None]) -> None:
+    def io(self, fn: Callable[[], object]) -> None:
         """Run ``fn`` on the I/O thread, after everything queued before it."""
 
         def job() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 from zarr.codecs import BloscCodec
@@ -45,10 +46,10 @@ def run_uri(out: str | os.PathLike[str], run_id: str) -> str:
     return f"{base}/{run_id}{SUFFIX}"
 
 
-def codecs_for(dtype: np.dtype | str, sample_shape: tuple[int, ...]) -> list[BloscCodec]:
+def codecs_for(dtype: np.dtype[Any] | str, sample_shape: tuple[int, ...]) -> list[BloscCodec]:
     """blosc-lz4: fast enough for camera rates; bitshuffle pays off on 8-bit frames, byte shuffle on wider."""
     dt = np.dtype(dtype)
-    shuffle = "bitshuffle" if dt.itemsize == 1 else "shuffle"
+    shuffle: Literal["bitshuffle", "shuffle"] = "bitshuffle" if dt.itemsize == 1 else "shuffle"
     level = 1 if len(sample_shape) == 2 else 5
     return [BloscCodec(cname="lz4", clevel=level, shuffle=shuffle, typesize=dt.itemsize)]
 

@@ -20,6 +20,7 @@ from ._store_layout import CLOCK, EVENTS, ROOT_ATTR, STREAM_ATTR, STREAMS, TRUTH
 from ._stream import StreamSpec
 from ._stream_appender import ARRAYS
 from ._tables import read_table
+from ._zarr_nodes import array_at, group_at
 
 # (stream, "data" | "t_ns" | "seq", selection): one read of ``RunReader.read_many``.
 StreamRead = tuple[str, str, Any]
@@ -58,7 +59,7 @@ class RunReader:
         except ValidationError as exc:
             raise StoreError(f"{self.uri}: run manifest does not validate: {exc.errors()[0]['msg']}") from None
         self.schema_version = str(attrs.get("schema_version", "?"))
-        self._arrays: dict[tuple[str, str], zarr.Array] = {}
+        self._arrays: dict[tuple[str, str], zarr.Array[Any]] = {}
         self._listed: list[str] | None = None  # files the checksum manifest lists, parsed once per reader
 
     @property
@@ -70,7 +71,7 @@ class RunReader:
         out: dict[str, StreamSpec] = {}
         if STREAMS not in self.group:
             return out
-        for name, sg in sorted(self.group[STREAMS].groups()):
+        for name, sg in sorted(group_at(self.group, STREAMS).groups()):
             try:
                 out[name] = StreamSpec.model_validate(sg.attrs[STREAM_ATTR])
             except (KeyError, ValidationError) as exc:
@@ -121,14 +122,14 @@ class RunReader:
                              f"(e.g. {missing[0]}): the store is damaged",
                              f"`weldctl verify {self.uri}` lists them; restore the run from a copy")
 
-    def _array(self, name: str, which: str) -> zarr.Array:
+    def _array(self, name: str, which: str) -> zarr.Array[Any]:
         arr = self._arrays.get((name, which))
         if arr is None:
             self.open_streams([name])
             arr = self._arrays[(name, which)]
         return arr
 
-    def read_many(self, reads: Sequence[StreamRead]) -> list[np.ndarray]:
+    def read_many(self, reads: Sequence[StreamRead]) -> list[np.ndarray[Any, Any]]:
         """Several array reads in one round trip: zarr fetches the chunks of all of them concurrently."""
         self.open_streams([name for name, _w, _sel in reads])
         arrays = [self._array(name, which) for name, which, _sel in reads]
@@ -143,11 +144,11 @@ class RunReader:
         # The appender grows data, t_ns, seq in that order: the shortest is what was committed.
         return min(self._array(name, w).shape[0] for w in ARRAYS)
 
-    def data(self, name: str) -> zarr.Array:
+    def data(self, name: str) -> zarr.Array[Any]:
         """The stream's data array (lazy; slice it). Use ``length`` for the committed sample count."""
         return self._array(name, "data")
 
-    def t_ns(self, name: str) -> np.ndarray:
+    def t_ns(self, name: str) -> np.ndarray[Any, Any]:
         t = np.asarray(self._array(name, "t_ns")[: self.length(name)])
         if len(t) > 1 and not np.all(np.diff(t) > 0):
             # Everything downstream searches these times: out of order, every window it cuts would be wrong.
@@ -155,40 +156,40 @@ class RunReader:
                              "is damaged", f"`weldctl verify {self.uri}` says what changed; restore it from a copy")
         return t
 
-    def seq(self, name: str) -> np.ndarray:
+    def seq(self, name: str) -> np.ndarray[Any, Any]:
         return np.asarray(self._array(name, "seq")[: self.length(name)])
 
-    def window(self, name: str, t0_ns: int, t1_ns: int) -> tuple[np.ndarray, np.ndarray]:
+    def window(self, name: str, t0_ns: int, t1_ns: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
         """Samples with t0 <= t < t1: (data, t_ns)."""
         t = self.t_ns(name)
         i0, i1 = np.searchsorted(t, [t0_ns, t1_ns])
         return np.asarray(self.data(name)[i0:i1]), t[i0:i1]
 
-    def events(self) -> dict[str, np.ndarray]:
-        return read_table(self.group[EVENTS])
+    def events(self) -> dict[str, np.ndarray[Any, Any]]:
+        return read_table(group_at(self.group, EVENTS))
 
-    def gaps(self, stream: str | None = None) -> dict[str, np.ndarray]:
+    def gaps(self, stream: str | None = None) -> dict[str, np.ndarray[Any, Any]]:
         ev = self.events()
         mask = ev["kind"] == "gap"
         if stream is not None:
             mask &= ev["stream"] == stream
         return {k: v[mask] for k, v in ev.items()}
 
-    def truth(self, name: str) -> dict[str, np.ndarray]:
-        if TRUTH not in self.group or name not in self.group[TRUTH]:
+    def truth(self, name: str) -> dict[str, np.ndarray[Any, Any]]:
+        if TRUTH not in self.group or name not in group_at(self.group, TRUTH):
             raise StoreError(f"run {self.run_id} has no truth table {name!r} (only simulated runs have truth)")
-        return read_table(self.group[TRUTH][name])
+        return read_table(group_at(self.group, f"{TRUTH}/{name}"))
 
     def has_truth(self) -> bool:
         return TRUTH in self.group
 
     def clock(self, name: str) -> dict[str, object]:
-        if CLOCK not in self.group or name not in self.group[CLOCK]:
+        if CLOCK not in self.group or name not in group_at(self.group, CLOCK):
             return {}
-        g = self.group[CLOCK][name]
+        g = group_at(self.group, f"{CLOCK}/{name}")
         out: dict[str, object] = dict(g.attrs)
         if "residual_ns" in g:
-            out["residual_ns"] = np.asarray(g["residual_ns"][:])
+            out["residual_ns"] = np.asarray(array_at(g, "residual_ns")[:])
         return out
 
     def duration_s(self) -> float:

@@ -6,9 +6,11 @@ import os
 import shutil
 import threading
 from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import numpy as np
 import zarr
+from zarr.core.common import JSON
 
 from ._checksum import write_checksums
 from ._errors import StoreError
@@ -34,6 +36,7 @@ from ._stream import StreamSpec
 from ._stream_appender import UNWRITTEN, StreamAppender, default_pool
 from ._tables import append_rows, create_table, read_table, table_complete, trim_table, write_table
 from ._version import SCHEMA_VERSION
+from ._zarr_nodes import array_at, attr_int, group_at, group_or_none
 
 OBSERVATIONS = "observations"
 OBSERVATION_COLUMNS = {"device_ns": "int64", "host_ns": "int64"}
@@ -54,7 +57,7 @@ class RunWriter:
         self.uri = uri
         self.manifest = manifest
         self.streams = streams
-        self._events = group[EVENTS]
+        self._events = group_at(group, EVENTS)
         self._event_buffer: list[Mapping[str, object]] = []
         self._lock = threading.Lock()
 
@@ -102,13 +105,13 @@ class RunWriter:
                 leftover.unlink(missing_ok=True)
         group = zarr.open_group(zarr_store(uri, read_only=False), mode="r+", zarr_format=3)
         for name in reader.specs:
-            _trim_stream(group[STREAMS][name])
+            _trim_stream(group_at(group, f"{STREAMS}/{name}"))
         _trim_tables(group)
         pool = default_pool(group.store)
         if isinstance(pool.sink, LocalSink):
             pool.sink.remove_unfinished()  # a killed writer's half-written shard files
         streams = {
-            name: StreamAppender(group[STREAMS][name], spec, create=False, pool=pool)
+            name: StreamAppender(group_at(group, f"{STREAMS}/{name}"), spec, create=False, pool=pool)
             for name, spec in reader.specs.items()
         }
         return cls(group, uri, reader.manifest, streams, pool, lock)
@@ -166,20 +169,24 @@ class RunWriter:
     def append_clock_observations(self, stream: str, device_ns: Sequence[int], host_ns: Sequence[int],
                                   provisional_offset_ns: int) -> None:
         """Persist clock observations as they come, so a recovered store can still be fitted."""
-        g = self.group[CLOCK].require_group(stream)
-        if OBSERVATIONS not in g or not table_complete(g[OBSERVATIONS]):
+        g = self._clock.require_group(stream)
+        if OBSERVATIONS not in g or not table_complete(group_at(g, OBSERVATIONS)):
             g.attrs[PROVISIONAL] = int(provisional_offset_ns)  # before any row: rows mean nothing without it
             create_table(g, OBSERVATIONS, OBSERVATION_COLUMNS, dim="observation")
-        append_rows(g[OBSERVATIONS], {"device_ns": device_ns, "host_ns": host_ns})
+        append_rows(group_at(g, OBSERVATIONS), {"device_ns": device_ns, "host_ns": host_ns})
 
-    def clock_observations(self, stream: str) -> tuple[np.ndarray, np.ndarray, int]:
-        g = self.group[CLOCK].get(stream)
-        if g is None or OBSERVATIONS not in g or not table_complete(g[OBSERVATIONS]):
-            return np.empty(0, np.int64), np.empty(0, np.int64), int(g.attrs.get(PROVISIONAL, 0)) if g else 0
-        cols = read_table(g[OBSERVATIONS])
-        return cols["device_ns"], cols["host_ns"], int(g.attrs.get(PROVISIONAL, 0))
+    def clock_observations(self, stream: str) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], int]:
+        g = group_or_none(self._clock, stream)
+        if g is None or OBSERVATIONS not in g or not table_complete(group_at(g, OBSERVATIONS)):
+            return np.empty(0, np.int64), np.empty(0, np.int64), attr_int(g.attrs, PROVISIONAL) if g else 0
+        cols = read_table(group_at(g, OBSERVATIONS))
+        return cols["device_ns"], cols["host_ns"], attr_int(g.attrs, PROVISIONAL)
 
-    def events(self) -> dict[str, np.ndarray]:
+    @property
+    def _clock(self) -> zarr.Group:
+        return group_at(self.group, CLOCK)
+
+    def events(self) -> dict[str, np.ndarray[Any, Any]]:
         return read_table(self._events)
 
     def write_table(self, where: str, name: str, rows: Mapping[str, object], dtypes: Mapping[str, str],
@@ -190,15 +197,15 @@ class RunWriter:
     def write_truth(self, name: str, rows: Mapping[str, object], dtypes: Mapping[str, str]) -> None:
         self.write_table(TRUTH, name, rows, dtypes, dim=name)
 
-    def write_clock(self, stream: str, fit: Mapping[str, object], residuals_ns: np.ndarray) -> None:
-        g = self.group[CLOCK].require_group(stream)
+    def write_clock(self, stream: str, fit: Mapping[str, object], residuals_ns: np.ndarray[Any, Any]) -> None:
+        g = self._clock.require_group(stream)
         res = np.asarray(residuals_ns, dtype=np.int64)
         # Residuals first, then the fit: finalize resumes from the fit's attrs, so a crash in between
         # must leave attrs that make it write both again (not a fit without its residuals).
         g.create_array("residual_ns", data=res, dimension_names=["observation"], overwrite=True)
-        g.attrs.update({k: v for k, v in fit.items() if k != PROVISIONAL})
+        g.attrs.update({k: _json(v) for k, v in fit.items() if k != PROVISIONAL})
 
-    def rewrite_times(self, stream: str, t_ns: np.ndarray) -> None:
+    def rewrite_times(self, stream: str, t_ns: np.ndarray[Any, Any]) -> None:
         """Replace provisional sample times with fitted ones (finalize only, before checksums)."""
         app = self.streams[stream]
         if len(t_ns) != app.n:
@@ -206,46 +213,47 @@ class RunWriter:
         app.t_ns[: app.n] = t_ns.astype(np.int64)  # through zarr-python: after finalize nothing appends
 
     def clock_attrs(self, stream: str | None = None) -> dict[str, object]:
-        g = self.group[CLOCK] if stream is None else self.group[CLOCK].get(stream)
+        g = self._clock if stream is None else group_or_none(self._clock, stream)
         return dict(g.attrs) if g is not None else {}
 
     def set_clock_attrs(self, stream: str | None, attrs: Mapping[str, object]) -> None:
         """Attrs of clock/<stream> (or of clock/ itself for the run time base when stream is None)."""
-        g = self.group[CLOCK] if stream is None else self.group[CLOCK].require_group(stream)
-        g.attrs.update(dict(attrs))
+        g = self._clock if stream is None else self._clock.require_group(stream)
+        g.attrs.update({k: _json(v) for k, v in attrs.items()})
 
-    def set_clock_array(self, stream: str, name: str, values: np.ndarray, attrs: Mapping[str, object]) -> None:
+    def set_clock_array(self, stream: str, name: str, values: np.ndarray[Any, Any],
+                        attrs: Mapping[str, object]) -> None:
         """A small working array under clock/<stream>/ (e.g. a write-ahead copy); attrs are set last,
         so an array cut short by a crash never carries them."""
-        g = self.group[CLOCK].require_group(stream)
+        g = self._clock.require_group(stream)
         arr = g.create_array(name, data=np.asarray(values), overwrite=True)
-        arr.attrs.update(dict(attrs))
+        arr.attrs.update({k: _json(v) for k, v in attrs.items()})
 
-    def clock_array(self, stream: str, name: str) -> tuple[np.ndarray, dict[str, object]] | None:
-        g = self.group[CLOCK].get(stream)
+    def clock_array(self, stream: str, name: str) -> tuple[np.ndarray[Any, Any], dict[str, object]] | None:
+        g = group_or_none(self._clock, stream)
         if g is None or name not in g:
             return None
-        return np.asarray(g[name][:]), dict(g[name].attrs)
+        return np.asarray(array_at(g, name)[:]), dict(g[name].attrs)
 
     def drop_clock_array(self, stream: str, name: str) -> None:
-        g = self.group[CLOCK].get(stream)
+        g = group_or_none(self._clock, stream)
         if g is not None and name in g:
             del g[name]
 
     def stash_events(self, rows: Mapping[str, object]) -> None:
         """Keep a copy of the final events table before it is rewritten (finalize is restartable)."""
-        g = write_table(self.group[CLOCK], STASHED_EVENTS, rows, EVENT_COLUMNS, dim="event")
+        g = write_table(self._clock, STASHED_EVENTS, rows, EVENT_COLUMNS, dim="event")
         g.attrs["complete"] = True  # a stash cut short by a crash is ignored and written again
 
-    def stashed_events(self) -> dict[str, np.ndarray] | None:
-        g = self.group[CLOCK]
-        if STASHED_EVENTS not in g or not g[STASHED_EVENTS].attrs.get("complete"):
+    def stashed_events(self) -> dict[str, np.ndarray[Any, Any]] | None:
+        g = self._clock
+        if STASHED_EVENTS not in g or not group_at(g, STASHED_EVENTS).attrs.get("complete"):
             return None
-        return read_table(g[STASHED_EVENTS])
+        return read_table(group_at(g, STASHED_EVENTS))
 
     def drop_stashed_events(self) -> None:
-        if STASHED_EVENTS in self.group[CLOCK]:
-            del self.group[CLOCK][STASHED_EVENTS]
+        if STASHED_EVENTS in self._clock:
+            del self._clock[STASHED_EVENTS]
 
     def reserve_space(self, nbytes: int) -> None:
         """Hold ``nbytes`` of disk (local stores only) so finalizing still works when the disk fills."""
@@ -298,28 +306,34 @@ class RunWriter:
 def _trim_tables(group: zarr.Group) -> None:
     """Cut the recorder's tables (events, clock observations) to their committed rows; a table whose creation
     was cut short holds no rows and is made again."""
-    if EVENTS not in group or not table_complete(group[EVENTS]):
+    if EVENTS not in group or not table_complete(group_at(group, EVENTS)):
         create_table(group, EVENTS, EVENT_COLUMNS, dim="event")
-    trim_table(group[EVENTS])
+    trim_table(group_at(group, EVENTS))
     for _, g in group.require_group(CLOCK).groups():
-        if OBSERVATIONS in g and not table_complete(g[OBSERVATIONS]):
+        if OBSERVATIONS in g and not table_complete(group_at(g, OBSERVATIONS)):
             create_table(g, OBSERVATIONS, OBSERVATION_COLUMNS, dim="observation")
         if OBSERVATIONS in g:
-            trim_table(g[OBSERVATIONS])
+            trim_table(group_at(g, OBSERVATIONS))
 
 
 def _trim_stream(group: zarr.Group) -> int:
     """Cut data, t_ns and seq to their consistent prefix; returns its length."""
-    arrays = [group["data"], group["t_ns"], group["seq"]]
+    arrays = [array_at(group, "data"), array_at(group, "t_ns"), array_at(group, "seq")]
     n = min(a.shape[0] for a in arrays)
     if n:
         # Unwritten chunks read as the fill value; trust only what precedes the first of them.
         # Only the last flush can be incomplete, so only the tail is read.
         i0 = max(0, n - TRIM_TAIL)
-        t_ns, seq = np.asarray(group["t_ns"][i0:n]), np.asarray(group["seq"][i0:n])
+        t_ns, seq = np.asarray(arrays[1][i0:n]), np.asarray(arrays[2][i0:n])
         bad = np.flatnonzero((t_ns == UNWRITTEN) | (seq == UNWRITTEN))
         n = i0 + int(bad[0]) if len(bad) else n
     for a in arrays:
         if a.shape[0] != n:
             a.resize((n, *a.shape[1:]))
     return n
+
+
+def _json(value: object) -> JSON:
+    """An attribute value for zarr, which types attributes as JSON: callers hand over numbers, strings, lists
+    and dicts, and zarr's encoder refuses anything else when it writes them."""
+    return cast("JSON", value)

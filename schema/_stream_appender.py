@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from typing import Any
 
 import numpy as np
 import zarr
+from zarr.abc.store import Store
 from zarr.storage import LocalStore
 
 from ._errors import StoreError
@@ -21,7 +23,7 @@ UNWRITTEN = -1
 ARRAYS = ("data", "t_ns", "seq")  # commit order: readers trust the shortest
 
 
-def sink_for(store: zarr.abc.store.Store) -> LocalSink | FsspecSink:
+def sink_for(store: Store) -> LocalSink | FsspecSink:
     """Where the shard writer puts files: the local directory behind the store, or its fsspec filesystem."""
     if isinstance(store, LocalStore):
         return LocalSink(str(store.root))
@@ -40,8 +42,7 @@ def sink_for(store: zarr.abc.store.Store) -> LocalSink | FsspecSink:
     return FsspecSink(fs, path)
 
 
-def default_pool(store: zarr.abc.store.Store, direct_io: bool = True,
-                 durability: Durability = "none") -> WriterPool:
+def default_pool(store: Store, direct_io: bool = True, durability: Durability = "none") -> WriterPool:
     """Two compressors at most: on a 2-core acquisition PC the device threads need the rest."""
     sink = sink_for(store)
     if isinstance(sink, LocalSink):
@@ -75,17 +76,18 @@ class StreamAppender:
         if not create and n:
             self._resume(n)
         self.bytes_written = 0
-        self._opened: dict[str, tuple[int, zarr.Array]] = {}
+        self._opened: dict[str, tuple[int, zarr.Array[Any]]] = {}
 
     # -- layout -----------------------------------------------------------------------------
     def _key(self, name: str) -> str:
         return f"{self.group.path}/{name}".lstrip("/")
 
-    def _read_meta(self, name: str) -> dict:
+    def _read_meta(self, name: str) -> dict[str, Any]:
         doc = self.pool.sink.get(f"{self._key(name)}/zarr.json")
         if doc is None:
             raise StoreError(f"{self.spec.name}: no {name} array in the store")
-        return json.loads(doc)
+        meta: dict[str, Any] = json.loads(doc)
+        return meta
 
     def _create_arrays(self) -> None:
         spec, dims = self.spec, self.spec.dims
@@ -132,10 +134,10 @@ class StreamAppender:
             if s0 < n:
                 arr.preload(np.asarray(self._open(name)[s0:n]))
 
-    def _open(self, name: str) -> zarr.Array:
+    def _open(self, name: str) -> zarr.Array[Any]:
         return zarr.open_array(self.group.store, path=self._key(name), zarr_format=3)
 
-    def _array(self, name: str) -> zarr.Array:
+    def _array(self, name: str) -> zarr.Array[Any]:
         """zarr-python's view of an array, reopened whenever the shape on disk changed."""
         committed = self._arrays[name].committed_n
         cached = self._opened.get(name)
@@ -145,16 +147,24 @@ class StreamAppender:
         return cached[1]
 
     @property
-    def data(self) -> zarr.Array:
+    def data(self) -> zarr.Array[Any]:
         return self._array("data")
 
     @property
-    def t_ns(self) -> zarr.Array:
+    def t_ns(self) -> zarr.Array[Any]:
         return self._array("t_ns")
 
     @property
-    def seq(self) -> zarr.Array:
+    def seq(self) -> zarr.Array[Any]:
         return self._array("seq")
+
+    def seq_at(self, i: int) -> int:
+        """The sequence number of sample ``i`` (one read through zarr-python)."""
+        return int(np.asarray(self.seq[i]))
+
+    def t_ns_at(self, i: int) -> int:
+        """The stored time of sample ``i`` (one read through zarr-python)."""
+        return int(np.asarray(self.t_ns[i]))
 
     # -- appending --------------------------------------------------------------------------
     @property
@@ -176,7 +186,7 @@ class StreamAppender:
     def pending(self) -> int:
         return self.n - self.committed
 
-    def append(self, data: np.ndarray, t_ns: np.ndarray, seq: np.ndarray) -> None:
+    def append(self, data: np.ndarray[Any, Any], t_ns: np.ndarray[Any, Any], seq: np.ndarray[Any, Any]) -> None:
         n = len(data)
         if not (len(t_ns) == n == len(seq)):
             raise ValueError(

@@ -10,15 +10,18 @@ never shown. ``trim_table`` cuts such a tail off before a recovered store is fin
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import zarr
+
+from ._zarr_nodes import array_at, attr_dict, attr_int, attr_strs
 
 TABLE_CHUNK = 4096
 ROWS = "rows"  # table attr: the committed row count
 
 
-def _as_column(values: object, dtype: str) -> np.ndarray:
+def _as_column(values: object, dtype: str) -> np.ndarray[Any, Any]:
     if dtype == "str":
         return np.asarray(values, dtype=np.dtypes.StringDType())
     return np.asarray(values, dtype=dtype)
@@ -48,17 +51,18 @@ def table_complete(group: zarr.Group) -> bool:
 
 def table_rows(group: zarr.Group) -> int:
     """Rows a reader may trust: the committed count (tables written before it existed: the shortest column)."""
-    cols = list(group.attrs.get("columns", [k for k, _ in group.arrays()]))
-    shortest = min((group[c].shape[0] for c in cols if c in group), default=0)
+    cols = attr_strs(group.attrs, "columns", [k for k, _ in group.arrays()])
+    shortest = min((array_at(group, c).shape[0] for c in cols if c in group), default=0)
     if len(cols) and any(c not in group for c in cols):
         return 0
-    committed = group.attrs.get(ROWS)
-    return shortest if committed is None else min(int(committed), shortest)
+    if group.attrs.get(ROWS) is None:
+        return shortest
+    return min(attr_int(group.attrs, ROWS), shortest)
 
 
 def append_rows(group: zarr.Group, rows: Mapping[str, object]) -> int:
     """Append columns of equal length; returns the new row count (published last, after every column)."""
-    dtypes: dict[str, str] = dict(group.attrs["dtypes"])
+    dtypes = {c: str(d) for c, d in attr_dict(group.attrs, "dtypes").items()}
     cols = {c: _as_column(rows.get(c, []), d) for c, d in dtypes.items()}
     lengths = {len(v) for v in cols.values()}
     if len(lengths) != 1:
@@ -68,7 +72,7 @@ def append_rows(group: zarr.Group, rows: Mapping[str, object]) -> int:
     if n_new == 0:
         return n_old
     for col in dtypes:
-        arr = group[col]
+        arr = array_at(group, col)
         arr.resize((n_old + n_new,))  # past the committed count: overwrites any tail a crash left
         arr[n_old:] = cols[col]
     group.attrs.update({ROWS: n_old + n_new})
@@ -78,9 +82,9 @@ def append_rows(group: zarr.Group, rows: Mapping[str, object]) -> int:
 def trim_table(group: zarr.Group) -> int:
     """Cut every column to the committed row count (recovery: drop rows a crash left incomplete)."""
     n = table_rows(group)
-    for c in group.attrs.get("columns", []):
-        if c in group and group[c].shape[0] != n:
-            group[c].resize((n,))
+    for c in attr_strs(group.attrs, "columns"):
+        if c in group and array_at(group, c).shape[0] != n:
+            array_at(group, c).resize((n,))
     if group.attrs.get(ROWS) != n:
         group.attrs.update({ROWS: n})
     return n
@@ -94,11 +98,11 @@ def write_table(
     return group
 
 
-def read_table(group: zarr.Group) -> dict[str, np.ndarray]:
-    cols = list(group.attrs.get("columns", [k for k, _ in group.arrays()]))
+def read_table(group: zarr.Group) -> dict[str, np.ndarray[Any, Any]]:
+    cols = attr_strs(group.attrs, "columns", [k for k, _ in group.arrays()])
     n = table_rows(group)
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, np.ndarray[Any, Any]] = {}
     for c in cols:
-        v = group[c][:n]
+        v = np.asarray(array_at(group, c)[:n])
         out[c] = v.astype(object).astype(str) if v.dtype.kind in "TO" else np.asarray(v)
     return out

@@ -70,7 +70,7 @@ def keyhole_radius_mm(spot_mm: float | np.ndarray, effective: np.ndarray) -> np.
     return np.asarray(spot_mm) * np.sqrt(np.log(np.maximum(ratio, 1.0)) / 2.0)
 
 
-def surface_share(effective: np.ndarray, kappa: np.ndarray) -> np.ndarray:
+def surface_share(effective: np.ndarray | float, kappa: np.ndarray | float) -> np.ndarray:
     """Share of the absorbed power heating the top surface rather than the keyhole walls: all of it in
     conduction; in a keyhole the beam's wings outside the opening (I_onset / 2 I of the power) plus the lip."""
     wings = np.clip(KEYHOLE_ONSET_W_CM2 / (2.0 * np.maximum(np.asarray(effective), 1.0)), 0.0, 1.0)
@@ -168,7 +168,7 @@ def pool_geometry(speed_mm_s: float, source_mm: float, surface: float, wall_mm: 
     return {k: np.asarray(v) for k, v in out.items()}
 
 
-def planck_ratio(temp_c: np.ndarray, wavelength_um: float = 0.95) -> np.ndarray:
+def planck_ratio(temp_c: np.ndarray | float, wavelength_um: float = 0.95) -> np.ndarray:
     """Spectral radiance at ``temp_c`` relative to the boiling point (Wien): what a silicon detector sees."""
     c2 = 14388.0 / wavelength_um
     return np.exp(-c2 * (1.0 / (np.asarray(temp_c) + 273.15) - 1.0 / (BOIL_C + 273.15)))

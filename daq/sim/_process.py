@@ -275,7 +275,7 @@ class WeldProcess:
 
     def truth_pores(self, to_run_ns: Callable[[np.ndarray], np.ndarray] | None = None,
                     ) -> tuple[dict[str, list[object]], dict[str, str]]:
-        weld_ids = [self.welds[int(i)].plan.weld_id for i in self._pores.weld]
+        weld_ids: list[object] = [self.welds[int(i)].plan.weld_id for i in self._pores.weld]
         t_ns = self._ns(self.pores, to_run_ns) if len(self.pores) else np.empty(0, np.int64)
         return ({"t_ns": [int(x) for x in t_ns], "weld_id": weld_ids},
                 {"t_ns": "int64", "weld_id": "int64"})

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import need, need_module
-from tests.daq.view_rig import view_rig
+from tests.daq.view.view_rig import view_rig
 from weldctl.schema import RunReader, dump_rig, verify_checksums
 
 pytestmark = pytest.mark.integration

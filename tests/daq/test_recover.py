@@ -66,12 +66,12 @@ def test_recover_completes_an_interrupted_finalize(tmp_path, monkeypatch, crash_
 def test_recover_after_a_torn_clock_observation(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A kill mid-append left clock observations with device_ns written and host_ns not (reads as 0):
     recovery must not fit through them (that collapsed a stream's times to ~0, running backwards)."""
-    from weldctl.daq import _recorder
+    from weldctl.daq import _store_lifecycle
 
     def killed(*_a, **_k):  # type: ignore[no-untyped-def]
         raise Crash
 
-    monkeypatch.setattr(_recorder, "finalize_run", killed)
+    monkeypatch.setattr(_store_lifecycle, "finalize_run", killed)
     rec = make_recorder(_offset_rig(), "RTORN", str(tmp_path))
     with pytest.raises(Crash):
         rec.run()

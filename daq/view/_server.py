@@ -16,8 +16,8 @@ from importlib import resources
 from typing import Protocol
 from urllib.parse import parse_qsl, urlsplit
 
-from ._errors import RecordingError
-from ._view_image import colorbar_png
+from .._errors import RecordingError
+from ._image import colorbar_png
 
 PAGE_FILES = {"/": ("index.html", "text/html; charset=utf-8"), "/view.js": ("view.js", "text/javascript"),
               "/view.css": ("view.css", "text/css")}
@@ -32,7 +32,7 @@ class ViewSource(Protocol):
 
 
 def _page_file(name: str) -> bytes:
-    return resources.files("weldctl.daq").joinpath("view_page", name).read_bytes()
+    return resources.files("weldctl.daq.view").joinpath("page", name).read_bytes()
 
 
 class _Handler(BaseHTTPRequestHandler):

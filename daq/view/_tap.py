@@ -16,8 +16,8 @@ import numpy as np
 
 from weldctl.schema import StreamSpec
 
-from ._block import Block
-from ._pipe import Pipe
+from .._block import Block
+from .._pipe import Pipe
 
 RECENT_BLOCKS = 64  # per signal stream: ~1.3 s of 20 ms blocks, what the view may fall behind by
 

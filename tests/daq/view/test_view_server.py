@@ -17,7 +17,7 @@ import numpy as np
 import zarr
 from PIL import Image
 
-from tests.daq.view_rig import view_rig
+from tests.daq.view.view_rig import view_rig
 from weldctl.daq import LiveView, ReplayView, ViewServer, ViewTap, make_recorder
 from weldctl.schema import RunReader, verify_checksums
 

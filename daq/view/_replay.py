@@ -17,9 +17,9 @@ import numpy as np
 
 from weldctl.schema import RunReader
 
-from ._view_image import Preview, render_frame
-from ._view_live import frame_entry, panel_order, stream_alerts
-from ._view_signal import (
+from ._image import Preview, render_frame
+from ._live import frame_entry, panel_order, stream_alerts
+from ._signal import (
     LASER_MIN_HIGH,
     LaserState,
     TraceRing,

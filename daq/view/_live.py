@@ -17,9 +17,9 @@ from typing import Any
 
 from weldctl.schema import StreamSpec, is_url
 
-from ._recorder import Recorder
-from ._view_image import Preview, render_frame
-from ._view_signal import (
+from .._recorder import Recorder
+from ._image import Preview, render_frame
+from ._signal import (
     LASER_MIN_HIGH,
     LaserState,
     TraceRing,
@@ -29,7 +29,7 @@ from ._view_signal import (
     trace_values,
     trace_width,
 )
-from ._view_tap import ViewTap
+from ._tap import ViewTap
 
 POINTS = 500  # buckets per trace: about one per pixel of a trace on a laptop screen
 IDLE_S = 3.0  # no viewer polled for this long: stop rendering frames and snapshots

@@ -13,8 +13,8 @@ from PIL import Image
 
 from weldctl.daq import Block, ViewTap
 from weldctl.daq._pipe import Pipe
-from weldctl.daq._view_image import INFERNO, encode_png, render_frame
-from weldctl.daq._view_signal import LaserState, TraceRing
+from weldctl.daq.view._image import INFERNO, encode_png, render_frame
+from weldctl.daq.view._signal import LaserState, TraceRing
 from weldctl.schema import Calibration, StreamKind, StreamSpec
 
 

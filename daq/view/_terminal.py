@@ -9,7 +9,7 @@ from rich.table import Table
 
 from weldctl.schema import is_url
 
-from ._recorder import Recorder, RecordResult, StreamStats
+from .._recorder import Recorder, RecordResult, StreamStats
 
 BEHIND_FILL = 0.25  # queue share that means the writer is falling behind
 AT_RISK_WARN_S = 1.0
