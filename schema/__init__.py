@@ -66,7 +66,7 @@ from ._run_id import MAX_RUN_ID, validate_run_id
 from ._store_claim import make_read_only
 from ._store_layout import CHECKSUMS, EVENT_COLUMNS, is_url, run_uri
 from ._store_lock import LOCK_FILE, LockOwner, StoreBusyError, StoreLock, check_not_live, lock_owner, unfinished_store
-from ._store_reader import RunReader, resolve_run
+from ._store_reader import FEATURES_ATTR, RunReader, resolve_run
 from ._store_writer import RunWriter
 from ._stream import Calibration, ClockSource, StreamKind, StreamSpec
 from ._stream_appender import UNWRITTEN, StreamAppender
@@ -116,6 +116,7 @@ __all__ = [
     "RigFileError",
     "RunIdError",
     "RunManifest",
+    "FEATURES_ATTR",
     "RunReader",
     "RunRule",
     "RunStatus",
