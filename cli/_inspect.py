@@ -6,7 +6,6 @@ import os
 
 import numpy as np
 import typer
-from rich.table import Table
 
 from weldctl.schema import FEATURES_ATTR, RunReader, is_url, resolve_run, zarr_store
 
@@ -58,10 +57,21 @@ def _loss_table(gaps: dict[str, np.ndarray]) -> None:
 
 
 # Column groups of the stream table: stacked (one table each) by default, side by side with --wide.
-_SHAPE = ("stream", "kind", "shape", "dtype", "rate Hz", "nominal Hz", "samples", "lost", "gaps")
+_SHAPE = ("stream", "kind", "sample", "dtype", "rate Hz", "nominal Hz", "samples", "lost", "gaps")
 _SIZE = ("stream", "MB raw", "MB stored", "ratio")
 _TIME = ("stream", "aligned by", "time ± µs", "latency µs", "fit rms µs")
-_LEFT = ("stream", "kind", "dtype", "aligned by", "shape", "latency µs")
+_LEFT = ("stream", "kind", "dtype", "aligned by", "sample", "latency µs")
+
+
+def _sample_shape(shape: tuple[int, ...]) -> str:
+    """One sample: a frame (height x width), a row of channels, or one value."""
+    if len(shape) == 2:
+        return f"{shape[0]}x{shape[1]}"
+    return f"{shape[0]} ch" if shape else "1 value"
+
+
+def _rate(hz: float) -> str:
+    return f"{hz:,.1f}" if hz < 100 else f"{hz:,.0f}"
 
 
 def _stream_rows(r: RunReader) -> list[dict[str, str]]:
@@ -74,7 +84,7 @@ def _stream_rows(r: RunReader) -> list[dict[str, str]]:
         raw = n * spec.bytes_per_sample
         stored = _stored_bytes(r.uri, name)
         mine = gaps["stream"] == name
-        values = (name, spec.kind.value, str((n, *spec.sample_shape)), spec.dtype, f"{rate:,.1f}",
+        values = (name, spec.kind.value, _sample_shape(tuple(spec.sample_shape)), spec.dtype, _rate(rate),
                   f"{spec.nominal_rate_hz:,.0f}", f"{n:,}", f"{int(np.sum(gaps['count'][mine])):,}",
                   str(int(mine.sum())), f"{raw / 1e6:,.1f}", f"{stored / 1e6:,.1f}" if stored else "-",
                   f"{raw / stored:.2f}" if stored else "-", *_alignment(r.clock(name)))
@@ -85,8 +95,8 @@ def _stream_rows(r: RunReader) -> list[dict[str, str]]:
 def _print_streams(r: RunReader, wide: bool) -> None:
     rows = _stream_rows(r)
     time_base = r.group["clock"].attrs.get("time_base", "?") if "clock" in r.group else "?"
-    caption = (f"run time base: {time_base}. rate: samples over their time span; time ±: bound on a sample's "
-               "time error on that base")
+    caption = (f"run time base: {time_base}. rate: samples over their time span; sample: the shape of one; "
+               "time ±: bound on a sample's time error on that base")
     groups = [("streams", (*_SHAPE, *_SIZE[1:], *_TIME[1:]))] if wide else [
         ("streams", _SHAPE), ("storage", _SIZE), ("time alignment", _TIME)]
     for i, (title, cols) in enumerate(groups):
@@ -147,5 +157,6 @@ def inspect(
                        f"{welds['t_end_ns'][i] / 1e9:.3f}", str(welds["condition"][i]),
                        str(welds["penetration"][i]), str(welds["porosity"][i]), str(welds["n_pores"][i]))
         console.print(wt)
-    console.print(f"next: weldctl view {r.uri}   (one time-aligned picture of the run)", highlight=False,
+    as_typed = run if runs == "runs" else f"{run} --runs {runs}"  # the hint repeats what the user typed
+    console.print(f"next: weldctl view {as_typed}   (one time-aligned picture of the run)", highlight=False,
                   soft_wrap=True)

@@ -31,7 +31,8 @@ def recover(
         t.add_row(s.name, f"{s.samples:,}", f"{s.last_t_ns / 1e9:.3f}")
     console.print(t)
     console.print(f"[green]recovered[/] {escape(uri)}", highlight=False)
-    console.print(f"next: weldctl verify {escape(run)}   (checks it against its checksums from now on)", highlight=False)
+    console.print(f"next: weldctl verify {escape(run)}   (checks it against its checksums from now on)",
+                  highlight=False)
 
 
 @app.command()

@@ -78,8 +78,9 @@ def record(
     if result.error:
         raise fail(result.error, f"what was written before the failure is in {result.uri}", code=1)
     console.print(f"[green]finalized[/] {escape(result.uri)}", highlight=False)
-    console.print(f"next: weldctl view {escape(result.uri)}   (one time-aligned picture), "
-                  f"weldctl inspect {escape(result.uri)}   (streams, clock fits, losses)", highlight=False, soft_wrap=True)
+    run = escape(run_id if out == "runs" else result.uri)  # as short as the user can type it
+    console.print(f"next: weldctl view {run}   (one time-aligned picture), weldctl inspect {run}   (streams, "
+                  "clock fits, losses)", highlight=False, soft_wrap=True)
 
 
 def _serve_live_view(rec: Recorder, settings, port: int | None, stack: ExitStack) -> None:  # type: ignore[no-untyped-def]

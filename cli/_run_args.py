@@ -21,8 +21,10 @@ def expand_runs(args: list[str], runs_dir: str) -> list[str]:
             if not found:
                 raise StoreError(f"no run stores (*.zarr) match {arg}", "check the pattern; `ls` the folder")
             out += found
-        elif not stripped.endswith(".zarr") and (is_url(stripped) or uri_exists(stripped)) and not uri_exists(
-            join_uri(stripped, "zarr.json")
+        elif (
+            not stripped.endswith(".zarr")
+            and (is_url(stripped) or uri_exists(stripped))
+            and not uri_exists(join_uri(stripped, "zarr.json"))
         ):
             names = glob_uri(stripped, "*.zarr")
             if not names:

@@ -27,7 +27,8 @@ def stream_table(stats: dict[str, StreamStats], elapsed_s: float, title: str, *,
                  wide: bool = False) -> Table:
     """Per-stream figures. Live: data at risk now and the queue fill now; ``final``: the worst seen over the run.
     Rate is samples written ÷ wall time since the start (start-up included), beside the device's nominal rate."""
-    t = Table(title=title, title_justify="left", expand=False, box=box.HEAVY_HEAD if wide else box.SIMPLE_HEAD)
+    t = Table(title=title, title_justify="left", expand=False, box=box.HEAVY_HEAD if wide else box.SIMPLE_HEAD,
+              collapse_padding=not wide, show_edge=wide, pad_edge=wide)
     risk_col = "peak at risk s" if final else "at risk s"
     cols = [("stream", "left"), ("kind", "left")] if wide else [("stream", "left")]
     cols += [("Hz", "right"), ("nominal", "right"), ("samples", "right"), ("lost", "right"), ("gaps", "right"),

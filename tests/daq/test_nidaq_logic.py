@@ -147,7 +147,7 @@ def test_a_machine_without_the_ni_daqmx_library_is_told_to_install_it_not_to_che
     """The real nidaqmx package with no NI-DAQmx driver here (as on this CI machine): DaqNotFoundError."""
     from tests.conftest import need_module
 
-    nidaqmx = need_module("nidaqmx", "nidaqmx: pip install -e '.[hardware]'")
+    need_module("nidaqmx", "nidaqmx: pip install -e '.[hardware]'")
     import nidaqmx.system
 
     try:

@@ -72,8 +72,9 @@ def blocks(path: Path, name: str) -> list[Block]:
             j += 1
         prev = next((lines[k] for k in range(start - 1, -1, -1) if lines[k].strip()), "")
         mark = MARK.match(prev.strip())
-        out.append(Block(name, start + 1, lang, "\n".join(lines[start + 1 : j]) + "\n",
-                         _marks(mark.group(1)) if mark else {}))
+        out.append(
+            Block(name, start + 1, lang, "\n".join(lines[start + 1 : j]) + "\n", _marks(mark.group(1)) if mark else {})
+        )
         i = j + 1
     return out
 

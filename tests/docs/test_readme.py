@@ -10,6 +10,7 @@ the markers.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -53,8 +54,9 @@ def test_peer_settings_win_over_the_placeholders_a_block_exports() -> None:
 
     b = Block("x.md", 1, "bash", "export A=placeholder B=keep\nrun $A\n", {"peer": "p"})
     text = with_peers(b, {"A": "real value"})
-    env = subprocess.run(["bash", "-c", text.replace("run $A", 'echo "$A|$B"')], capture_output=True, text=True,
-                         check=True).stdout
+    env = subprocess.run(
+        ["bash", "-c", text.replace("run $A", 'echo "$A|$B"')], capture_output=True, text=True, check=True
+    ).stdout
     assert env.strip() == "real value|keep"
 
 
@@ -78,8 +80,11 @@ def _peer_env(request: pytest.FixtureRequest, peers: set[str]) -> dict[str, dict
     env: dict[str, dict[str, str]] = {}
     if "labelstudio" in peers:
         ls = request.getfixturevalue("label_studio")
-        env["labelstudio"] = {"LABEL_STUDIO_URL": ls.url, "LABEL_STUDIO_API_KEY": ls.token,
-                              "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT": str(ls.document_root)}
+        env["labelstudio"] = {
+            "LABEL_STUDIO_URL": ls.url,
+            "LABEL_STUDIO_API_KEY": ls.token,
+            "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT": str(ls.document_root),
+        }
     if "s3" in peers:
         env["s3"] = dict(request.getfixturevalue("s3_server").env)
     if "dask" in peers:
@@ -93,9 +98,7 @@ def _peer_env(request: pytest.FixtureRequest, peers: set[str]) -> dict[str, dict
 @pytest.mark.integration
 @pytest.mark.slow
 @pytest.mark.timeout(BUDGET_S + 300)
-def test_readme_and_linked_docs_run_in_order_in_a_fresh_clone(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> None:
+def test_readme_and_linked_docs_run_in_order_in_a_fresh_clone(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     need(Path(sys.prefix, "bin", "activate").exists(), "run the tests from the project's venv (.venv/bin/python)")
     need(shutil.which("make") is not None and shutil.which("git") is not None, "make and git")
     clone = _clone(tmp_path)
@@ -109,20 +112,28 @@ def test_readme_and_linked_docs_run_in_order_in_a_fresh_clone(
     env |= {
         "HOME": str(home),  # a new user's: no git identity, no DVC or AWS config of the developer's
         "PATH": os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if not p.startswith(sys.prefix)),
-        "GIT_AUTHOR_NAME": "Readme Test", "GIT_AUTHOR_EMAIL": "readme@example.com",
-        "GIT_COMMITTER_NAME": "Readme Test", "GIT_COMMITTER_EMAIL": "readme@example.com",
+        "GIT_AUTHOR_NAME": "Readme Test",
+        "GIT_AUTHOR_EMAIL": "readme@example.com",
+        "GIT_COMMITTER_NAME": "Readme Test",
+        "GIT_COMMITTER_EMAIL": "readme@example.com",
         "DVC_NO_ANALYTICS": "1",  # the README turns it off after `dvc init`; a test never reports anywhere
         "COLUMNS": "100",
     }
     t0 = time.monotonic()
     log = tmp_path / "readme.log"
     with log.open("w") as out:
-        proc = subprocess.run(["bash", str(tmp_path / "readme.sh")], cwd=clone, env=env, stdout=out,
-                              stderr=subprocess.STDOUT, timeout=BUDGET_S)
+        proc = subprocess.run(
+            ["bash", str(tmp_path / "readme.sh")],
+            cwd=clone,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=BUDGET_S,
+        )
     took = time.monotonic() - t0
     lines = log.read_text().splitlines()
     marks = [(ln.split()[1], float(ln.split()[2])) for ln in lines if ln.startswith("::block ")]
-    timing = ", ".join(f"{w} {b - a:.0f}s" for (w, a), (_, b) in zip(marks, marks[1:], strict=False) if b - a >= 5)
+    timing = ", ".join(f"{w} {b - a:.0f}s" for (w, a), (_, b) in itertools.pairwise(marks) if b - a >= 5)
     print(f"\n{len(todo)} blocks in {took:.0f} s; slow blocks: {timing}")
     if proc.returncode != 0:
         failed = marks[-1][0] if marks else "?"
