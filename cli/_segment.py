@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from pathlib import Path
 
 import typer
 from pydantic import ValidationError
-from rich.table import Table
 
 from weldctl.curation import READ_THREADS, SegmentParams, map_items, segment_uri, segments_path, write_segments
 from weldctl.schema import WeldctlError, check_destination
@@ -15,6 +15,7 @@ from weldctl.schema import WeldctlError, check_destination
 from ._app import SCHEDULER, app, console, user_errors
 from ._params import params_section
 from ._run_args import expand_runs
+from ._tables import table
 
 
 @app.command()
@@ -44,9 +45,8 @@ def segment(
         err = exc.errors()[0]
         raise WeldctlError(f"segment parameters: {'.'.join(map(str, err['loc']))}: {err['msg']}",
                            f"check the `segment:` section of {params} and the options") from None
-    summary = Table(title="segments", title_justify="left")
-    for col in ("run", "source", "welds", "mean length s", "min confidence", "file"):
-        summary.add_column(col)
+    summary = table("segments", ("run", "source", "welds", "mean length s", "min confidence", "file"),
+                    left=("run", "source", "file"))
     check_destination(p.out)  # an unusable output URL fails before any run is read
     uris = expand_runs(runs_, runs)
     for df in map_items(partial(segment_uri, params=p), uris, label="segment", scheduler=scheduler,
@@ -58,5 +58,7 @@ def segment(
                         f"{lengths.mean():.3f}" if len(df) else "-",
                         f"{df['confidence'].min():.3f}" if len(df) else "-", str(path))
     console.print(summary)
-    console.print(f"next: weldctl view {uris[-1]} --segments {p.out}   (the welds on a picture of the run), "
+    last = uris[-1]
+    shown = run_id if os.path.abspath(last) == os.path.abspath(os.path.join(runs, f"{run_id}.zarr")) else last
+    console.print(f"next: weldctl view {shown} --segments {p.out}   (the welds on a picture of the run), "
                   "weldctl label push RUN...   (label them)", highlight=False, soft_wrap=True)
