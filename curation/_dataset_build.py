@@ -245,11 +245,11 @@ def run_build(
 
 def flat_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
     """The headline figures, one level deep, so `dvc metrics show` prints one short row (and `dvc metrics diff`
-    one line each): samples and files per split, whether the leak audit passed, how many split/label/class
-    combinations are missing. Class counts per split are in the dataset's counts.json and card."""
+    one line each): samples per split, the most files a split has, whether the leak audit passed, how many
+    split/label/class combinations are missing. Class counts per split are in the dataset's counts.json and card."""
     splits = metrics["splits"]
     flat: dict[str, Any] = {s: splits[s]["samples"] for s in sorted(splits)}
-    flat |= {f"{s}_files": splits[s]["files"] for s in sorted(splits)}
+    flat["files"] = max((v["files"] for v in splits.values()), default=0)  # what build.max_files_per_split bounds
     flat["leak_free"] = bool(metrics["leak_audit_ok"])
     flat["class_gaps"] = sum(len(v) for by_label in metrics["missing_classes"].values() for v in by_label.values())
     return flat

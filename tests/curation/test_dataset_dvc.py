@@ -89,8 +89,7 @@ def test_repro_builds_splits_card_and_metrics(built: Path) -> None:
     metrics = sh(built, "dvc", "metrics", "show", env={**_env(), "COLUMNS": "100"})
     # Flat: one short row a terminal shows whole (nested per-class counts made it 1,316 characters).
     header = next(ln for ln in metrics.splitlines() if ln.startswith("Path"))
-    assert set(header.split()) == {"Path", "test", "train", "val", "test_files", "train_files", "val_files",
-                                   "leak_free", "class_gaps"}, metrics
+    assert set(header.split()) == {"Path", "test", "train", "val", "files", "leak_free", "class_gaps"}, metrics
     assert max(len(ln) for ln in metrics.splitlines()) <= 100, metrics
     counts = json.loads((built / "dataset" / "counts.json").read_text())  # the full picture, beside the dataset
     assert json.loads((built / "metrics.json").read_text())["train"] == counts["splits"]["train"]["samples"]
