@@ -88,7 +88,17 @@ def _peer_env(request: pytest.FixtureRequest, peers: set[str]) -> dict[str, dict
     if "s3" in peers:
         env["s3"] = dict(request.getfixturevalue("s3_server").env)
     if "dask" in peers:
-        env["dask"] = {"DASK_SCHEDULER_ADDRESS": request.getfixturevalue("dask_scheduler")}
+        # Workers take credentials from their own environment, never from the client: a cluster of its own,
+        # started inside the S3 settings (as a lab's workers would have them).
+        from tests.peers.dask_cluster import local_cluster
+
+        with pytest.MonkeyPatch.context() as mp:
+            for k, v in env.get("s3", {}).items():
+                mp.setenv(k, v)
+            cluster = local_cluster(2)
+            address = cluster.__enter__()
+        request.addfinalizer(lambda: cluster.__exit__(None, None, None))
+        env["dask"] = {"DASK_SCHEDULER_ADDRESS": address}
     if "gmaw" in peers:
         need(GMAW_SAMPLE.is_dir(), f"gmaw-sample dataset not found at {GMAW_SAMPLE} (set WELDCTL_GMAW_SAMPLE)")
         env["gmaw"] = {"GMAW": str(GMAW_SAMPLE)}
