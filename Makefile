@@ -1,24 +1,29 @@
-# One command each: `make demo` records the simulated rig, `make test` installs everything and runs the tests.
+# `make install` gives a user every command (no root), `make demo` records the simulated rig, `make test`
+# installs everything (Debian packages, Label Studio, test tools) and runs the tests.
 PYTHON ?= python3
 VENV ?= .venv
 LS_VENV ?= .venv-labelstudio
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-EXTRAS ?= curation,labelstudio,hardware,aravis,scale,dvc,features,torch,dev
+# What a user runs, all from wheels (no root): curation, the Label Studio client, NI-DAQ/sound card/OpenCV,
+# object storage and Dask, DVC, features. Not here: `aravis` (builds against system libraries:
+# scripts/system-deps.sh) and `torch` (a multi-GB download; `$(PIP) install -e '.[torch]'` when you need it).
+USER_EXTRAS ?= curation,labelstudio,hardware,scale,dvc,features
+# The tests also need those two and the test tools.
+EXTRAS ?= $(USER_EXTRAS),aravis,torch,dev
 
-.PHONY: install install-dev system-deps labelstudio-install labelstudio demo sim-runs dataset test test-integration lint typecheck bench clean
+.PHONY: install install-dev system-deps labelstudio-install labelstudio demo sim-runs dataset test test-integration test-readme lint typecheck bench clean
 
-$(VENV)/.installed-core: pyproject.toml
+$(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e .
+	$(PIP) install -q -e ".[$(USER_EXTRAS)]"
 	touch $@
 
-install: $(VENV)/.installed-core
+install: $(VENV)/.installed
+	@echo "installed weldctl, dvc and python in $(VENV)/; make them available in this shell: source $(VENV)/bin/activate"
 
-$(VENV)/.installed-dev: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
+$(VENV)/.installed-dev: $(VENV)/.installed
 	$(PIP) install -q -e ".[$(EXTRAS)]"
 	touch $@
 
@@ -51,18 +56,26 @@ labelstudio: labelstudio-install
 demo: install
 	$(VENV)/bin/weldctl record --run-id R0042 --overwrite
 	$(VENV)/bin/weldctl inspect runs/R0042.zarr
+	@echo "next: source $(VENV)/bin/activate, then follow README.md (weldctl view R0042, weldctl segment R0042, ...)"
 
-# Simulated recordings + their truth labels: the inputs of the dataset pipeline (dvc.yaml).
+# A dataset repository of simulated runs: $(DS)/runs + $(DS)/labels.jsonl (from the simulator's truth), with the
+# pipeline (dvc.yaml, params.yaml) beside them. Your own recordings stay in runs/ here.
+DS ?= ../sim-ds
 SIM_RUNS ?= 12
 sim-runs: install
-	$(PY) scripts/sim_runs.py --out runs --n $(SIM_RUNS)
-	$(VENV)/bin/weldctl label from-truth runs --out labels.jsonl
+	mkdir -p $(DS)
+	for f in dvc.yaml params.yaml; do test -e $(DS)/$$f || cp $$f $(DS)/; done
+	$(PY) scripts/sim_runs.py --out $(DS)/runs --n $(SIM_RUNS)
+	$(VENV)/bin/weldctl label from-truth $(DS)/runs --out $(DS)/labels.jsonl
 
-# Segments -> samples -> split -> balance -> augment -> build -> card, under DVC.
-dataset: install-dev
-	test -d runs || $(MAKE) sim-runs
-	test -d .dvc || { $(VENV)/bin/dvc init -q && $(VENV)/bin/dvc config cache.type reflink,hardlink,copy; }
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/dvc repro
+# Segments -> samples -> split -> balance -> augment -> build -> card, under DVC, in $(DS).
+dataset: install
+	test -d $(DS)/runs || $(MAKE) sim-runs
+	cd $(DS) && { test -d .git || git init -q; }
+	cd $(DS) && test -d .dvc || { cd $(DS) && $(CURDIR)/$(VENV)/bin/dvc init -q && \
+		$(CURDIR)/$(VENV)/bin/dvc config core.analytics false && \
+		$(CURDIR)/$(VENV)/bin/dvc config cache.type reflink,hardlink,copy; }
+	cd $(DS) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" dvc repro
 
 test: install-dev
 	$(VENV)/bin/ruff check .
@@ -72,6 +85,10 @@ test: install-dev
 
 test-integration: install-dev
 	LABEL_STUDIO_BIN=$(CURDIR)/$(LS_VENV)/bin/label-studio $(PY) -m pytest -q -m integration
+
+# Every shell block of README.md and the docs it links, in order, in a fresh clone (tests/docs/test_readme.py).
+test-readme: install-dev
+	LABEL_STUDIO_BIN=$(CURDIR)/$(LS_VENV)/bin/label-studio $(PY) -m pytest -q tests/docs/test_readme.py
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -135,6 +135,8 @@ def build(
     console.print(
         ", ".join(f"{s}: {v['samples']} samples in {v['files']} files" for s, v in m["splits"].items())
     )
+    console.print(f"next: weldctl dataset card --dataset {out}   (DATASET.md: what the data is, its limits, plots)",
+                  highlight=False, soft_wrap=True)
 
 
 @dataset_app.command("card")

@@ -21,7 +21,8 @@ def import_(
     run_id: str | None = typer.Option(
         None, "--run-id", help="run id (default: from the mapping's run.pattern)"
     ),
-    out: Path = typer.Option(Path("runs"), "--out", help="folder for <run-id>.zarr"),
+    out: Path = typer.Option(
+        Path("imported"), "--out", help="folder for <run-id>.zarr (not runs/, where your own recordings go)"),
     labels: str = typer.Option(
         "labels/import.jsonl", "--labels", help="labels JSONL (path or URL) to add the run's labels to"
     ),
@@ -40,6 +41,7 @@ def import_(
         console.print(f"imported {r.run_id} -> {r.uri} ({counts}) labels={r.labels} in {r.seconds:.2f} s")
         for stream, how in r.alignment.items():
             console.print(f"  {stream}: {how}", highlight=False)
+        console.print(f"next: weldctl inspect {r.uri}   (streams, clock fits, losses)", highlight=False)
         return
     if run_id:
         raise fail("--run-id names one run; with --batch run ids come from the mapping's run.pattern")
@@ -63,6 +65,8 @@ def import_(
                 failed.append((folder, err))
             progress.advance(task)
     console.print(f"imported {len(folders) - len(failed)} of {len(folders)} runs into {out}")
+    if len(failed) < len(folders):
+        console.print(f"next: weldctl segment {out} --out segments   (one weld table per run)", highlight=False)
     for folder, exc in failed:
         err_console.print(f"[red]failed[/] {folder}: {escape(exc.message)}", highlight=False)
         if exc.hint:
@@ -78,7 +82,7 @@ def export(
     fmt: str = typer.Option("hdf5", "--format", help="hdf5 (all streams) or csv (one stream)"),
     stream: str | None = typer.Option(None, "--stream", help="stream for --format csv"),
     out: Path | None = typer.Option(
-        None, "--out", help="output file (default <run-id>.h5 / <run-id>.<stream>.csv)"
+        None, "--out", help="output file (default exports/<run-id>.h5 / exports/<run-id>.<stream>.csv)"
     ),
     runs: str = typer.Option("runs", "--runs", help="folder holding <run-id>.zarr"),
 ) -> None:
@@ -87,11 +91,16 @@ def export(
 
     r = RunReader(run, runs)
     if fmt == "hdf5":
-        path = export_hdf5(r, out or Path(f"{r.run_id}.h5"))
+        path = export_hdf5(r, _made_parent(out or Path("exports", f"{r.run_id}.h5")))
     elif fmt == "csv":
         if not stream:
             raise fail("--format csv exports one stream", f"add --stream, one of: {', '.join(r.specs)}")
-        path = export_csv(r, stream, out or Path(f"{r.run_id}.{stream}.csv"))
+        path = export_csv(r, stream, _made_parent(out or Path("exports", f"{r.run_id}.{stream}.csv")))
     else:
         raise fail(f"unknown export format {fmt!r}", "use --format hdf5 or --format csv")
     console.print(f"exported {r.run_id} -> {path}")
+
+
+def _made_parent(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path

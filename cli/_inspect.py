@@ -1,4 +1,4 @@
-"""`weldctl inspect`: what a run store holds, at a glance."""
+"""`weldctl inspect`: what a run store holds, at a glance (and what a feature store holds)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import os
 
 import numpy as np
 import typer
-from rich.table import Table
 
-from weldctl.schema import RunReader, is_url
+from weldctl.schema import FEATURES_ATTR, RunReader, is_url, resolve_run, zarr_store
 
 from ._app import app, console, user_errors
+from ._tables import table
+
+WIDE = typer.Option(False, "--wide", help="one wide table (needs ~160 columns) instead of stacked ones")
 
 
 def _stored_bytes(uri: str, stream: str) -> int:
@@ -44,9 +46,7 @@ def _loss_table(gaps: dict[str, np.ndarray]) -> None:
     if not len(gaps["count"]):
         console.print("losses: none")
         return
-    lt = Table(title="losses", title_justify="left")
-    for col in ("stream", "cause", "gaps", "samples lost", "first at s"):
-        lt.add_column(col, justify="left" if col in ("stream", "cause") else "right")
+    lt = table("losses", ("stream", "cause", "gaps", "samples lost", "first at s"), left=("stream", "cause"))
     causes = np.asarray([str(n).split(":")[0] for n in gaps["note"]])
     for stream in sorted(set(gaps["stream"].tolist())):
         for cause in sorted(set(causes[gaps["stream"] == stream].tolist())):
@@ -56,24 +56,27 @@ def _loss_table(gaps: dict[str, np.ndarray]) -> None:
     console.print(lt)
 
 
-@app.command()
-@user_errors
-def inspect(
-    run: str = typer.Argument(..., help="run store path/URL, or a run id under --runs"),
-    runs: str = typer.Option("runs", "--runs", help="folder holding <run-id>.zarr"),
-) -> None:
-    """Streams, shapes, rates, counts, sizes, compression, losses and clock fits of a run."""
-    r = RunReader(run, runs)
-    m = r.manifest
-    console.print(f"[bold]{m.run_id}[/]  {m.status}  rig={m.rig}  {m.material} {m.thickness_mm or '?'} mm  "
-                  f"operator={m.operator}  start={m.start_utc:%Y-%m-%d %H:%M:%S} UTC  "
-                  f"duration={r.duration_s():.3f} s  welds planned={len(m.welds)}")
-    t = Table(title="streams", title_justify="left")
-    for col in ("stream", "kind", "shape", "dtype", "rate Hz", "nominal", "samples", "MB raw", "MB stored",
-                "ratio", "lost", "gaps", "aligned by", "time ± µs", "latency µs", "fit rms µs"):
-        left = col in ("stream", "kind", "dtype", "aligned by", "shape", "latency µs")
-        t.add_column(col, justify="left" if left else "right")
+# Column groups of the stream table: stacked (one table each) by default, side by side with --wide.
+_SHAPE = ("stream", "kind", "sample", "dtype", "rate Hz", "nominal Hz", "samples", "lost", "gaps")
+_SIZE = ("stream", "MB raw", "MB stored", "ratio")
+_TIME = ("stream", "aligned by", "time ± µs", "latency µs", "fit rms µs")
+_LEFT = ("stream", "kind", "dtype", "aligned by", "sample", "latency µs")
+
+
+def _sample_shape(shape: tuple[int, ...]) -> str:
+    """One sample: a frame (height x width), a row of channels, or one value."""
+    if len(shape) == 2:
+        return f"{shape[0]}x{shape[1]}"
+    return f"{shape[0]} ch" if shape else "1 value"
+
+
+def _rate(hz: float) -> str:
+    return f"{hz:,.1f}" if hz < 100 else f"{hz:,.0f}"
+
+
+def _stream_rows(r: RunReader) -> list[dict[str, str]]:
     gaps = r.gaps()
+    rows = []
     for name, spec in r.specs.items():
         n = r.length(name)
         tt = r.t_ns(name)
@@ -81,22 +84,79 @@ def inspect(
         raw = n * spec.bytes_per_sample
         stored = _stored_bytes(r.uri, name)
         mine = gaps["stream"] == name
-        clock = r.clock(name)
-        t.add_row(name, spec.kind.value, str((n, *spec.sample_shape)), spec.dtype, f"{rate:,.1f}",
-                  f"{spec.nominal_rate_hz:,.0f}", f"{n:,}", f"{raw / 1e6:,.1f}",
-                  f"{stored / 1e6:,.1f}" if stored else "-", f"{raw / stored:.2f}" if stored else "-",
-                  f"{int(np.sum(gaps['count'][mine])):,}", str(int(mine.sum())), *_alignment(clock))
+        values = (name, spec.kind.value, _sample_shape(tuple(spec.sample_shape)), spec.dtype, _rate(rate),
+                  f"{spec.nominal_rate_hz:,.0f}", f"{n:,}", f"{int(np.sum(gaps['count'][mine])):,}",
+                  str(int(mine.sum())), f"{raw / 1e6:,.1f}", f"{stored / 1e6:,.1f}" if stored else "-",
+                  f"{raw / stored:.2f}" if stored else "-", *_alignment(r.clock(name)))
+        rows.append(dict(zip((*_SHAPE, *_SIZE[1:], *_TIME[1:]), values, strict=True)))
+    return rows
+
+
+def _print_streams(r: RunReader, wide: bool) -> None:
+    rows = _stream_rows(r)
     time_base = r.group["clock"].attrs.get("time_base", "?") if "clock" in r.group else "?"
-    t.caption = f"run time base: {time_base}"
+    caption = (f"run time base: {time_base}. rate: samples over their time span; sample: the shape of one; "
+               "time ±: bound on a sample's time error on that base")
+    groups = [("streams", (*_SHAPE, *_SIZE[1:], *_TIME[1:]))] if wide else [
+        ("streams", _SHAPE), ("storage", _SIZE), ("time alignment", _TIME)]
+    for i, (title, cols) in enumerate(groups):
+        t = table(title, cols, left=_LEFT)
+        for row in rows:
+            t.add_row(*(row[c] for c in cols))
+        if i == len(groups) - 1:
+            t.caption = caption
+        console.print(t)
+
+
+def _print_features(uri: str) -> bool:
+    """A feature store (`weldctl features`): what it is and its tables. False if ``uri`` is not one."""
+    import zarr
+
+    try:
+        g = zarr.open_group(zarr_store(uri, read_only=True), mode="r", zarr_format=3)
+    except Exception:  # not a zarr group at all: RunReader gives the error
+        return False
+    meta = g.attrs.get(FEATURES_ATTR)
+    if not isinstance(meta, dict):
+        return False
+    console.print(f"[bold]{meta.get('run_id', '?')}[/] feature store (written by `weldctl features` "
+                  f"{meta.get('weldctl_version', '')}) from {meta.get('source', '?')}; time base: "
+                  f"{meta.get('time_base', '?')}", highlight=False, soft_wrap=True)
+    t = table("feature tables", ("table", "rows", "columns"), left=("table", "columns"))
+    for name, sub in sorted(g.groups()):
+        arrays = sorted(sub.arrays())
+        rows = arrays[0][1].shape[0] if arrays else 0
+        t.add_row(name, f"{rows:,}", ", ".join(a for a, _ in arrays))
     console.print(t)
-    _loss_table(gaps)
+    return True
+
+
+@app.command()
+@user_errors
+def inspect(
+    run: str = typer.Argument(..., help="run store path/URL, or a run id under --runs"),
+    runs: str = typer.Option("runs", "--runs", help="folder holding <run-id>.zarr"),
+    wide: bool = WIDE,
+) -> None:
+    """Streams, shapes, rates, counts, sizes, compression, losses and clock fits of a run."""
+    if _print_features(resolve_run(run, runs)):
+        return
+    r = RunReader(run, runs)
+    m = r.manifest
+    console.print(f"[bold]{m.run_id}[/]  {m.status}  rig={m.rig}  {m.material} {m.thickness_mm or '?'} mm  "
+                  f"operator={m.operator}  start={m.start_utc:%Y-%m-%d %H:%M:%S} UTC  "
+                  f"duration={r.duration_s():.3f} s  welds planned={len(m.welds)}")
+    _print_streams(r, wide)
+    _loss_table(r.gaps())
     if r.has_truth():
         welds = r.truth("welds")
-        wt = Table(title="truth: welds", title_justify="left")
-        for col in ("weld", "start s", "end s", "condition", "penetration", "porosity", "pores"):
-            wt.add_column(col)
+        wt = table("truth: welds", ("weld", "start s", "end s", "condition", "penetration", "porosity", "pores"),
+                   left=("condition", "penetration", "porosity"))
         for i in range(len(welds["weld_id"])):
             wt.add_row(str(welds["weld_id"][i]), f"{welds['t_start_ns'][i] / 1e9:.3f}",
                        f"{welds['t_end_ns'][i] / 1e9:.3f}", str(welds["condition"][i]),
                        str(welds["penetration"][i]), str(welds["porosity"][i]), str(welds["n_pores"][i]))
         console.print(wt)
+    as_typed = run if runs == "runs" else f"{run} --runs {runs}"  # the hint repeats what the user typed
+    console.print(f"next: weldctl view {as_typed}   (one time-aligned picture of the run)", highlight=False,
+                  soft_wrap=True)

@@ -24,13 +24,15 @@ def recover(
     uri = resolve_run(run, runs)
     with console.status(f"recovering {uri}"):
         kept = recover_run(uri)
-    t = Table(title=f"recovered {uri}", title_justify="left")
+    t = Table(title="streams kept", title_justify="left")
     for col in ("stream", "samples kept", "last sample s"):
         t.add_column(col, justify="left" if col == "stream" else "right")
     for s in kept:
         t.add_row(s.name, f"{s.samples:,}", f"{s.last_t_ns / 1e9:.3f}")
     console.print(t)
-    console.print(f"[green]recovered[/] {uri}  (`weldctl verify {run}` checks it from now on)")
+    console.print(f"[green]recovered[/] {escape(uri)}", highlight=False)
+    console.print(f"next: weldctl verify {escape(run)}   (checks it against its checksums from now on)",
+                  highlight=False)
 
 
 @app.command()

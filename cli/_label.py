@@ -85,6 +85,8 @@ def push(
     console.print(f"project {opts.project!r} (id {rep.project_id}): {rep.created} tasks created, "
                   f"{rep.updated} updated, {rep.unchanged} unchanged; media of {rep.rendered} welds rendered, "
                   f"{n_welds - rep.rendered} reused")
+    console.print(f"next: label in the browser ({settings.shown}/projects/{rep.project_id}, Label All Tasks), "
+                  "then weldctl label pull -o labels.jsonl", highlight=False, soft_wrap=True)
 
 
 @label_app.command("pull")
@@ -110,6 +112,8 @@ def pull(
                   f"{annotators} annotators) from project id {pid} → {out}")
     _print_inconsistent([(r, r.problems) for r in fresh if r.problems], settings.url)
     _print_agreement(records, tax)
+    console.print(f"next: weldctl label status -l {out} -s segments   (welds per class, unlabelled, disputed)",
+                  highlight=False, soft_wrap=True)
 
 
 def _print_inconsistent(found: list, url: str | None = None) -> None:  # type: ignore[type-arg]

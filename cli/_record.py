@@ -25,6 +25,7 @@ def record(
     operator: str = typer.Option("unknown", "--operator", help="who is at the cell"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing run with this id"),
     live: bool = typer.Option(True, "--live/--no-live", help="live table of rates, losses, queues and disk"),
+    wide: bool = typer.Option(False, "--wide", help="live table and summary with every column (~110 columns)"),
     load_kfps: float | None = typer.Option(
         None, "--load-kfps", min=0.1,
         help="record the load-generator sim rig instead: camera 256x256 at this many kfps + IR 500 Hz + "
@@ -59,7 +60,8 @@ def record(
             _serve_live_view(rec, rig_model.view, view_port, stack)
         if live and console.is_terminal:
             with Live(console=console, refresh_per_second=4, transient=True) as table:
-                result = rec.run(duration, stop_after_sequence, on_tick=lambda r: table.update(live_table(r)))
+                result = rec.run(duration, stop_after_sequence,
+                                 on_tick=lambda r: table.update(live_table(r, wide=wide)))
         else:
             result = rec.run(duration, stop_after_sequence)
     if not result.kept:
@@ -69,7 +71,7 @@ def record(
         console.print(f"stopped: {escape(result.stop_reason)}; nothing was recorded, no store was kept "
                       f"(run id {escape(run_id)} is still free)", highlight=False, soft_wrap=True)
         raise typer.Exit(130)
-    console.print(summary_table(result))
+    console.print(summary_table(result, wide=wide))
     lost = sum(s.lost for s in result.stats.values())
     if lost:
         console.print(f"[yellow]{lost:,} samples lost; every gap is in the store's events table "
@@ -77,6 +79,9 @@ def record(
     if result.error:
         raise fail(result.error, f"what was written before the failure is in {result.uri}", code=1)
     console.print(f"[green]finalized[/] {escape(result.uri)}", highlight=False)
+    run = escape(run_id if out == "runs" else result.uri)  # as short as the user can type it
+    console.print(f"next: weldctl view {run}   (one time-aligned picture), weldctl inspect {run}   (streams, "
+                  "clock fits, losses)", highlight=False, soft_wrap=True)
 
 
 def _serve_live_view(rec: Recorder, settings: ViewSettings, port: int | None, stack: ExitStack) -> None:

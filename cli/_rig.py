@@ -44,7 +44,7 @@ def rig_show(
     if example:
         typer.echo(example_rig_text(example), nl=False)
     else:
-        typer.echo(dump_rig(default_sim_rig()), nl=False)
+        typer.echo(dump_rig(default_sim_rig(), comments=True), nl=False)
 
 
 @schema_app.command("export")

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from pathlib import Path
 
 import typer
 from pydantic import ValidationError
-from rich.table import Table
 
 from weldctl.curation import READ_THREADS, SegmentParams, map_items, segment_uri, segments_path, write_segments
-from weldctl.schema import WeldctlError, check_destination, resolve_run
+from weldctl.schema import WeldctlError, check_destination
 
 from ._app import SCHEDULER, app, console, user_errors
 from ._params import params_section
+from ._run_args import expand_runs
+from ._tables import table
 
 
 @app.command()
 @user_errors
 def segment(
-    runs_: list[str] = typer.Argument(..., metavar="RUN...", help="run stores (path/URL) or run ids"),
+    runs_: list[str] = typer.Argument(
+        ..., metavar="RUN...", help="run ids, run stores, folders of runs or globs (paths or URLs, e.g. s3://b/runs)"),
     runs: str = typer.Option("runs", "--runs", help="folder holding <run-id>.zarr"),
     out: str | None = typer.Option(None, "--out", "-o", help="folder or URL prefix for the tables [segments]"),
     params: Path = typer.Option(Path("params.yaml"), "--params", help="params file; its `segment:` section"),
@@ -42,11 +45,10 @@ def segment(
         err = exc.errors()[0]
         raise WeldctlError(f"segment parameters: {'.'.join(map(str, err['loc']))}: {err['msg']}",
                            f"check the `segment:` section of {params} and the options") from None
-    summary = Table(title="segments", title_justify="left")
-    for col in ("run", "source", "welds", "mean length s", "min confidence", "file"):
-        summary.add_column(col)
+    summary = table("segments", ("run", "source", "welds", "mean length s", "min confidence", "file"),
+                    left=("run", "source", "file"))
     check_destination(p.out)  # an unusable output URL fails before any run is read
-    uris = [resolve_run(run, runs) for run in runs_]
+    uris = expand_runs(runs_, runs)
     for df in map_items(partial(segment_uri, params=p), uris, label="segment", scheduler=scheduler,
                         threads=READ_THREADS):
         run_id = str(df.attrs["run_id"])
@@ -56,3 +58,7 @@ def segment(
                         f"{lengths.mean():.3f}" if len(df) else "-",
                         f"{df['confidence'].min():.3f}" if len(df) else "-", str(path))
     console.print(summary)
+    last = uris[-1]
+    shown = run_id if os.path.abspath(last) == os.path.abspath(os.path.join(runs, f"{run_id}.zarr")) else last
+    console.print(f"next: weldctl view {shown} --segments {p.out}   (the welds on a picture of the run), "
+                  "weldctl label push RUN...   (label them)", highlight=False, soft_wrap=True)

@@ -24,7 +24,7 @@ def view(
         None, "--out", help="PNG to write (default <run-id>[.weld<W>].quicklook.png)"
     ),
     segments: str | None = typer.Option(
-        None, "--segments", help="segments table (.segments.parquet; path or URL) of the run"
+        None, "--segments", help="segments folder (segments/) or the run's .segments.parquet (path or URL)"
     ),
     labels: str | None = typer.Option(None, "--labels", help="labels JSONL (path or URL) to annotate welds with"),
     width: int = typer.Option(1400, "--width", help="figure width, px"),
@@ -38,9 +38,11 @@ def view(
     window: float = typer.Option(2.0, "--window", min=0.01, help="with --live: seconds of signal on the page"),
 ) -> None:
     """One time-aligned quicklook figure: signals, spectrogram, morphology, segments, gaps, keyframes."""
-    from weldctl.curation import laser_segments, load_segments, quicklook, read_labels_jsonl
+    from weldctl.curation import laser_segments, load_segments, quicklook, read_labels_jsonl, segments_path
 
     r = RunReader(run, runs)
+    if segments and not segments.endswith(".parquet"):  # the folder `weldctl segment` writes
+        segments = str(segments_path(segments, r.run_id))
     segs = load_segments(segments, r.run_id) if segments else laser_segments(r)
     if live:
         _serve_replay(r, [(s.weld_id, s.t_start_ns, s.t_end_ns) for s in segs], host, port, window)
@@ -82,7 +84,10 @@ def features(
         }
     )
     path = write_features(r, out, params)
-    console.print(f"wrote {path}")
+    console.print(f"wrote {path}: a feature store of run {r.run_id} (not a run store), one group per feature "
+                  f"table on the run time base", highlight=False, soft_wrap=True)
+    console.print(f"next: weldctl inspect {path}   (its tables), or xarray.open_datatree({str(path)!r}, engine='zarr')",
+                  highlight=False, soft_wrap=True)
 
 
 def _serve_replay(r: RunReader, welds: list[tuple[int, int, int]], host: str, port: int, window_s: float) -> None:

@@ -78,7 +78,7 @@ from ._spectrum import SpectrumSpec
 from ._store_claim import make_read_only
 from ._store_layout import CHECKSUMS, EVENT_COLUMNS, is_url, run_uri
 from ._store_lock import LOCK_FILE, LockOwner, StoreBusyError, StoreLock, check_not_live, lock_owner, unfinished_store
-from ._store_reader import RunReader, resolve_run
+from ._store_reader import FEATURES_ATTR, RunReader, resolve_run
 from ._store_writer import RunWriter
 from ._stream import Calibration, ClockSource, StreamKind, StreamSpec
 from ._stream_appender import UNWRITTEN, StreamAppender
@@ -95,6 +95,7 @@ __all__ = [
     "CHECKSUMS",
     "ENTRY_POINT_GROUP",
     "EVENT_COLUMNS",
+    "FEATURES_ATTR",
     "LINES",
     "LOCK_FILE",
     "MAX_RUN_ID",

@@ -38,6 +38,9 @@ def resolve_run(run: str | os.PathLike[str], runs_dir: str | os.PathLike[str] | 
     return os.path.abspath(s) if os.path.exists(s) else s
 
 
+FEATURES_ATTR = "weldctl_features"  # root attrs of a feature store (derived data, kept apart from raw runs)
+
+
 class RunReader:
     """A finalized (or recovered) run store, read-only."""
 
@@ -53,6 +56,12 @@ class RunReader:
                              "the store is damaged: restore it from a copy") from None
         attrs = self.group.attrs.get(ROOT_ATTR)
         if not isinstance(attrs, dict) or "manifest" not in attrs:
+            made = self.group.attrs.get(FEATURES_ATTR)
+            if isinstance(made, dict):  # what `weldctl features` writes beside a run
+                raise StoreError(f"{self.uri} is a feature store of run {made.get('run_id', '?')} "
+                                 "(written by `weldctl features`), not a run store",
+                                 f"`weldctl inspect {self.uri}` lists its tables; the run itself is "
+                                 f"{made.get('source', 'the run it names')}")
             raise StoreError(f"{self.uri} is a zarr group but not a weldctl run store (no attrs['{ROOT_ATTR}'])")
         try:
             self.manifest = RunManifest.model_validate(attrs["manifest"])

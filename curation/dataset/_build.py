@@ -24,6 +24,7 @@ AUDIT = "audit.json"
 WEIGHTS = "class_weights.json"
 CLASSES = "classes.json"  # label -> its classes over every split: one class index map for all of them
 INPUTS = "inputs.json"  # what the dataset was made from: run checksum digests, labels file hash, layout
+COUNTS = "counts.json"  # samples, files and classes per split, the leak audit and missing classes, in full
 SAMPLES, AUGMENTED = "samples", "augmented"
 
 Uri = str | os.PathLike[str]
@@ -237,9 +238,22 @@ def run_build(
         "dropped_streams": src.group.attrs.get("dropped_streams", {}),
         "layout": src.layout.to_attrs(),
     }, join_uri(out, INPUTS))
+    _dump_json(metrics, join_uri(out, COUNTS))
     write_rows(sorted(manifest, key=lambda r: (r["split"], r["sample_id"])), join_uri(out, MANIFEST))
-    _dump_json(metrics, metrics_out)
+    _dump_json(flat_metrics(metrics), metrics_out)
     return metrics
+
+
+def flat_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The headline figures, one level deep, so `dvc metrics show` prints one short row (and `dvc metrics diff`
+    one line each): samples per split, the most files a split has, whether the leak audit passed, how many
+    split/label/class combinations are missing. Class counts per split are in the dataset's counts.json and card."""
+    splits = metrics["splits"]
+    flat: dict[str, Any] = {s: splits[s]["samples"] for s in sorted(splits)}
+    flat["files"] = max((v["files"] for v in splits.values()), default=0)  # what build.max_files_per_split bounds
+    flat["leak_free"] = bool(metrics["leak_audit_ok"])
+    flat["class_gaps"] = sum(len(v) for by_label in metrics["missing_classes"].values() for v in by_label.values())
+    return flat
 
 
 def _counts(rows: list[dict[str, Any]], col: str) -> dict[str, int]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from weldctl.schema import RunReader, StreamKind, weldctl_version
+from weldctl.schema import FEATURES_ATTR, RunReader, StreamKind, weldctl_version
 
 from ..core import find_signal, frame_streams, read_signal
 from ._features import (
@@ -98,7 +98,7 @@ def write_features(r: RunReader, out_dir: str | os.PathLike[str], p: FeaturePara
     tmp = final.with_name(f".{final.name}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     root = zarr.open_group(str(tmp), mode="w", zarr_format=3)
-    root.attrs["weldctl_features"] = {
+    root.attrs[FEATURES_ATTR] = {
         "run_id": r.run_id,
         "source": r.uri,
         "params": json.loads(p.model_dump_json()),

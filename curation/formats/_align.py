@@ -101,7 +101,7 @@ def describe_alignment(clock: dict[str, Any]) -> str:
     """One line for the import summary: method, offset and its bound."""
     how = str(clock.get("alignment", "?"))
     unc = clock.get("uncertainty_ns")
-    bound = "" if unc is None else f" ± {float(unc) / 1e9:.3f} s"
+    bound = "" if unc is None else f" ± {float(unc) / 1e9:.3f} s (bound on the time error)"
     if how == AlignmentMethod.event_aligned.value:
         return f"{how} on {clock['event_reference']}: {float(clock['event_offset_ns']) / 1e9:+.3f} s{bound}"
     return f"{how}{bound}" + (f" ({clock['assumed_because']})" if "assumed_because" in clock else "")

@@ -49,6 +49,8 @@ class QuicklookResult:
     window_ns: tuple[int, int]
     panels: dict[str, PanelInfo] = field(default_factory=dict)
     keyframes: dict[str, int] = field(default_factory=dict)
+    keyframe_times_ns: dict[str, list[int]] = field(default_factory=dict)
+    legend: list[str] = field(default_factory=list)  # what the shading and lines mean, as drawn
 
 
 def laser_segments(r: RunReader) -> list[Segment]:

@@ -29,6 +29,7 @@ from ._plots import (
 from ._spectra import draw_spectra
 
 KEYFRAMES = 6
+MAX_KEYFRAMES = 12
 Draw = Callable[..., PanelInfo]
 
 
@@ -102,7 +103,8 @@ def _panels(r: RunReader, t0: int, t1: int, morph: MorphologyParams) -> list[tup
 
 
 def _keyframe_times(segments: Sequence[Segment], t0: int, t1: int, k: int) -> np.ndarray:
-    """k times spread evenly over the welding inside [t0, t1] (over the window if nothing welds there)."""
+    """k times over the welding inside [t0, t1] (over the window if nothing welds there): every weld gets one
+    (when k allows), the rest go to the longer welds, each weld's times spread evenly inside it."""
     spans = [
         (max(s.t_start_ns, t0), min(s.t_end_ns, t1))
         for s in segments
@@ -111,10 +113,16 @@ def _keyframe_times(segments: Sequence[Segment], t0: int, t1: int, k: int) -> np
     if not spans:
         return np.linspace(t0, t1, k)
     lengths = np.array([b - a for a, b in spans], np.float64)
-    at = (np.arange(k) + 0.5) / k * lengths.sum()  # positions along the concatenated welds
-    edges = np.concatenate([[0.0], np.cumsum(lengths)])
-    i = np.clip(np.searchsorted(edges, at, side="right") - 1, 0, len(spans) - 1)
-    return np.array([spans[j][0] + (a - edges[j]) for j, a in zip(i, at, strict=True)])
+    if k < len(spans):  # too few to go round: spread along the concatenated welds
+        at = (np.arange(k) + 0.5) / k * lengths.sum()
+        edges = np.concatenate([[0.0], np.cumsum(lengths)])
+        i = np.clip(np.searchsorted(edges, at, side="right") - 1, 0, len(spans) - 1)
+        return np.array([spans[j][0] + (a - edges[j]) for j, a in zip(i, at, strict=True)])
+    share = lengths / lengths.sum() * (k - len(spans))
+    counts = 1 + np.floor(share).astype(int)
+    for j in np.argsort(-(share - np.floor(share)))[: k - int(counts.sum())]:  # largest remainders
+        counts[j] += 1
+    return np.concatenate([a + (np.arange(c) + 0.5) / c * (b - a) for (a, b), c in zip(spans, counts, strict=True)])
 
 
 def _keyframe_rows(
@@ -205,6 +213,26 @@ def _shade(
             )
 
 
+def _legend(fig, segments: Sequence[Segment], labels: dict[int, dict], r: RunReader) -> list[str]:  # type: ignore[no-untyped-def,type-arg]
+    """What the shading and lines mean: welds alternate two colours so neighbours stay apart."""
+    from matplotlib.artist import Artist
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles: list[Artist] = []
+    if segments:
+        handles += [Patch(color=SEGMENT_COLORS[0], alpha=0.3, label="weld (even id)"),
+                    Patch(color=SEGMENT_COLORS[1], alpha=0.3, label="weld (odd id)")]
+    if any(rec.get("pore_regions") for rec in labels.values()):
+        handles.append(Patch(color="red", alpha=0.4, label="pore (labelled)"))
+    if len(r.gaps()["t_ns"]):
+        handles.append(Line2D([], [], color="red", ls="--", lw=0.8, label="samples lost"))
+    if handles:
+        fig.legend(handles=handles, loc="upper right", ncol=len(handles), fontsize=7, frameon=False,
+                   bbox_to_anchor=(0.95, 0.975))
+    return [str(h.get_label()) for h in handles]
+
+
 def quicklook(
     r: RunReader,
     out: str | os.PathLike[str],
@@ -225,6 +253,8 @@ def quicklook(
     segs = list(segments) if segments is not None else laser_segments(r)
     by_weld = {int(rec["weld_id"]): rec for rec in (labels or []) if rec.get("run_id") == r.run_id}
     t0, t1 = _window(r, segs, weld)
+    in_view = sum(1 for sg in segs if sg.t_end_ns > t0 and sg.t_start_ns < t1)
+    keyframes = max(keyframes, min(in_view, MAX_KEYFRAMES))  # one keyframe per weld in view, within reason
     panels = _panels(r, t0, t1, morphology or MorphologyParams())
     rows = _keyframe_rows(r, segs, t0, t1, keyframes)
     dpi = 100
@@ -249,6 +279,7 @@ def quicklook(
         axes[-1].set_xlabel("time since run start (ms)", fontsize=8)
         axes[0].set_xlim(t0 / 1e6, t1 / 1e6)
         _shade(axes, r, segs, by_weld, t0, t1)
+        result.legend = _legend(fig, segs, by_weld, r)
     for j, (name, frames, tf) in enumerate(rows):
         sub = gs[len(panels) + 1 + j].subgridspec(1, keyframes, wspace=0.04)
         spec = r.specs[name]
@@ -271,6 +302,7 @@ def quicklook(
                 unit = f" ({cal.units} {lo:.0f}–{hi:.0f})" if cal else ""
                 ax.set_ylabel(f"{name}{unit}", fontsize=7)
         result.keyframes[name] = len(frames)
+        result.keyframe_times_ns[name] = [int(v) for v in tf]
     m = r.manifest
     what = f"weld {weld}" if weld is not None else f"all {len(segs)} welds" if segs else "whole run"
     cond = (

@@ -109,9 +109,10 @@ def _import_nidaqmx() -> Any:
 class DaqmxError(Exception):
     """A DAQmx call that failed, with DAQmx's error code (0 when there is none, e.g. a gRPC failure)."""
 
-    def __init__(self, message: str, code: int = 0) -> None:
+    def __init__(self, message: str, code: int = 0, *, driver_missing: bool = False) -> None:
         super().__init__(message)
         self.code = code
+        self.driver_missing = driver_missing  # no NI-DAQmx library on this machine: not a device problem
 
 
 class NidaqmxApi:
@@ -132,7 +133,8 @@ class NidaqmxApi:
             self._channel = grpc.insecure_channel(config.grpc.address)
 
     def _error(self, exc: Exception) -> DaqmxError:
-        return DaqmxError(str(exc), int(getattr(exc, "error_code", 0) or 0))
+        missing = isinstance(exc, getattr(self._nidaqmx.errors, "DaqNotFoundError", ()))
+        return DaqmxError(str(exc), int(getattr(exc, "error_code", 0) or 0), driver_missing=missing)
 
     def create_task(self, buffer_samples: int) -> None:
         """A continuous hardware-timed task with every channel, armed on the start trigger if any."""
@@ -271,6 +273,8 @@ class NidaqDaq(DaqDevice):
         try:
             self.api.create_task(buffer)
         except DaqmxError as exc:
+            if exc.driver_missing:
+                raise _driver_missing(self.name) from None
             where = f" via {c.grpc.address}" if c.grpc else ""
             raise DeviceError(f"{self.name}: DAQmx could not set up the task{where}: {exc}",
                               "check the physical channel names and the device in NI MAX / nidaqmx") from None
@@ -293,6 +297,8 @@ class NidaqDaq(DaqDevice):
         try:
             self.api.start()
         except DaqmxError as exc:
+            if exc.driver_missing:
+                raise _driver_missing(self.name) from None
             raise DeviceError(f"{self.name}: DAQmx could not start the task: {exc}") from None
         self._seg_host_ns = time.monotonic_ns()  # host time the current task run started
 
@@ -364,6 +370,15 @@ class NidaqDaq(DaqDevice):
                                       f"({dead_ns / 1e6:.1f} ms dead time)"))
 
 
+DRIVER_INSTALL = "install NI-DAQmx from ni.com (on Linux: python -m nidaqmx installdriver)"
+
+
+def _driver_missing(name: str) -> DeviceError:
+    """No NI-DAQmx library here: nothing about the device, its channels or NI MAX can help yet."""
+    return DeviceError(f"{name}: the NI-DAQmx driver is not installed on this machine (nidaqmx found no library)",
+                       f"{DRIVER_INSTALL}; or set `grpc:` on the device to reach an NI gRPC Device Server")
+
+
 def probe_nidaqmx(configured: Sequence[Any] | None = None) -> StackReport:
     """The NI devices the local NI-DAQmx driver sees."""
     try:
@@ -377,7 +392,7 @@ def probe_nidaqmx(configured: Sequence[Any] | None = None) -> StackReport:
         return StackReport("nidaqmx", [{"name": d.name, "product": d.product_type} for d in devices])
     except DaqNotFoundError:
         return StackReport("nidaqmx", problem="the NI-DAQmx driver is not installed",
-                           install="install NI-DAQmx from ni.com (on Linux: python -m nidaqmx installdriver)")
+                           install=DRIVER_INSTALL)
     except Exception as exc:  # DaqError from a half-installed runtime
         return StackReport("nidaqmx", problem=f"NI-DAQmx cannot list devices ({exc})")
 

@@ -58,6 +58,7 @@ def test_sigkill_then_recover_then_verify(tmp_path: Path) -> None:
 
     out = weldctl("recover", str(store))
     assert out.returncode == 0, out.stderr + out.stdout
+    assert out.stdout.count("recovered") == 1 and "next: weldctl verify" in out.stdout, out.stdout
     r = RunReader(store)
     assert r.manifest.status == "recovered"
     lost = {name: elapsed_s - (r.t_ns(name)[-1] / 1e9 + 1 / spec.nominal_rate_hz) for name, spec in r.specs.items()}

@@ -32,3 +32,18 @@ def test_segment_bad_params_is_one_line_error(tmp_path: Path, sim_welds_run: str
     res = CliRunner().invoke(app, ["segment", sim_welds_run, "--stream", "daq", "--channel", "photodiode"])
     assert res.exit_code == 2
     assert "must not exceed" in res.output
+
+
+def test_segment_takes_a_folder_of_runs_and_a_glob(tmp_path: Path, sim_welds_run: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """As `dataset samples` does: a folder (or URL prefix) of runs, or a pattern the shell did not expand."""
+    monkeypatch.chdir(tmp_path)
+    folder = str(Path(sim_welds_run).parent)
+    res = CliRunner().invoke(app, ["segment", folder, "-o", "by_folder"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "by_folder" / "RSEG.segments.parquet").exists()
+    assert "next: weldctl view" in res.output
+    res = CliRunner().invoke(app, ["segment", f"{folder}/RS*.zarr", "-o", "by_glob"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "by_glob" / "RSEG.segments.parquet").exists()
+    res = CliRunner().invoke(app, ["segment", f"{folder}/NOPE*.zarr"])
+    assert res.exit_code == 2 and "no run stores (*.zarr) match" in res.output

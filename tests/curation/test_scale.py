@@ -114,11 +114,14 @@ def s3_result(s3_server, sim_runs_dir: Path, sim_labels: Path,  # type: ignore[n
     with pytest.MonkeyPatch.context() as mp:
         _use_s3(mp, s3_server)
         base = f"s3://{s3_server.bucket}"
-        stores = [upload_run(str(p), f"{base}/scale-runs") for p in sorted(sim_runs_dir.glob("*.zarr"))]
+        for p in sorted(sim_runs_dir.glob("*.zarr")):
+            upload_run(str(p), f"{base}/scale-runs")
         s3_server.client().put_object(Bucket=s3_server.bucket, Key="scale-in/labels.jsonl",
                                       Body=sim_labels.read_bytes())
         workdir = tmp_path_factory.mktemp("s3") / "w"
-        _curate(workdir, f"{base}/scale-in/labels.jsonl", f"{base}/scale-runs", stores, out=f"{base}/scale-out")
+        # segment expands a glob on S3 itself (the shell cannot), as `dataset samples` lists a URL prefix.
+        _curate(workdir, f"{base}/scale-in/labels.jsonl", f"{base}/scale-runs", [f"{base}/scale-runs/R*.zarr"],
+                out=f"{base}/scale-out")
         yield f"{base}/scale-out/dataset", workdir
         fsspec.filesystem("s3").clear_instance_cache()
 

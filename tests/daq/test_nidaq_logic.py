@@ -141,3 +141,25 @@ def test_a_task_that_does_not_restart_is_a_device_error() -> None:
 def test_ranges_are_the_configured_input_ranges() -> None:
     dev = NidaqDaq(config(), api=FakeNidaqmx)
     assert dev.get_ranges() == {"photodiode": (0.0, 5.0), "laser_on": (-10.0, 10.0)}
+
+
+def test_a_machine_without_the_ni_daqmx_library_is_told_to_install_it_not_to_check_the_device() -> None:
+    """The real nidaqmx package with no NI-DAQmx driver here (as on this CI machine): DaqNotFoundError."""
+    from tests.conftest import need_module
+
+    need_module("nidaqmx", "nidaqmx: pip install -e '.[hardware]'")
+    import nidaqmx.system
+
+    try:
+        nidaqmx.system.System.local().driver_version  # noqa: B018  (the call that finds the library)
+    except nidaqmx.errors.DaqNotFoundError:
+        pass
+    else:
+        pytest.skip("an NI-DAQmx driver is installed on this machine")
+    dev = NidaqDaq(config())
+    dev.open()
+    with pytest.raises(DeviceError) as err:
+        dev.configure()
+    text = f"{err.value.message} {err.value.hint}"
+    assert "driver is not installed" in text and "installdriver" in text
+    assert "NI MAX" not in text and "channel names" not in text  # nothing about the device or its channels

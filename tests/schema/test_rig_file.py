@@ -91,3 +91,21 @@ def test_duplicate_names_and_bad_yaml(tmp_path: Path) -> None:
         load_rig(broken)
     with pytest.raises(RigFileError, match="cannot read rig file"):
         load_rig(tmp_path / "missing.yaml")
+
+
+def test_rig_show_prints_the_sim_rig_with_comments_that_load_back_to_the_same_rig(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from weldctl.cli import app
+
+    res = CliRunner().invoke(app, ["rig", "show"])
+    assert res.exit_code == 0, res.output
+    text = res.output
+    comments = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("#")]
+    assert len(comments) >= 20, text  # the header and the models' field descriptions
+    assert "# stream name in the run store" in text and "# idle time before the first weld" in text
+    assert max(len(ln) for ln in text.splitlines() if ln.strip().startswith("#")) <= 100
+    path = tmp_path / "my-rig.yaml"
+    path.write_text(text)
+    assert load_rig(path) == default_sim_rig()
+    assert yaml.safe_load(text) == yaml.safe_load(dump_rig(default_sim_rig()))

@@ -99,7 +99,7 @@ def test_missing_classes_are_reported_and_fail_the_build_when_asked(gmaw_dataset
                                                                     tmp_path: Path) -> None:
     from weldctl.curation import DatasetError, run_build
 
-    metrics = json.loads(gmaw_dataset["metrics"].read_text())
+    metrics = json.loads((gmaw_dataset["dataset"] / "counts.json").read_text())
     missing = metrics["missing_classes"]
     # Five classes have one or two runs: test and val cannot hold all six. Re-derived from the manifest.
     pd = need_module("pandas", "pandas reads the manifest")

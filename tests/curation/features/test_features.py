@@ -78,6 +78,8 @@ def test_features_command_writes_a_zarr_with_params(sim_run_3s: str, tmp_path: P
         ],
     )
     assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert "a feature store of run R3S (not a run store)" in said and "next: weldctl inspect" in said
     g = zarr.open_group(str(tmp_path / "R3S.features.zarr"), mode="r")
     meta = g.attrs["weldctl_features"]
     assert meta["run_id"] == "R3S" and meta["params"]["window"]["window_s"] == 0.02 and meta["params"]["eemd"]
@@ -104,3 +106,24 @@ def test_features_command_writes_a_zarr_with_params(sim_run_3s: str, tmp_path: P
     bands = g["photodiode_bands"]
     assert float(np.asarray(bands["band_0_100_hz"][:]).max()) > 0
     assert verify_checksums(sim_run_3s).ok  # the raw store was not touched
+
+
+def test_inspect_says_what_a_feature_store_is(sim_run_3s: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from weldctl.cli import app
+    from weldctl.schema import RunReader, StoreError
+
+    assert CliRunner().invoke(app, ["features", sim_run_3s, "--out", str(tmp_path)]).exit_code == 0
+    store = tmp_path / "R3S.features.zarr"
+    res = CliRunner().invoke(app, ["inspect", str(store)])
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert "R3S feature store (written by `weldctl features`" in said and "photodiode_window" in said
+    assert "not a weldctl run store" not in said
+    try:  # code that wants a run gets the same answer, as an error
+        RunReader(str(store))
+    except StoreError as exc:
+        assert "is a feature store of run R3S" in exc.message and sim_run_3s in (exc.hint or "")
+    else:
+        raise AssertionError("a feature store opened as a run")

@@ -45,10 +45,30 @@ def test_view_sim_run(sim_run_3s: str, tmp_path: Path) -> None:
     assert list(res.panels) == SIM_PANELS
     assert res.panels["spectrometer_spectra"].span > 1.0  # the weld's emission over the idle floor, log10 counts
     assert res.keyframes == {"camera": 6, "ir": 6}
+    assert res.legend[:2] == ["weld (even id)", "weld (odd id)"]  # the alternating shading says what it is
     _check_png(res.path, (1400, 1800), res.panels)
     one = quicklook(r, tmp_path / "w1.png", weld=1, size_px=(1000, 1200))
     assert one.window_ns[0] < 1_000_000_000 < 1_500_000_000 < one.window_ns[1] < 1_700_000_000
     _check_png(one.path, (1000, 1200), one.panels)
+
+
+def test_every_weld_in_view_gets_a_keyframe(sim_run_3s: str, tmp_path: Path) -> None:
+    """More welds than the default six keyframes (the sim's sequence has seven): one column per weld."""
+    from weldctl.curation import Segment, quicklook
+    from weldctl.schema import RunReader
+
+    r = RunReader(sim_run_3s)
+    welds = [
+        Segment(i, 100_000_000 + i * 350_000_000, 100_000_000 + i * 350_000_000 + 50_000_000 * (1 + i % 3), "test")
+        for i in range(8)
+    ]
+    res = quicklook(r, tmp_path / "k.png", segments=welds)
+    for name, times in res.keyframe_times_ns.items():
+        assert len(times) == 8, name
+        for w in welds:
+            # the frame nearest a time inside the weld: within one frame period of it
+            period = 1e9 / r.specs[name].nominal_rate_hz
+            assert any(w.t_start_ns - period <= t <= w.t_end_ns + period for t in times), (name, w.weld_id)
 
 
 def test_view_cli_writes_png(sim_run_3s: str, tmp_path: Path) -> None:
