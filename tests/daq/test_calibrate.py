@@ -129,6 +129,35 @@ def test_calibrated_rig_has_the_latencies_and_the_next_run_is_within_target(runs
     assert reader.clock("audio")["physical_delay_ns"] == pytest.approx(0.4 / 343.0 * 1e9)
 
 
+def test_a_longer_run_follows_the_wandering_drift_within_target(runs, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The issue's conditions over more than one period of the drift's wander (20 s) and several clock-fit
+    knots (10 s apart): the 10-minute benchmark's case (bench/alignment.py), shortened to stay a test."""
+    *_, calibrated, _ = runs
+    rig = calibrated.model_copy(deep=True)
+    rig.sim.seed = 23
+    weld = rig.sim.welds[0]  # type: ignore[index]
+    # Three long welds, ~32 s in all: the clocks are what is measured, and the process model costs per weld.
+    rig.sim.welds = [weld.model_copy(update={"weld_id": i, "length_mm": 10.5 * weld.speed_mm_s,  # type: ignore[operator]
+                                             "condition": "baseline"}) for i in range(3)]
+    rec = make_recorder(rig, "RCAL3", str(tmp_path))
+    res = rec.run()
+    assert res.ok, res.error
+    reader = RunReader(res.uri)
+    assert reader.duration_s() > 30.0
+    lost_anywhere = sum(int(np.sum(reader.gaps(name)["count"])) for name in reader.specs)
+    for name, err in sample_errors(reader, rec).items():
+        c = reader.clock(name)
+        worst = int(np.abs(err).max())
+        lost = int(np.sum(reader.gaps(name)["count"]))
+        print(f"{name}: every-sample error {worst / 1e3:.1f} us, reported {float(c['uncertainty_ns']) / 1e3:.1f} us,"
+              f" {len(err)} samples, {lost} lost")
+        assert worst <= float(c["uncertainty_ns"]), (name, worst, c["uncertainty_ns"])
+        # A writer that fell behind on a loaded machine drops samples: strobed frames in a reference gap are then
+        # placed by the host fit (the bound says so), so the targets hold for a run without losses.
+        if lost_anywhere == 0:
+            assert worst <= (HARDWARE_TIMED_NS if name in ("daq", "camera") else HOST_STAMPED_NS), (name, worst)
+
+
 def test_pores_line_up_after_calibration(runs) -> None:  # type: ignore[no-untyped-def]
     """An independent detector (the weld-process model matched around every true pore) agrees."""
     _, (rec, reader), calibrated, _ = runs
