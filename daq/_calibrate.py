@@ -6,8 +6,8 @@ same, so its own delay cancels):
 
 * laser on / off: the reference's laser-on line; the OCT validity (keyhole present) flag; the
   camera's brightness falling as the keyhole closes (only laser-off: the keyhole takes ms to
-  form after laser-on, but closes within a frame); the IR hot spot's kink from plateau to
-  cooling (laser-off).
+  form after laser-on, but closes within a frame); the IR hot spot's onset of cooling (laser-off),
+  located between frames by fitting a cooling law to the frames around it (see ``_cooling_onset``).
 * pores (keyhole collapses): a photodiode burst on the reference; a sharp drop of OCT depth; a
   step down in camera brightness.
 * the microphone is aligned on the reference's acoustic channel: the cross-correlation of the
@@ -40,8 +40,13 @@ EDGE_SEARCH_NS = 60e6  # widest latency difference looked for (the largest prior
 PAIR_WINDOW_NS = 3e6  # after the coarse offset from laser edges: events this close are the same event
 BURST_RISE_S = 0.001  # a collapse rises within this
 ENERGY_STEP_NS = 100_000.0  # grid of the sound-energy cross-correlation
-IR_FIT_S = 0.06  # frames either side of the laser-off kink used by the hinge fit
 READ_BLOCK = 1 << 20
+IR_WINDOW_S = (0.05, 0.06)  # plateau before and cooling after a laser-off used by the step-response fit
+IR_SEARCH_S = 0.04  # the cooling onset is looked for this far either side of the reference's laser-off
+IR_TAUS_S = np.geomspace(0.002, 0.2, 32)
+# Cooling laws tried: 1 − (1 + s/τ)^−p (p = 0: 1 − e^(−s/τ), a first-order sensor or body). A point on a
+# plate after the source stops cools as a power of time; the camera's own lag is first-order.
+IR_COOLING_POWERS = (0.0, 0.5, 1.0, 2.0)
 
 
 @dataclass(frozen=True)
@@ -93,22 +98,60 @@ def _bursts(t: np.ndarray, x: np.ndarray, min_rise: float, step: bool = False) -
     return np.asarray(out)
 
 
-def _hinge(t: np.ndarray, y: np.ndarray, near: float) -> float | None:
-    """Where a plateau turns into a decline (the laser-off kink of a cooling curve): the t0 that best
-    fits y = a before it and a + b·(t−t0) + c·(t−t0)² after, searched between the frames around it."""
-    m = np.abs(t - near) <= IR_FIT_S * 1e9
-    tt, yy = t[m], y[m]
-    if len(tt) < 6:
+def _cooling_law(s: np.ndarray, tau: float, p: float) -> np.ndarray:
+    x = np.clip(s, 0.0, None) / tau
+    return np.where(s > 0, -np.expm1(-x) if p == 0 else 1.0 - (1.0 + x) ** -p, 0.0)
+
+
+def _step_fits(t: np.ndarray, y: np.ndarray, near: float, t0s: np.ndarray) -> np.ndarray:
+    """SSE of y = a + b·(t − near) + A·law(t − t0) for every t0 (rows) and law (τ, p) (columns): the
+    plateau may drift with the laser power; after t0 the hot spot cools by a law of the family."""
+    s = (t[None, :] - t0s[:, None]) / 1e9
+    trend = (t - near) / 1e9
+    out = []
+    for p in IR_COOLING_POWERS:
+        for tau in IR_TAUS_S:
+            g = _cooling_law(s, float(tau), p)  # (k, n)
+            x = np.stack([np.broadcast_to(np.ones_like(trend), g.shape), np.broadcast_to(trend, g.shape), g], -1)
+            xtx = np.einsum("kni,knj->kij", x, x)
+            xty = np.einsum("kni,n->ki", x, y)
+            ok = np.abs(np.linalg.det(xtx)) > 1e-9 * np.einsum("kii->k", xtx) ** 3
+            coef = np.zeros_like(xty)
+            coef[ok] = np.linalg.solve(xtx[ok], xty[ok][..., None])[..., 0]
+            sse = np.sum((y[None, :] - np.einsum("kni,ki->kn", x, coef)) ** 2, axis=1)
+            out.append(np.where(ok & (coef[:, 2] < 0), sse, np.inf))  # cooling: the level falls
+    return np.stack(out, axis=1)
+
+
+def _cooling_onset(t: np.ndarray, y: np.ndarray, near: float) -> tuple[float, float] | None:
+    """Where the hot spot starts to cool after a laser-off near ``near``, and how far the laws of the
+    family that fit about as well (within 3 σ of the best) place it from there: the model's own bound.
+
+    A thermal image does not kink at the instant the laser stops: its level follows a cooling law
+    whose curvature is largest at the start, so a line or parabola through a few 10 ms frames lands
+    milliseconds late. Fitting the law itself locates the onset between frames."""
+    coarse_t0 = near + np.arange(-IR_SEARCH_S, IR_SEARCH_S, 5e-4) * 1e9
+    m = (t >= near - (IR_SEARCH_S + IR_WINDOW_S[0]) * 1e9) & (t <= near + (IR_SEARCH_S + IR_WINDOW_S[1]) * 1e9)
+    if m.sum() < 8:
         return None
-    best, best_sse = None, np.inf
-    for t0 in np.linspace(tt[0], tt[-1], 600):
-        d = np.clip(tt - t0, 0.0, None) / 1e9
-        a = np.vstack([np.ones_like(d), d, d * d]).T
-        coef, res, *_ = np.linalg.lstsq(a, yy, rcond=None)
-        sse = float(res[0]) if len(res) else float(np.sum((yy - a @ coef) ** 2))
-        if sse < best_sse and coef[1] < 0:
-            best, best_sse = float(t0), sse
-    return best
+    sse = _step_fits(t[m], y[m], near, coarse_t0)
+    if not np.isfinite(sse).any():
+        return None
+    c = float(coarse_t0[np.unravel_index(np.argmin(sse), sse.shape)[0]])
+    m = (t >= c - IR_WINDOW_S[0] * 1e9) & (t <= c + IR_WINDOW_S[1] * 1e9)
+    n = int(m.sum())
+    if n < 8:
+        return None
+    fine_t0 = c + np.arange(-3e-3, 3e-3, 25e-6) * 1e9
+    sse = _step_fits(t[m], y[m], c, fine_t0)
+    if not np.isfinite(sse).any():
+        return None
+    best = float(np.min(sse))
+    t0 = float(fine_t0[np.unravel_index(np.argmin(sse), sse.shape)[0]])
+    # Laws (and onsets) the data cannot tell from the best: SSE within 9 σ² of it, σ² from the best fit.
+    close = sse <= best * (1.0 + 9.0 / max(n - 5, 1))
+    spread = float(np.max(np.abs(fine_t0[np.nonzero(close)[0]] - t0)))
+    return t0, spread
 
 
 def _reference_events(reader: RunReader, ref: str) -> dict[str, np.ndarray]:
@@ -123,7 +166,9 @@ def _reference_events(reader: RunReader, ref: str) -> dict[str, np.ndarray]:
     return out
 
 
-def _stream_events(reader: RunReader, name: str, coarse_off: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _stream_events(reader: RunReader, name: str, coarse_off: dict[str, np.ndarray],
+                   ) -> tuple[dict[str, np.ndarray], float | None]:
+    """The stream's events by kind, and how well one is located when that is not half a sample period."""
     spec = reader.specs[name]
     kind = spec.kind.value
     if kind == "oct":
@@ -132,13 +177,13 @@ def _stream_events(reader: RunReader, name: str, coarse_off: dict[str, np.ndarra
         e = signal_edges(t, q, low=0.2, high=0.5)
         _, depth = _column(reader, name, "keyhole_depth")
         drop = 0.3 * float(np.percentile(depth[q > 0.5], 50)) if np.any(q > 0.5) else np.inf
-        return {"laser_on": e.rising_ns, "laser_off": e.falling_ns, "pore": _bursts(t, -depth, drop)}
+        return {"laser_on": e.rising_ns, "laser_off": e.falling_ns, "pore": _bursts(t, -depth, drop)}, None
     if kind == "camera":
         t, b = _column(reader, name, None)
         e = signal_edges(t, b)
         lit = b[b > np.percentile(b, 50)]
         return {"laser_off": e.falling_ns, "pore": _bursts(t, -b, 0.25 * float(np.median(lit)) if len(lit) else np.inf,
-                                                           step=True)}
+                                                           step=True)}, None
     if kind == "ir":
         t, _ = _column(reader, name, None)
         frames = reader.data(name)
@@ -147,10 +192,12 @@ def _stream_events(reader: RunReader, name: str, coarse_off: dict[str, np.ndarra
         # off, while the whole hot spot starts to shrink at once.
         peak = np.concatenate([np.asarray(frames[i : i + 512], dtype=np.float64).reshape(min(512, len(t) - i), -1)
                                .mean(axis=1) for i in range(0, len(t), 512)]) if len(t) else np.empty(0)
-        # Near each laser-off the reference saw (shifted by the coarse offset), the kink to cooling.
-        kinks = [_hinge(t, peak, float(x)) for x in coarse_off.get("laser_off", [])]
-        return {"laser_off": np.asarray([k for k in kinks if k is not None])}
-    return {}
+        # Near each laser-off the reference saw, the onset of cooling; located by the fitted cooling law,
+        # each to within the spread of the laws that fit about as well (far less than a frame period).
+        onsets = [o for o in (_cooling_onset(t, peak, float(x)) for x in coarse_off.get("laser_off", [])) if o]
+        spread = float(np.median([o[1] for o in onsets])) if onsets else None
+        return {"laser_off": np.asarray([o[0] for o in onsets])}, spread
+    return {}, None
 
 
 def _sound_offset(reader: RunReader, ref: str, name: str, delay_ns: float) -> EventOffset:
@@ -205,11 +252,11 @@ def calibrate_run(uri: str, runs_dir: str | None = None) -> tuple[str, list[Stre
                 events = {"sound energy": 1}
             else:
                 coarse = {k: v for k, v in ref_ev.items()}
-                ev = _stream_events(reader, name, coarse)
+                ev, located = _stream_events(reader, name, coarse)
                 if not ev:
                     raise AlignmentError(f"no event detector for kind {spec.kind.value!r}")
                 ev = {k: v - delay_ns for k, v in ev.items()}
-                off = _edge_offset(ref_ev, ev, ref, (ref_half, half))
+                off = _edge_offset(ref_ev, ev, ref, (ref_half, half if located is None else located))
                 events = {k: len(v) for k, v in ev.items()}
         except AlignmentError as exc:
             skipped[name] = str(exc)

@@ -125,8 +125,13 @@ def test_incomplete_frames_are_losses_with_their_frame_ids(tmp_path, lossy_camer
     for start, count, note in zip(gaps["value"].astype(np.int64), gaps["count"], gaps["note"], strict=True):
         if note.split(":")[0] in ("queue_overflow", "writer_behind"):
             ours.update(range(int(start), int(start) + int(count)))
-    unnamed = len(missing - failed - ours)
-    assert unnamed <= cam.unnamed_failures + stats["n_underruns"] + stats["n_missing_frames"]
+    unnamed = sorted(missing - failed - ours)
+    # Aravis counts a jump in the frame ids it receives once in n_missing_frames, however many frames the
+    # jump skips (under load its receive thread falls behind and the kernel drops whole frames' packets): so
+    # compare stretches of unnamed missing ids, not ids, with what the camera's statistics can account for.
+    stretches = int(np.sum(np.diff(unnamed) != 1)) + 1 if unnamed else 0
+    assert stretches <= cam.unnamed_failures + stats["n_underruns"] + stats["n_missing_frames"], (
+        stretches, len(unnamed), cam.unnamed_failures, stats)
     assert rec.stats["keyhole"].lost == sum(int(c) for c in gaps["count"])
     assert any(note.startswith("packet_loss") for note in gaps["note"])
 

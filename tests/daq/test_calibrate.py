@@ -120,10 +120,6 @@ def test_calibrated_rig_has_the_latencies_and_the_next_run_is_within_target(runs
         c = reader.clock(name)
         worst = int(np.abs(err).max())
         bound = HARDWARE_TIMED_NS if name in ("daq", "camera") else HOST_STAMPED_NS
-        if name == "ir":
-            # Known shortfall: on the simulator's thermal model the IR cooling kink sits ~4 ms after laser-off,
-            # so a 100 fps IR camera is calibrated only to about half a frame; its bound says so honestly.
-            bound = int(0.5e9 / 100.0)
         print(f"{name}: {c['alignment']}, every-sample error {worst / 1e3:.1f} us, reported "
               f"{float(c['uncertainty_ns']) / 1e3:.1f} us")
         assert worst <= bound, (name, worst)
@@ -131,6 +127,35 @@ def test_calibrated_rig_has_the_latencies_and_the_next_run_is_within_target(runs
         assert c["alignment"] == {"daq": "sample_clock", "camera": "strobe"}.get(name, "calibrated")
     # The physical delay is stated, not absorbed: the microphone's times are when the sound reached it.
     assert reader.clock("audio")["physical_delay_ns"] == pytest.approx(0.4 / 343.0 * 1e9)
+
+
+def test_a_longer_run_follows_the_wandering_drift_within_target(runs, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The issue's conditions over more than one period of the drift's wander (20 s) and several clock-fit
+    knots (10 s apart): the 10-minute benchmark's case (bench/alignment.py), shortened to stay a test."""
+    *_, calibrated, _ = runs
+    rig = calibrated.model_copy(deep=True)
+    rig.sim.seed = 23
+    weld = rig.sim.welds[0]  # type: ignore[index]
+    # Three long welds, ~32 s in all: the clocks are what is measured, and the process model costs per weld.
+    rig.sim.welds = [weld.model_copy(update={"weld_id": i, "length_mm": 10.5 * weld.speed_mm_s,  # type: ignore[operator]
+                                             "condition": "baseline"}) for i in range(3)]
+    rec = make_recorder(rig, "RCAL3", str(tmp_path))
+    res = rec.run()
+    assert res.ok, res.error
+    reader = RunReader(res.uri)
+    assert reader.duration_s() > 30.0
+    lost_anywhere = sum(int(np.sum(reader.gaps(name)["count"])) for name in reader.specs)
+    for name, err in sample_errors(reader, rec).items():
+        c = reader.clock(name)
+        worst = int(np.abs(err).max())
+        lost = int(np.sum(reader.gaps(name)["count"]))
+        print(f"{name}: every-sample error {worst / 1e3:.1f} us, reported {float(c['uncertainty_ns']) / 1e3:.1f} us,"
+              f" {len(err)} samples, {lost} lost")
+        assert worst <= float(c["uncertainty_ns"]), (name, worst, c["uncertainty_ns"])
+        # A writer that fell behind on a loaded machine drops samples: strobed frames in a reference gap are then
+        # placed by the host fit (the bound says so), so the targets hold for a run without losses.
+        if lost_anywhere == 0:
+            assert worst <= (HARDWARE_TIMED_NS if name in ("daq", "camera") else HOST_STAMPED_NS), (name, worst)
 
 
 def test_pores_line_up_after_calibration(runs) -> None:  # type: ignore[no-untyped-def]
@@ -148,7 +173,10 @@ def test_inspect_says_how_each_stream_was_aligned(runs) -> None:  # type: ignore
     _, (_, reader), *_ = runs
     shown = CliRunner().invoke(app, ["inspect", reader.uri])
     assert shown.exit_code == 0, shown.output
-    rows = {line.split("│")[1].strip(): line for line in shown.output.splitlines() if line.startswith("│ ")}
+    rows: dict[str, str] = {}
+    for line in shown.output.splitlines():
+        if line.startswith("│ "):  # the streams table comes first; a losses table (a loaded machine) may follow
+            rows.setdefault(line.split("│")[1].strip(), line)
     # (The table is narrow here: long words are cut with an ellipsis.)
     for name, how in (("daq", "sample_"), ("camera", "strobe"), ("ir", "calibra"), ("audio", "calibra")):
         assert how in rows[name], (name, rows[name])
