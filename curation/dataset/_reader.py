@@ -99,5 +99,5 @@ def torch_dataset(dataset: str | os.PathLike[str], split: str = "train", label: 
 
     ds = _WeldDataset()
     ds.classes = classes  # type: ignore[attr-defined]
-    ds.label = label  # type: ignore[attr-defined]
+    ds.label = key  # type: ignore[attr-defined]
     return ds

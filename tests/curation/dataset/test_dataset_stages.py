@@ -228,6 +228,7 @@ def test_torch_dataset(stages: dict[str, Path]) -> None:
     item = ds[0]
     assert item["signals"].ndim == 2 and item["label"] in range(len(ds.classes))
     assert ds.classes == ["full", "lack", "partial"]
+    assert ds.label == "penetration" and torch_dataset(stages["dataset"], "val").label == "penetration"  # resolved
     from torch.utils.data import DataLoader
 
     # Welds differ in length, so batches of whole welds are of one sample each (windows batch normally).
