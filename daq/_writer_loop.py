@@ -124,6 +124,8 @@ class WriterLoop:
         if self.end_ns is not None and t_prov[-1] >= self.end_ns:
             keep = int(np.searchsorted(t_prov, self.end_ns))
             data, seq, t_prov = data[:keep], seq[:keep], t_prov[:keep]
+            # Samples past the end are not part of the recording: not received, so received = stored + lost.
+            pipe.stats.received -= len(block) - keep
             if not keep:
                 pipe.appended(app.n, int(block.seq[-1]))
                 return

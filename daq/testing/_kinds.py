@@ -108,6 +108,9 @@ class SpectrometerSuite(DeviceSuite):
 
     expected_kind: StreamKind | None = StreamKind.spectrometer
     lossy_blocks: int = 8
+    # A device without a spectrum counter infers losses from host timing: on a busy host a late reply looks like
+    # a lost spectrum, so it may count more than were lost (never fewer). Such a driver sets the most it may add.
+    timing_overcount: int = 0
 
     def make_lossy_device(self) -> Spectrometer:  # pragma: no cover - subclasses provide it
         raise NotImplementedError("a SpectrometerSuite subclass must define make_lossy_device()")
@@ -156,4 +159,4 @@ class SpectrometerSuite(DeviceSuite):
         finally:
             device.close()
         assert lost >= 1, "the lossy device lost nothing"
-        assert pipe.stats.lost == lost and pipe.stats.gaps >= 1, (lost, pipe.gap_rows)
+        assert lost <= pipe.stats.lost <= lost + self.timing_overcount and pipe.stats.gaps >= 1, (lost, pipe.gap_rows)

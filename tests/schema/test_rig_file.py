@@ -12,8 +12,8 @@ def test_default_rig_round_trips_through_yaml(tmp_path: Path) -> None:
     assert load_rig(path) == default_sim_rig()
 
 
-def test_all_five_kinds_in_default_rig() -> None:
-    assert {d.kind for d in default_sim_rig().devices} == {"camera", "ir", "daq", "audio", "oct"}
+def test_every_kind_in_default_rig() -> None:
+    assert {d.kind for d in default_sim_rig().devices} == {"camera", "ir", "daq", "audio", "oct", "spectrometer"}
 
 
 def _write(tmp_path: Path, data: object) -> Path:
