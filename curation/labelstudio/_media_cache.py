@@ -19,7 +19,7 @@ from ._config import SignalColumn
 from ._media import WeldMedia, WeldWindow, render_weld
 
 # Bump when render_weld writes different bytes for the same inputs, so old media are not reused.
-RENDER_VERSION = 2
+RENDER_VERSION = 3  # 3: captions (spectra) kept with the media
 
 
 def _sha256(path: Path) -> str | None:
@@ -54,14 +54,15 @@ def _reuse(sidecar: Path, key: str) -> WeldMedia | None:
         return None  # a file was removed or changed since: render again
     return WeldMedia(csv=out / doc["csv"], rows=int(doc["rows"]), bin_ns=float(doc["bin_ns"]),
                      images={s: out / name for s, name in doc["images"].items()},
-                     frame_times_ns={s: [int(t) for t in ts] for s, ts in doc["frame_times_ns"].items()})
+                     frame_times_ns={s: [int(t) for t in ts] for s, ts in doc["frame_times_ns"].items()},
+                     captions={s: str(c) for s, c in doc.get("captions", {}).items()})
 
 
 def _remember(sidecar: Path, key: str, media: WeldMedia) -> None:
     paths = [media.csv, *media.images.values()]
     doc = {"key": key, "csv": media.csv.name, "rows": media.rows, "bin_ns": media.bin_ns,
            "images": {s: p.name for s, p in media.images.items()}, "frame_times_ns": media.frame_times_ns,
-           "files": {p.name: _sha256(p) for p in paths}}
+           "captions": media.captions, "files": {p.name: _sha256(p) for p in paths}}
     tmp = sidecar.with_name(f".{sidecar.name}.partial")
     tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     tmp.replace(sidecar)  # written last: a sidecar never vouches for files that are not all there

@@ -48,8 +48,9 @@ def test_readme_chain_and_dvc_repro_on_the_gmaw_sample(tmp_path: Path) -> None:
        "--out", "segments")
     assert "left out video: only in 1 of 12 runs" in sh(a, "weldctl", "dataset", "samples", "runs")
     assert "warning split" in sh(a, "weldctl", "dataset", "split")  # five classes have one or two runs
-    for stage in ("balance", "augment", "build", "card"):
+    for stage in ("channels", "balance", "augment", "build"):
         sh(a, "weldctl", "dataset", stage)
+    sh(a, "weldctl", "dataset", "card", "--channels", "work/channels.json")
     _check_dataset(a)
     # 2. The shipped DVC pipeline over the same runs and labels: same bytes.
     b = tmp_path / "dvc"
