@@ -9,30 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.schema.small_stream import CAM
 from weldctl.schema import (
     CHECKSUMS,
-    ClockSource,
     RunManifest,
     RunWriter,
-    StreamKind,
-    StreamSpec,
     verify_checksums,
 )
 from weldctl.schema import _checksum as checksum_module
 from weldctl.schema._store_layout import CHECKSUMS_DOC
-
-CAM = StreamSpec(
-    name="cam",
-    kind=StreamKind.camera,
-    device="d",
-    driver="sim",
-    dtype="uint8",
-    sample_shape=(16, 16),
-    units="counts",
-    nominal_rate_hz=100,
-    clock=ClockSource.device,
-    chunk=4,
-)
 
 
 def _frames(n: int, seed: int = 0) -> np.ndarray:

@@ -6,21 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from weldctl.schema import ClockSource, RunManifest, RunReader, RunWriter, StreamKind, StreamSpec, default_sim_rig
+from tests.schema.small_stream import CAM
+from weldctl.schema import RunManifest, RunReader, RunWriter, default_sim_rig
 from weldctl.schema import _shard_io as shard_io
-
-CAM = StreamSpec(
-    name="cam",
-    kind=StreamKind.camera,
-    device="d",
-    driver="sim",
-    dtype="uint8",
-    sample_shape=(16, 16),
-    units="counts",
-    nominal_rate_hz=100,
-    clock=ClockSource.device,
-    chunk=4,
-)
 
 
 @pytest.fixture
