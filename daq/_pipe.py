@@ -36,6 +36,7 @@ class StreamStats:
     at_risk_s: float = 0.0  # worst time a received sample waited until it was on disk (a crash loses it)
     at_risk_now_s: float = 0.0  # the same, now
     shed: int = 0  # samples the writer dropped because it was behind (each one a gap row)
+    past_end: int = 0  # read after the end of a --duration run: not part of the recording, not received
     state: str = "starting"
     error: str = ""
 

@@ -126,6 +126,7 @@ class WriterLoop:
             data, seq, t_prov = data[:keep], seq[:keep], t_prov[:keep]
             # Samples past the end are not part of the recording: not received, so received = stored + lost.
             pipe.stats.received -= len(block) - keep
+            pipe.stats.past_end += len(block) - keep
             if not keep:
                 pipe.appended(app.n, int(block.seq[-1]))
                 return

@@ -173,11 +173,15 @@ def test_inspect_says_how_each_stream_was_aligned(runs) -> None:  # type: ignore
     _, (_, reader), *_ = runs
     shown = CliRunner().invoke(app, ["inspect", reader.uri])
     assert shown.exit_code == 0, shown.output
+    # The stacked tables: "time alignment" (stream, aligned by, time ±, latency, fit rms) fits 80 columns;
+    # a losses table (a loaded machine) may follow it.
+    lines = shown.output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "time alignment")
     rows: dict[str, str] = {}
-    for line in shown.output.splitlines():
-        if line.startswith("│ "):  # the streams table comes first; a losses table (a loaded machine) may follow
-            rows.setdefault(line.split("│")[1].strip(), line)
-    # (The table is narrow here: long words are cut with an ellipsis.)
+    for line in lines[start + 1:]:
+        if not line.strip() or line.lstrip().startswith("run time base"):
+            break
+        rows.setdefault(line.split()[0], line)
     for name, how in (("daq", "sample_"), ("camera", "strobe"), ("ir", "calibra"), ("audio", "calibra")):
         assert how in rows[name], (name, rows[name])
     assert f"{float(reader.clock('ir')['uncertainty_ns']) / 1e3:,.1f}" in rows["ir"]
