@@ -10,7 +10,8 @@ a time resolution far below the integration time ``T``.
 The bound on each edge is the model's own: the lit level fluctuates (plume flicker, pores, spatter)
 and the partial spectrum sees only ``f · T`` of it, so its lit share scatters by ``√f · σ_lit`` (white
 fluctuations; slower ones by ``f · σ_lit``, less), plus the errors of the two levels and the dark
-scatter, taken at 3 σ. An edge whose neighbours do not look fully lit before and fully dark after (the
+scatter, taken at 3 σ, plus how sharply the emission itself stops (``EMISSION_FALL_NS``: the step model
+places the edge no better than that). An edge whose neighbours do not look fully lit before and fully dark after (the
 emission did not step within one spectrum: a burst at the edge, a lost spectrum) is not used. An
 edge in the dead time between two integrations (an externally triggered spectrometer integrating
 less than its period) is placed in the middle of that gap, bounded by half of it.
@@ -30,6 +31,9 @@ LIT_SPECTRA = 6  # fully lit spectra before the partial one: the lit level and i
 DARK_SPECTRA = 6  # fully dark spectra after it
 MIN_STEP_SIGMAS = 10.0  # the step must stand this far above the scatter of both levels to be an edge
 CONTIGUOUS = 0.25  # spectra in the window must be one period apart (± this share): none lost among them
+# The keyhole's plasma and vapour emission dies within ~0.1 ms of laser off (recombination, the plume leaving):
+# a step placed from the integrated light is no sharper than the light's own fall.
+EMISSION_FALL_NS = 100_000.0
 
 
 @dataclass(frozen=True)
@@ -85,11 +89,11 @@ def _locate(t: np.ndarray, x: np.ndarray, j: int, t_int: float, period: float) -
     a_lit, b_dark = 1.0 - fa <= noise(1.0), fb <= noise(0.0)
     if a_lit and b_dark:  # the edge is at the boundary, or in the dead time between the two integrations
         early, late = start_a + t_int * (1.0 - noise(1.0)), start_b + t_int * noise(0.0)
-        return IntegrationEdge((early + late) / 2, (late - early) / 2, 1.0)
+        return IntegrationEdge((early + late) / 2, (late - early) / 2 + EMISSION_FALL_NS, 1.0)
     if b_dark:  # spectrum j − 1 holds the edge
         f = min(max(fa, 0.0), 1.0)
-        return IntegrationEdge(start_a + f * t_int, noise(f) * t_int, f)
+        return IntegrationEdge(start_a + f * t_int, noise(f) * t_int + EMISSION_FALL_NS, f)
     if a_lit:  # spectrum j holds it
         f = min(max(fb, 0.0), 1.0)
-        return IntegrationEdge(start_b + f * t_int, noise(f) * t_int, f)
+        return IntegrationEdge(start_b + f * t_int, noise(f) * t_int + EMISSION_FALL_NS, f)
     return None  # neither neighbour looks whole: the emission did not step within one spectrum

@@ -177,7 +177,9 @@ def test_the_spectrometer_is_calibrated_to_a_fraction_of_its_integration(runs) -
           f"{d.latency_calibration.n_events} laser-off edges, error {error:.1f} us")
     assert d.latency_calibration.n_events >= 5  # one per weld: seven welds
     assert error <= d.latency_uncertainty_us
-    assert d.latency_uncertainty_us <= integration_us / 5  # sub-integration: within a fifth of one spectrum
+    # Sub-integration: the edges place the offset within a tenth of one spectrum (the rest of the bound is the
+    # calibration run's clock fits, as for every host-stamped stream).
+    assert d.latency_calibration.uncertainty_ns / 1e3 <= integration_us / 10
     assert "spectrometer" in shown and "laser_off" in shown
 
 
