@@ -79,7 +79,7 @@ class SimSpectrometer(SimSource, Spectrometer):
         if block is None:
             return None
         counted = self.config.spectrum_counter
-        recv = np.zeros(len(block), dtype=np.int64)
+        recv: np.ndarray = np.zeros(len(block), dtype=np.int64)
         if not counted:  # request/reply: each spectrum arrives on its own, the latency plus |jitter| after it
             jitter = np.abs(self._rng.normal(0.0, self.fault.jitter_us * 1e3, len(block)))
             t_true = self.true_time(block.seq.astype(np.float64))
