@@ -56,6 +56,21 @@ def _loss_table(gaps: dict[str, np.ndarray]) -> None:
     console.print(lt)
 
 
+_LOSS_ACCOUNTING = {
+    "device_counter": "lost spectra counted from the device's spectrum counter (exact)",
+    "host_timing": "lost spectra inferred from host timing (no spectrum counter): a late reply counts as lost, "
+                   "so over, never under",
+}
+
+
+def _loss_accounting(r: RunReader) -> None:
+    """How each spectrometer's losses were counted: a counting model's are exact, the others' an upper bound."""
+    for name, spec in r.specs.items():
+        how = spec.spectrum.loss_accounting if spec.spectrum is not None else None
+        if how is not None:
+            console.print(f"{name}: {_LOSS_ACCOUNTING[how]}", highlight=False, soft_wrap=True)
+
+
 # Column groups of the stream table: stacked (one table each) by default, side by side with --wide.
 _SHAPE = ("stream", "kind", "sample", "dtype", "rate Hz", "nominal Hz", "samples", "lost", "gaps")
 _SIZE = ("stream", "MB raw", "MB stored", "ratio")
@@ -148,6 +163,7 @@ def inspect(
                   f"duration={r.duration_s():.3f} s  welds planned={len(m.welds)}")
     _print_streams(r, wide)
     _loss_table(r.gaps())
+    _loss_accounting(r)
     if r.has_truth():
         welds = r.truth("welds")
         wt = table("truth: welds", ("weld", "start s", "end s", "condition", "penetration", "porosity", "pores"),

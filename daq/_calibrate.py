@@ -10,6 +10,9 @@ same, so its own delay cancels):
   located between frames by fitting a cooling law to the frames around it (see ``_cooling_onset``).
 * pores (keyhole collapses): a photodiode burst on the reference; a sharp drop of OCT depth; a
   step down in camera brightness.
+* the spectrometer's total emission (summed over wavelength) falls at laser-off inside one spectrum's
+  integration: the partial value of that spectrum places the edge inside its window (see
+  ``_integration_edges``), each to within a bound from the scatter of the lit and dark levels.
 * the microphone is aligned on the reference's acoustic channel: the cross-correlation of the
   two sound energies (bursts, welding noise starting and stopping).
 
@@ -35,6 +38,8 @@ from weldctl.schema import (
     offset_from_envelopes,
     signal_edges,
 )
+
+from ._integration_edges import laser_off_edges
 
 EDGE_SEARCH_NS = 60e6  # widest latency difference looked for (the largest prior bound, plus margin)
 PAIR_WINDOW_NS = 3e6  # after the coarse offset from laser edges: events this close are the same event
@@ -197,7 +202,24 @@ def _stream_events(reader: RunReader, name: str, coarse_off: dict[str, np.ndarra
         onsets = [o for o in (_cooling_onset(t, peak, float(x)) for x in coarse_off.get("laser_off", [])) if o]
         spread = float(np.median([o[1] for o in onsets])) if onsets else None
         return {"laser_off": np.asarray([o[0] for o in onsets])}, spread
+    if kind == "spectrometer":
+        t, total = _total_emission(reader, name)
+        spectrum = spec.spectrum
+        t_int = (spectrum.integration_time_us * 1e3) if spectrum is not None else 1e9 / spec.nominal_rate_hz
+        # Laser-off only: at laser-on the keyhole and the pool build up over ms, so the emission ramps, not steps.
+        edges = laser_off_edges(t, total, t_int, 1e9 / spec.nominal_rate_hz)
+        # The median of the per-edge differences is off by no more than the median of the per-edge bounds.
+        bound = float(np.median([e.bound_ns for e in edges])) if edges else None
+        return {"laser_off": np.asarray([e.t_ns for e in edges])}, bound
     return {}, None
+
+
+def _total_emission(reader: RunReader, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Times and the emission summed over wavelength of every spectrum."""
+    arr, n = reader.data(name), reader.length(name)
+    sums = [np.asarray(arr[i : i + 4096], dtype=np.float64).reshape(min(4096, n - i), -1).sum(axis=1)
+            for i in range(0, n, 4096)]
+    return reader.t_ns(name).astype(np.float64), (np.concatenate(sums) if sums else np.empty(0))
 
 
 def _sound_offset(reader: RunReader, ref: str, name: str, delay_ns: float) -> EventOffset:

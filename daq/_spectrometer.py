@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import numpy.typing as npt
 
-from weldctl.schema import StreamKind
+from weldctl.schema import StreamKind, StreamSpec
 
-from ._device import Device, TriggerMode, _settable, _unsupported
+from ._block import Block, Gap
+from ._device import Device, DeviceState, TriggerMode, _settable, _unsupported
 from ._errors import DeviceError
+from ._spectrum_numbering import LossAccounting, Spectrum, SpectrumNumbering
 
 
 class Spectrometer(Device):
@@ -19,9 +23,43 @@ class Spectrometer(Device):
     stream rate is one over the integration time; ``external``: one spectrum per edge on its trigger
     input. The stream spec's ``spectrum`` carries the axis, the integration time and the dark and
     reference spectra; a sample's time is the middle of its integration.
+
+    Numbering and losses are the base's (``SpectrumNumbering``): a driver hands each spectrum with the
+    device's own spectrum counter where the model keeps one (``_do_read_spectrum``; ``_do_counts_spectra``
+    says whether it does), and the sequence number is then that counter, its jumps an exact count of the
+    spectra lost; without one, spectra are numbered from host timing, which may count over, never under.
+    The stream spec says which (``spectrum.loss_accounting``).
     """
 
     kind = StreamKind.spectrometer
+    block_samples: int = 1
+    _numbering: SpectrumNumbering | None = None
+
+    def counts_spectra(self) -> bool:
+        """Whether the device numbers its spectra (losses exact) or they are numbered from host timing."""
+        return self._do_counts_spectra()
+
+    @property
+    def loss_accounting(self) -> LossAccounting:
+        return "device_counter" if self.counts_spectra() else "host_timing"
+
+    def configure(self) -> StreamSpec:
+        spec = super().configure()
+        if spec.spectrum is not None and spec.spectrum.loss_accounting != self.loss_accounting:
+            spectrum = spec.spectrum.model_copy(update={"loss_accounting": self.loss_accounting})
+            self._spec = spec = spec.model_copy(update={"spectrum": spectrum})
+        return spec
+
+    def start(self, t0_host_ns: int) -> None:
+        if self.state is not DeviceState.running:
+            self._numbering = None  # a new acquisition: a new grid, a new counter origin
+        super().start(t0_host_ns)
+
+    def _number(self, recv_ns: int, counter: int | None) -> tuple[int, Gap | None]:
+        """Sequence number of one spectrum and the spectra lost just before it."""
+        if self._numbering is None:
+            self._numbering = SpectrumNumbering(1e9 / self.spec.nominal_rate_hz)
+        return self._numbering.number(recv_ns, counter)
 
     def get_wavelengths(self) -> npt.NDArray[np.float64]:
         """Centre wavelength of each pixel, nm, ascending."""
@@ -44,7 +82,38 @@ class Spectrometer(Device):
         _settable(self, "trigger mode")
         return self._do_set_trigger_mode(TriggerMode(mode))
 
+    def _do_read(self, timeout_s: float) -> Block | None:
+        """Up to ``block_samples`` spectra, each numbered as it came, within ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        spectra: list[np.ndarray] = []
+        seqs: list[int] = []
+        gaps: list[Gap] = []
+        last_ns = 0
+        while len(spectra) < self.block_samples and time.monotonic() < deadline:
+            got = self._do_read_spectrum(max(0.0, deadline - time.monotonic()))
+            if got is None:  # nothing within the device's timeout (no trigger edge)
+                if self.done:
+                    break
+                continue
+            seq, gap = self._number(got.recv_ns, got.counter)
+            if gap is not None:
+                gaps.append(gap)
+            spectra.append(np.asarray(got.counts, dtype=np.float32))
+            seqs.append(seq)
+            last_ns = max(last_ns, got.recv_ns)
+        if not spectra:
+            return None
+        return Block(data=np.stack(spectra), seq=np.asarray(seqs, dtype=np.int64), t_host_ns=last_ns, gaps=gaps)
+
     # -- hooks: defaults read the stream spec and refuse to change anything ------------------------
+    def _do_read_spectrum(self, timeout_s: float) -> Spectrum | None:
+        """One spectrum (with the device's spectrum counter, where it has one), or None within ``timeout_s``.
+        A driver that reads whole blocks overrides ``_do_read`` instead and numbers with ``_number``."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither _do_read_spectrum nor _do_read")
+
+    def _do_counts_spectra(self) -> bool:
+        return False
+
     def _spectrum(self):  # type: ignore[no-untyped-def]
         spectrum = self.spec.spectrum
         if spectrum is None:  # the schema forbids it; a driver that forgot gets a clear error

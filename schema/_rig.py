@@ -105,6 +105,12 @@ class SimSpectrometerConfig(_SimDevice):
     wavelength_min_nm: float = Field(default=350.0, gt=0)
     wavelength_max_nm: float = Field(default=850.0, gt=0)
     fwhm_nm: float = Field(default=1.5, gt=0, description="instrument line width (slit and grating)")
+    spectrum_counter: bool = Field(
+        default=True,
+        description="the device numbers its spectra (losses are counted exactly from the counter's jumps); "
+        "false: a model that counts nothing (a USB2000+), numbered from when each spectrum arrived, so "
+        "`losses` and receipt jitter over half an integration are counted from host timing (over, never under)",
+    )
     clock: ClockSource = ClockSource.host
 
     @model_validator(mode="after")

@@ -38,6 +38,11 @@ class SpectrumSpec(BaseModel):
     )
     collection_area_cm2: float | None = Field(default=None, gt=0, description="area of the collecting optic")
     saturation_counts: float | None = Field(default=None, gt=0, description="counts at which a pixel saturates")
+    loss_accounting: Literal["device_counter", "host_timing"] | None = Field(
+        default=None,
+        description="how lost spectra were counted: device_counter (the device numbers its spectra: exact) or "
+        "host_timing (numbered from host receipts: a late reply may count as a loss, so over, never under)",
+    )
 
     @model_validator(mode="after")
     def _axis_and_spectra_agree(self) -> SpectrumSpec:

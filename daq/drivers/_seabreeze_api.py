@@ -32,6 +32,9 @@ def _pyseabreeze() -> Any:
 class Found:
     model: str
     serial: str
+    # pyseabreeze (2.x) gives no model's spectrum counter: the OBP models' per-spectrum metadata is read and
+    # discarded inside get_intensities, and the data-buffer features are stubs. Losses come from host timing.
+    counts_spectra: bool = False
 
 
 class SeabreezeApi:
@@ -103,6 +106,16 @@ class SeabreezeApi:
                 f"the spectrometer stopped answering on USB ({exc})",
                 "check the cable; the recording keeps what arrived before",
             ) from None
+
+    @property
+    def counts_spectra(self) -> bool:
+        """Whether this spectrometer's spectra come with the device's own spectrum number (never, through
+        pyseabreeze 2.x: see ``Found.counts_spectra``)."""
+        return False
+
+    def counter(self) -> int | None:
+        """The device's number of the spectrum just read, where it gives one (never through pyseabreeze 2.x)."""
+        return None
 
     def close(self) -> None:
         dev, self._dev = self._dev, None

@@ -8,10 +8,15 @@ Acquisition is request and reply, one spectrum at a time, as the OOI command pro
   mode) and returns the integration that starts there. The trigger's period is stated in the rig file
   (``trigger_period_s``): it is the stream's nominal rate.
 
-Loss accounting. The OOI-protocol models (USB2000+, Flame-S, USB4000, ...) count no spectra, so
-sequence numbers come from timing: consecutive replies ``n`` periods apart are ``n`` spectra apart,
-and the ``n − 1`` between them were integrated while nobody asked (a host too late to re-request, a
-missed USB readout); each such jump is reported as a ``missed_readout`` gap. Sample times are the
+Loss accounting (the Spectrometer base's ``SpectrumNumbering``). The OOI-protocol models (USB2000+,
+Flame-S, USB4000, ...) count no spectra, so sequence numbers come from host timing: consecutive
+replies ``n`` periods apart are ``n`` spectra apart, and the ``n − 1`` between them were integrated
+while nobody asked (a host too late to re-request, a missed USB readout); each such jump is reported
+as a ``missed_readout`` gap, and the count may be over, never under. Newer OBP models (QE Pro, the
+SR/HR/ST series) send a metadata block with each spectrum, but pyseabreeze (2.x) reads it and throws
+it away (and its data-buffer features are unimplemented), so no model reaches this driver with a
+spectrum counter: every stream says ``loss_accounting: host_timing``, and so does ``weldctl
+devices``. A counter, where a backend gives one, goes to the base's counter path. Sample times are the
 middle of each integration: the stated latency from there to the host receipt is half the integration
 plus the readout (``readout_us``), unless the rig file states its own ``latency_us``.
 """
@@ -27,17 +32,12 @@ from pydantic import Field, model_validator
 
 from weldctl.schema import ClockSource, DeviceBase, SpectrumSpec, StreamSpec
 
-from .._block import Block, Gap
 from .._device import TriggerMode
 from .._driver import Driver, StackReport
 from .._errors import DeviceError, MissingDriverError
 from .._spectrometer import Spectrometer
+from .._spectrum_numbering import Spectrum
 from ._seabreeze_api import INSTALL_HINT, SeabreezeApi
-
-# A reply is placed on the nearest integration of the grid: host delays up to half a period are told apart
-# from a lost spectrum (from host timing alone, a reply late by more than that is indistinguishable from one
-# integration later).
-SEQ_EARLY = 0.5
 
 
 class SeabreezeConfig(DeviceBase):
@@ -95,13 +95,7 @@ class SeabreezeSpectrometer(Spectrometer):
         self._mode = TriggerMode(config.trigger_mode)
         self._label = ""
         self._t0_host_ns = 0
-        self._base_ns: float | None = None  # origin of the integration grid on the host clock (lower envelope)
-        self._next_seq = 0
         self.block_samples = config.block_spectra or max(1, round(config.rate_hz / 50))
-
-    @property
-    def period_ns(self) -> float:
-        return 1e9 / self._rate()
 
     def _rate(self) -> float:
         if self._mode is TriggerMode.external and self.config.trigger_period_s:
@@ -160,8 +154,6 @@ class SeabreezeSpectrometer(Spectrometer):
 
     def _do_start(self, t0_host_ns: int) -> None:
         self._t0_host_ns = t0_host_ns
-        self._base_ns = None
-        self._next_seq = 0
 
     def _do_close(self) -> None:
         api, self._api = self._api, None
@@ -187,52 +179,14 @@ class SeabreezeSpectrometer(Spectrometer):
         return mode
 
     # -- reading ---------------------------------------------------------------------------------
-    def _do_read(self, timeout_s: float) -> Block | None:
-        api = self._need_api()
-        deadline = time.monotonic() + timeout_s
-        spectra: list[np.ndarray] = []
-        seqs: list[int] = []
-        gaps: list[Gap] = []
-        while len(spectra) < self.block_samples and time.monotonic() < deadline:
-            counts = api.intensities()
-            if counts is None:  # no trigger edge within the device's timeout
-                continue
-            seq = self._seq_of(time.monotonic_ns())
-            if seq > self._next_seq:
-                gaps.append(
-                    Gap(
-                        self._next_seq,
-                        seq - self._next_seq,
-                        "missed_readout",
-                        "spectra integrated while no request was pending",
-                    )
-                )
-            self._next_seq = seq + 1
-            spectra.append(counts.astype(np.float32))
-            seqs.append(seq)
-        if not spectra:
+    def _do_read_spectrum(self, timeout_s: float) -> Spectrum | None:
+        counts = self._need_api().intensities()
+        if counts is None:  # no trigger edge within the device's timeout
             return None
-        return Block(
-            data=np.stack(spectra),
-            seq=np.asarray(seqs, dtype=np.int64),
-            t_host_ns=time.monotonic_ns() - self._t0_host_ns,
-            gaps=gaps,
-        )
+        return Spectrum(counts.astype(np.float32), time.monotonic_ns() - self._t0_host_ns, self._need_api().counter())
 
-    def _seq_of(self, recv_ns: int) -> int:
-        """The spectrum's number from its receipt, on the device's integration grid.
-
-        A reply comes one readout after its integration ends, plus whatever the host adds, never less. So the
-        grid's origin is the lower envelope of ``receipt − k · period`` over the replies so far (a late first
-        reply is corrected by the next earlier one), and a reply less than half a period off it is placed on
-        its own integration.
-        """
-        if self._base_ns is None:
-            self._base_ns = recv_ns
-            return self._next_seq
-        k = max(self._next_seq, int(np.floor((recv_ns - self._base_ns) / self.period_ns + SEQ_EARLY)))
-        self._base_ns = min(self._base_ns, recv_ns - k * self.period_ns)
-        return k
+    def _do_counts_spectra(self) -> bool:
+        return self._api is not None and self._api.counts_spectra
 
 
 def probe_seabreeze(configured: Sequence[Any] | None = None) -> StackReport:
@@ -247,7 +201,15 @@ def probe_seabreeze(configured: Sequence[Any] | None = None) -> StackReport:
             return StackReport("seabreeze", problem=str(exc), install=INSTALL_HINT)
         except (DeviceError, OSError, ValueError) as exc:
             return StackReport("seabreeze", problem=f"cannot list USB spectrometers ({exc})", install=INSTALL_HINT)
-        devices += [{"model": f.model, "serial": f.serial, "via": backend or "libusb"} for f in found]
+        devices += [
+            {
+                "model": f.model,
+                "serial": f.serial,
+                "via": backend or "libusb",
+                "losses": "device_counter" if f.counts_spectra else "host_timing",
+            }
+            for f in found
+        ]
     return StackReport("seabreeze", devices)
 
 

@@ -15,9 +15,11 @@ A spectrum is the sum of
   of H-α;
 * a dark level with a fixed pattern, shot noise and read noise.
 
-Each spectrum integrates the scalar amplitudes over its integration window (sub-sampled at
-``STATE_STEP_S`` for the state, ``SUB_STEP_S`` for transients), so a sub-ms transient is seen with its
-share of the integration.
+Each spectrum integrates the scalar amplitudes over its integration window, sub-sampled at ``SUB_STEP_S``
+(the state interpolated between its 1 ms points), so a sub-ms transient is seen with its share of the
+integration, and so is the laser switching on or off inside the window: the spectrum that holds a laser-off
+sees the lit part of its window, to 0.1 ms, as a real detector integrating continuously does (what
+``weldctl calibrate`` places the edge by).
 """
 
 from __future__ import annotations
@@ -33,8 +35,7 @@ from ._physics import ABSORBED_REF_W
 from ._process import WeldProcess
 
 KB_EV = 8.617333262e-5
-SUB_STEP_S = 1e-4  # transients (sub-ms) are averaged over the integration at this step
-STATE_STEP_S = 1e-3  # the process state's own grid
+SUB_STEP_S = 1e-4  # the state and the transients (sub-ms) are averaged over the integration at this step
 PLUME_PULL = 0.35  # share of the way from the pool peak to the plume temperature, at full keyhole
 ELECTRON_PER_PLUME = 1.7  # T_e / plume temperature (K): the plasma's electrons run hotter than the vapour
 DARK_COUNTS = 1000.0
@@ -119,13 +120,13 @@ class SpectrumModel:
         return (np.asarray(t_mid, dtype=np.float64)[:, None] + offs[None, :]).ravel(), n
 
     def scalars(self, t_mid: np.ndarray, integration_s: float) -> SpectralScalars:
-        """Amplitudes averaged over each integration window: the slow state on its own 1 ms grid, the
-        transients (collapses, spatter, pops) at ``SUB_STEP_S``."""
+        """Amplitudes averaged over each integration window at ``SUB_STEP_S``: the state (and the laser's on/off
+        inside the window), and the transients (collapses, spatter, pops)."""
         p = self.process
-        t, n = self._windows(t_mid, integration_s, STATE_STEP_S)
+        t, n = self._windows(t_mid, integration_s, SUB_STEP_S)
 
-        def mean(x: np.ndarray, k: int = n) -> np.ndarray:
-            return np.asarray(x, dtype=np.float64).reshape(-1, k).mean(axis=1)
+        def mean(x: np.ndarray) -> np.ndarray:
+            return np.asarray(x, dtype=np.float64).reshape(-1, n).mean(axis=1)
 
         on = p.laser_on(t).astype(np.float64)
         kappa, pool_c, plume_c, absorbed, flicker, area, water, oil = (
@@ -147,10 +148,9 @@ class SpectrumModel:
         t_e = ELECTRON_PER_PLUME * plume_k
         plume = on * kappa * (absorbed / ABSORBED_REF_W) * (1.0 + flicker)
         cont = on * area / NOMINAL_POOL_MM2
-        tf, k = self._windows(t_mid, integration_s, SUB_STEP_S)
-        collapse = mean(ev.collapse(self._pores, tf, weighted=True), k)
-        spatter = mean(ev.impulses(self._spatter, tf, 2 * ev.SPATTER_DECAY_S), k)
-        pops = mean(ev.impulses(self._pops, tf, ev.POP_DECAY_S), k)
+        collapse = mean(ev.collapse(self._pores, t, weighted=True))
+        spatter = mean(ev.impulses(self._spatter, t, 2 * ev.SPATTER_DECAY_S))
+        pops = mean(ev.impulses(self._pops, t, ev.POP_DECAY_S))
         line_scale = mean(plume) * (1.0 + PORE_LINE_GAIN * collapse)
         weight = np.maximum(cont, 1e-12)  # the continuum temperature a spectrum shows: brightness-weighted
         t_cont_mean = mean(t_cont * weight) / mean(weight)

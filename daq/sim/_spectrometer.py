@@ -72,7 +72,34 @@ class SimSpectrometer(SimSource, Spectrometer):
         self._source_start(t0_host_ns)
 
     def _do_read(self, timeout_s: float) -> Block | None:
-        return self._source_read(timeout_s)
+        """A block of spectra numbered by the Spectrometer base: from the device's counter (the sample index),
+        or, for a model that counts nothing, from when each spectrum arrived. Either way the device reports
+        no loss of its own: a configured loss shows only as the spectra missing."""
+        block = self._source_read(timeout_s)
+        if block is None:
+            return None
+        counted = self.config.spectrum_counter
+        recv: np.ndarray = np.zeros(len(block), dtype=np.int64)
+        if not counted:  # request/reply: each spectrum arrives on its own, the latency plus |jitter| after it
+            jitter = np.abs(self._rng.normal(0.0, self.fault.jitter_us * 1e3, len(block)))
+            t_true = self.true_time(block.seq.astype(np.float64))
+            recv = np.maximum.accumulate(np.round(t_true * 1e9 + self.fault.latency_us * 1e3 + jitter).astype(np.int64))
+        seqs, gaps = [], []
+        for i, index in enumerate(block.seq.tolist()):
+            seq, gap = self._number(int(recv[i]), int(index) if counted else None)
+            seqs.append(seq)
+            if gap is not None:
+                gaps.append(gap)
+        return Block(
+            data=block.data,
+            seq=np.asarray(seqs, dtype=np.int64),
+            t_host_ns=block.t_host_ns,
+            gaps=gaps,
+            queue_faults=block.queue_faults,
+        )
+
+    def _do_counts_spectra(self) -> bool:
+        return self.config.spectrum_counter
 
     @property
     def done(self) -> bool:

@@ -22,6 +22,7 @@ from weldctl.schema import (
     SimIRConfig,
     SimOctConfig,
     SimProcess,
+    SimSpectrometerConfig,
     WeldPlan,
     dump_rig,
     load_rig,
@@ -29,8 +30,11 @@ from weldctl.schema import (
 
 HARDWARE_TIMED_NS = 20_000
 HOST_STAMPED_NS = 1_000_000
-# True transport latencies (us): up to 5 ms apart, as USB audio, a thermal camera and a TCP OCT are.
-LATENCY_US = {"daq": 300.0, "camera": 1200.0, "hs_camera": 2500.0, "ir": 5300.0, "oct": 900.0, "audio": 4100.0}
+# True transport latencies (us): up to 5 ms apart, as USB audio, a thermal camera and a TCP OCT are; the
+# spectrometer's is a USB request/reply's (half an integration plus the readout, from mid-integration).
+LATENCY_US = {"daq": 300.0, "camera": 1200.0, "hs_camera": 2500.0, "ir": 5300.0, "oct": 900.0, "audio": 4100.0,
+              "spectrometer": 4600.0}
+SPECTROMETER_HZ = 200.0  # integration 5 ms, back to back
 
 
 def latency_rig(seed: int = 21) -> Rig:
@@ -56,6 +60,8 @@ def latency_rig(seed: int = 21) -> Rig:
             SimIRConfig(name="ir", width=48, height=40, fps=100.0, clock_fault=fault("ir", 120.0, 1500.0)),
             SimOctConfig(name="oct", clock_fault=fault("oct", -200.0, 2000.0)),
             SimAudioConfig(name="audio", sound_path_m=0.4, clock_fault=fault("audio", 50.0, 2000.0)),
+            SimSpectrometerConfig(name="spectrometer", rate_hz=SPECTROMETER_HZ, pixels=128,
+                                  clock_fault=fault("spectrometer", -100.0, 1500.0)),
         ],
     )
 
@@ -108,7 +114,7 @@ def test_calibrated_rig_has_the_latencies_and_the_next_run_is_within_target(runs
     _, (rec, reader), calibrated, _ = runs
     stated = {d.name: d for d in calibrated.devices}
     # Calibration measures each latency relative to the reference's (which it leaves as stated: unset = 0).
-    for name in ("hs_camera", "ir", "oct", "audio"):
+    for name in ("hs_camera", "ir", "oct", "audio", "spectrometer"):
         d = stated[name]
         assert d.latency_us is not None and d.latency_calibration is not None, name
         truth = LATENCY_US[name] - LATENCY_US["daq"]
@@ -158,6 +164,25 @@ def test_a_longer_run_follows_the_wandering_drift_within_target(runs, tmp_path) 
             assert worst <= (HARDWARE_TIMED_NS if name in ("daq", "camera") else HOST_STAMPED_NS), (name, worst)
 
 
+def test_the_spectrometer_is_calibrated_to_a_fraction_of_its_integration(runs) -> None:  # type: ignore[no-untyped-def]
+    """The laser-off edge falls inside one spectrum: its partial emission places the edge inside the integration
+    window, so the latency is measured far more finely than the 5 ms a spectrum spans, and its bound holds."""
+    _, _, calibrated, shown = runs
+    d = {x.name: x for x in calibrated.devices}["spectrometer"]
+    truth = LATENCY_US["spectrometer"] - LATENCY_US["daq"]
+    integration_us = 1e6 / SPECTROMETER_HZ
+    assert d.latency_us is not None and d.latency_uncertainty_us is not None and d.latency_calibration is not None
+    error = abs(d.latency_us - truth)
+    print(f"spectrometer: calibrated {d.latency_us:.1f} ± {d.latency_uncertainty_us:.1f} us, true {truth:.1f} us, "
+          f"{d.latency_calibration.n_events} laser-off edges, error {error:.1f} us")
+    assert d.latency_calibration.n_events >= 5  # one per weld: seven welds
+    assert error <= d.latency_uncertainty_us
+    # Sub-integration: the edges place the offset within a tenth of one spectrum (the rest of the bound is the
+    # calibration run's clock fits, as for every host-stamped stream).
+    assert d.latency_calibration.uncertainty_ns / 1e3 <= integration_us / 10
+    assert "spectrometer" in shown and "laser_off" in shown
+
+
 def test_pores_line_up_after_calibration(runs) -> None:  # type: ignore[no-untyped-def]
     """An independent detector (the weld-process model matched around every true pore) agrees."""
     _, (rec, reader), calibrated, _ = runs
@@ -182,7 +207,8 @@ def test_inspect_says_how_each_stream_was_aligned(runs) -> None:  # type: ignore
         if not line.strip() or line.lstrip().startswith("run time base"):
             break
         rows.setdefault(line.split()[0], line)
-    for name, how in (("daq", "sample_"), ("camera", "strobe"), ("ir", "calibra"), ("audio", "calibra")):
+    for name, how in (("daq", "sample_"), ("camera", "strobe"), ("ir", "calibra"), ("audio", "calibra"),
+                      ("spectrometer", "calibra")):
         assert how in rows[name], (name, rows[name])
     assert f"{float(reader.clock('ir')['uncertainty_ns']) / 1e3:,.1f}" in rows["ir"]
 

@@ -12,7 +12,10 @@ from tests.conftest import need_module
 
 need_module("seabreeze", "the seabreeze driver's tests need seabreeze and pyusb: pip install -e '.[hardware]'")
 
+from typer.testing import CliRunner  # noqa: E402
+
 from tests.peers.fake_usb_spectrometer import FakeUsb2000Plus, install, lost_between  # noqa: E402
+from weldctl.cli import app  # noqa: E402
 from weldctl.daq import DeviceError, record  # noqa: E402
 from weldctl.daq.drivers.seabreeze import SeabreezeConfig, SeabreezeSpectrometer, probe_seabreeze  # noqa: E402
 from weldctl.daq.testing import SpectrometerSuite  # noqa: E402
@@ -134,6 +137,8 @@ def test_probe_lists_the_spectrometers_it_sees() -> None:
     assert report.ok, report.problem
     assert sorted(d["serial"] for d in report.devices) == ["A1", "B2"]
     assert {d["model"] for d in report.devices} == {"USB2000PLUS"}
+    # pyseabreeze gives no model's spectrum counter: the driver says its losses come from host timing
+    assert {d["losses"] for d in report.devices} == {"host_timing"}
 
 
 def test_a_recording_accounts_the_lost_spectrum_as_a_gap(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -143,6 +148,10 @@ def test_a_recording_accounts_the_lost_spectrum_as_a_gap(tmp_path) -> None:  # t
         result = record(rig, "RSPEC", str(tmp_path), duration_s=0.8)
     assert result.ok, result.error
     reader = RunReader(result.uri)
+    spectrum = reader.specs["spectrometer"].spectrum
+    assert spectrum is not None and spectrum.loss_accounting == "host_timing"
+    shown = CliRunner().invoke(app, ["inspect", result.uri], env={"COLUMNS": "120"})
+    assert shown.exit_code == 0 and "inferred from host timing" in shown.output, shown.output
     ev = reader.events()
     mine = (ev["kind"] == "gap") & (ev["stream"] == "spectrometer")
     lost = int(ev["count"][mine].sum())

@@ -8,18 +8,84 @@ import pytest
 from scipy import constants
 from scipy.optimize import curve_fit
 
+from weldctl.daq import make_recorder
 from weldctl.daq.sim import SimSpectrometer, WeldProcess, condition_plan, render_offline
 from weldctl.daq.testing import SpectrometerSuite
-from weldctl.schema import LossInjection, Rig, SimProcess, SimSpectrometerConfig, WeldPlan
+from weldctl.schema import ClockFault, LossInjection, Rig, RunReader, SimProcess, SimSpectrometerConfig, WeldPlan
 
 
 class TestSimSpectrometer(SpectrometerSuite):
+    """A model that numbers its spectra: the lost one is counted exactly from the counter's jump."""
+
     def make_device(self) -> SimSpectrometer:
         return SimSpectrometer(SimSpectrometerConfig(name="spectrometer"), WeldProcess(SimProcess()))
 
     def make_lossy_device(self) -> SimSpectrometer:
         cfg = SimSpectrometerConfig(name="spectrometer", losses=[LossInjection(at_s=0.1, count=1)])
         return SimSpectrometer(cfg, WeldProcess(SimProcess()))
+
+
+class TestSimSpectrometerWithoutCounter(SpectrometerSuite):
+    """A model that counts nothing (a USB2000+): numbered from when each spectrum arrived, with receipt jitter
+    (σ 1.5 ms against a 5 ms half period): a very late reply may read as one more lost, never one fewer."""
+
+    timing_overcount = 2
+    FAULT = ClockFault(jitter_us=1500.0)
+
+    def make_device(self) -> SimSpectrometer:
+        cfg = SimSpectrometerConfig(name="spectrometer", spectrum_counter=False, clock_fault=self.FAULT)
+        return SimSpectrometer(cfg, WeldProcess(SimProcess()))
+
+    def make_lossy_device(self) -> SimSpectrometer:
+        cfg = SimSpectrometerConfig(
+            name="spectrometer",
+            spectrum_counter=False,
+            clock_fault=self.FAULT,
+            losses=[LossInjection(at_s=0.1, count=1)],
+        )
+        return SimSpectrometer(cfg, WeldProcess(SimProcess()))
+
+
+@pytest.mark.parametrize("counter", [True, False], ids=["counter", "host-timing"])
+def test_a_recording_counts_lost_spectra_exactly_with_a_counter_and_never_under_without(tmp_path, counter) -> None:  # type: ignore[no-untyped-def]
+    """Injected drops, and receipts jittered by σ 3 ms against a 5 ms half period: the counting model's ledger
+    is exact and its sequence is the true one; the other's counts at least what was lost (late replies read as
+    losses too), and `inspect` says which way each was counted."""
+    from typer.testing import CliRunner
+
+    from weldctl.cli import app
+
+    injected = [LossInjection(at_s=0.12, count=2), LossInjection(at_s=0.25, count=1)]
+    plan = condition_plan("baseline", 0, length_mm=15.0)
+    rig = Rig(
+        name="spec",
+        sim=SimProcess(lead_s=0.05, gap_s=0.05, welds=[plan]),
+        devices=[
+            SimSpectrometerConfig(
+                name="spectrometer", spectrum_counter=counter, losses=injected, clock_fault=ClockFault(jitter_us=3000.0)
+            )
+        ],
+    )
+    rec = make_recorder(rig, "RSPLOSS", str(tmp_path))
+    res = rec.run()
+    assert res.ok, res.error
+    reader = RunReader(res.uri)
+    spec = reader.specs["spectrometer"].spectrum
+    assert spec is not None and spec.loss_accounting == ("device_counter" if counter else "host_timing")
+    lost = int(np.sum(reader.gaps("spectrometer")["count"]))
+    seq = reader.seq("spectrometer")
+    print(f"counter={counter}: {lost} counted lost of 3 injected, {len(seq)} stored")
+    if counter:
+        assert lost == 3
+        dev = rec.devices[0]
+        assert sorted(set(range(int(seq[-1]) + 1)) - set(seq.tolist())) == [
+            g.seq_start + i for g in dev.injected for i in range(g.count)
+        ]
+    else:
+        assert lost >= 3
+    shown = CliRunner().invoke(app, ["inspect", res.uri], env={"COLUMNS": "120"})
+    assert shown.exit_code == 0, shown.output
+    assert ("spectrum counter (exact)" if counter else "host timing") in shown.output, shown.output
 
 
 def _rendered(welds: list[WeldPlan], **spectrometer: object):  # type: ignore[no-untyped-def]
