@@ -131,8 +131,8 @@ def _print_inconsistent(found: list, url: str | None = None) -> None:  # type: i
         if rec.ls is not None:
             where = f" (task {rec.ls.task_id}"
             where += f": {url}/projects/{rec.ls.project_id}/data?task={rec.ls.task_id})" if url else ")"
-        console.print(f"  {rec.run_id}/{rec.weld_id} by {rec.annotator}: {'; '.join(problems)}{where}",
-                      soft_wrap=True)
+        # Wrapped at spaces to fit the terminal; the link has none, so it stays whole for a click.
+        console.print(f"  {rec.run_id}/{rec.weld_id} by {rec.annotator}: {'; '.join(problems)}{where}")
 
 
 def _print_agreement(records: list, tax) -> None:  # type: ignore[no-untyped-def, type-arg]
