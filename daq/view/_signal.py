@@ -70,6 +70,9 @@ class TraceRing:
         return float(want[0] * self.bucket_ns), lo, hi, ms
 
 
+TOTAL_EMISSION = "total_emission"
+
+
 def trace_width(spec: StreamSpec) -> int:
     """Channels a stream's trace ring holds: one per channel, one (the total emission) for a spectrometer."""
     return 1 if spec.spectrum is not None else int(np.prod(spec.sample_shape, dtype=np.int64))
@@ -96,7 +99,8 @@ def is_level(spec: StreamSpec) -> bool:
 def trace_channels(spec: StreamSpec, ring: TraceRing, t_end_ns: int, points: int) -> list[dict[str, object]]:
     """Each channel of a stream's window, calibrated, as the page draws it."""
     t0_ns, lo, hi, ms = ring.window(t_end_ns, points)
-    names = spec.channels or [spec.name]
+    # A spectrometer's one trace is its total emission (trace_values), named as what it is.
+    names = [TOTAL_EMISSION] if spec.spectrum is not None else (spec.channels or [spec.name])
     out: list[dict[str, object]] = []
     for j, ch in enumerate(names):
         cal = spec.calibration_of(ch)
