@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from weldctl.daq import StreamCalibration, calibrate_run
 from weldctl.schema import RigFileError, dump_rig, load_rig
 
 from ._app import app, console, user_errors
+from ._tables import table
 
 
 def _calibrated_rig(rig_path: Path, run_id: str, results: list[StreamCalibration]) -> tuple[str, list[str]]:
@@ -48,9 +48,11 @@ def calibrate(
     ref, results, skipped = calibrate_run(run, runs)
     run_id = Path(run.rstrip("/")).name.removesuffix(".zarr")
     text, missing = _calibrated_rig(rig, run_id, results)
-    t = Table(title=f"latency against {ref} (hardware-timed)", title_justify="left")
-    for col in ("stream", "events", "applied µs", "measured offset µs", "physical delay µs", "latency µs", "± µs"):
-        t.add_column(col, justify="left" if col in ("stream", "events") else "right")
+    t = table(f"latency against {ref} (hardware-timed)",
+              ("stream", "events", "applied µs", "offset µs", "delay µs", "latency µs", "± µs"),
+              left=("stream", "events"))
+    t.caption = (f"events: what the stream's detectors found, by kind; offset: measured against {ref}, "
+                 "after the physical delay (sound travel) is taken off; latency = applied - offset, ± its bound")
     for c in results:
         t.add_row(c.stream, ", ".join(f"{k} {n}" for k, n in c.events.items()), f"{c.applied_latency_us:,.1f}",
                   f"{c.offset.offset_ns / 1e3:+,.1f}", f"{c.physical_delay_us:,.1f}", f"{c.latency_us:,.1f}",

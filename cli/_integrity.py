@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from weldctl.daq import recover_run
 from weldctl.schema import resolve_run, verify_run
 
 from ._app import app, console, fail, user_errors
+from ._tables import table
 
 SHOW_FILES = 10
 
@@ -24,9 +24,7 @@ def recover(
     uri = resolve_run(run, runs)
     with console.status(f"recovering {uri}"):
         kept = recover_run(uri)
-    t = Table(title="streams kept", title_justify="left")
-    for col in ("stream", "samples kept", "last sample s"):
-        t.add_column(col, justify="left" if col == "stream" else "right")
+    t = table("streams kept", ("stream", "samples kept", "last sample s"), left=("stream",))
     for s in kept:
         t.add_row(s.name, f"{s.samples:,}", f"{s.last_t_ns / 1e9:.3f}")
     console.print(t)

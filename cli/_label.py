@@ -8,7 +8,6 @@ from pathlib import Path
 
 import typer
 from rich.progress import Progress
-from rich.table import Table
 
 from weldctl.curation import (
     LabelStudioSettings,
@@ -27,6 +26,7 @@ from weldctl.curation import (
 from weldctl.schema import RunReader, WeldctlError, check_destination, load_taxonomy, read_labels, write_labels
 
 from ._app import app, console, user_errors
+from ._tables import table
 
 label_app = typer.Typer(help="Label welds in Label Studio: push tasks, pull labels, show progress.",
                         no_args_is_help=True)
@@ -35,6 +35,9 @@ app.add_typer(label_app, name="label")
 TAXONOMY = typer.Option("laser", "--taxonomy", "-t", help="shipped taxonomy (laser, arc) or a YAML file")
 PROJECT = typer.Option(None, "--project", "-p", help="Label Studio project title [weldctl-<taxonomy>]")
 URL = typer.Option(None, "--url", help="[LABEL_STUDIO_URL]; key from LABEL_STUDIO_API_KEY")
+# Labels pulled from Label Studio live under labels/ beside import's labels/import.jsonl: never the
+# labels.jsonl a dataset repository's pipeline reads, which is filled on purpose (`pull -o labels.jsonl`).
+PULLED = "labels/labelstudio.jsonl"
 
 
 def _document_root(value: Path | None) -> Path:
@@ -86,13 +89,13 @@ def push(
                   f"{rep.updated} updated, {rep.unchanged} unchanged; media of {rep.rendered} welds rendered, "
                   f"{n_welds - rep.rendered} reused")
     console.print(f"next: label in the browser ({settings.shown}/projects/{rep.project_id}, Label All Tasks), "
-                  "then weldctl label pull -o labels.jsonl", highlight=False, soft_wrap=True)
+                  "then weldctl label pull", highlight=False, soft_wrap=True)
 
 
 @label_app.command("pull")
 @user_errors
 def pull(
-    out: str = typer.Option("labels.jsonl", "--out", "-o", help="labels file (JSONL; path or URL)"),
+    out: str = typer.Option(PULLED, "--out", "-o", help="labels file (JSONL; path or URL)"),
     taxonomy: str = TAXONOMY,
     project: str | None = PROJECT,
     url: str | None = URL,
@@ -112,7 +115,8 @@ def pull(
                   f"{annotators} annotators) from project id {pid} → {out}")
     _print_inconsistent([(r, r.problems) for r in fresh if r.problems], settings.url)
     _print_agreement(records, tax)
-    console.print(f"next: weldctl label status -l {out} -s segments   (welds per class, unlabelled, disputed)",
+    shown = "" if out == PULLED else f" -l {out}"
+    console.print(f"next: weldctl label status{shown} -s segments   (welds per class, unlabelled, disputed)",
                   highlight=False, soft_wrap=True)
 
 
@@ -127,17 +131,16 @@ def _print_inconsistent(found: list, url: str | None = None) -> None:  # type: i
         if rec.ls is not None:
             where = f" (task {rec.ls.task_id}"
             where += f": {url}/projects/{rec.ls.project_id}/data?task={rec.ls.task_id})" if url else ")"
-        console.print(f"  {rec.run_id}/{rec.weld_id} by {rec.annotator}: {'; '.join(problems)}{where}",
-                      soft_wrap=True)
+        # Wrapped at spaces to fit the terminal; the link has none, so it stays whole for a click.
+        console.print(f"  {rec.run_id}/{rec.weld_id} by {rec.annotator}: {'; '.join(problems)}{where}")
 
 
 def _print_agreement(records: list, tax) -> None:  # type: ignore[no-untyped-def, type-arg]
     rows = [a for a in agreement(records, tax) if a.welds]
     if not rows:
         return
-    t = Table(title="agreement (welds with several annotators)", title_justify="left")
-    for col in ("group", "welds", "all agree", "pairwise"):
-        t.add_column(col)
+    t = table("agreement (welds with several annotators)", ("group", "welds", "all agree", "pairwise"),
+              left=("group",))
     for a in rows:
         t.add_row(a.group, str(a.welds), f"{a.agreed}/{a.welds}",
                   "-" if math.isnan(a.pairwise) else f"{a.pairwise:.2f}")
@@ -147,7 +150,7 @@ def _print_agreement(records: list, tax) -> None:  # type: ignore[no-untyped-def
 @label_app.command("status")
 @user_errors
 def status(
-    labels: str = typer.Option("labels.jsonl", "--labels", "-l", help="labels file (JSONL; path or URL)"),
+    labels: str = typer.Option(PULLED, "--labels", "-l", help="labels file (JSONL; path or URL)"),
     segments: str | None = typer.Option(None, "--segments", "-s", help="segments folder: lists unlabelled"),
     taxonomy: str = TAXONOMY,
 ) -> None:
@@ -162,9 +165,7 @@ def status(
         seg = pd.concat(tables) if tables else None
     st = label_status(records, tax, seg)
     console.print(f"{st.labelled}/{st.welds} welds labelled, {len(records)} records in {labels}")
-    t = Table(title="welds per class", title_justify="left")
-    for col in ("group", "class", "welds"):
-        t.add_column(col)
+    t = table("welds per class", ("group", "class", "welds"), left=("group", "class"))
     for group, classes in st.counts.items():
         for cls, n in classes.items():
             t.add_row(group, cls, str(n))

@@ -47,7 +47,7 @@ def main() -> None:
     ax.text(0.6, 9.65, "daq", fontsize=9, weight="bold", va="center")
     box(ax, 11.3, 4.6, 10.4, 5.4, "", LAYER["curation"])
     ax.text(11.6, 9.65, "curation", fontsize=9, weight="bold", va="center")
-    ax.text(12.9, 9.65, "dataset · view · labelstudio · formats  →  labels · segment · features  →  core",
+    ax.text(12.9, 9.65, "dataset · labelstudio · formats  →  view  →  labels · segment · features  →  core",
             fontsize=7, va="center", color="#555555")
     box(ax, 0.3, 0.3, 21.4, 3.6, "", LAYER["schema"])
     ax.text(0.6, 3.55, "schema  (pydantic models at the edges; the only code that knows the run-store layout)",
@@ -59,12 +59,18 @@ def main() -> None:
     box(ax, 0.6, 4.9, 3.3, 1.9, "vendor adapter\n(AravisApi, NidaqmxApi,\nPortAudioApi, TcpLink,\nCaptureApi)",
         "white", size=7)
     arrow(ax, (2.25, 7.5), (2.25, 6.8))
-    box(ax, 4.4, 7.5, 2.5, 1.8, "per-kind ABC\nCamera · DaqDevice\nAudio · Oct", "white", size=7.5)
+    box(ax, 4.4, 7.5, 2.5, 1.8, "per-kind ABC\nCamera · IRCamera\nDaqDevice · Audio\nOct · Spectrometer", "white",
+        size=7)
     arrow(ax, (3.9, 8.4), (4.4, 8.4))
     box(ax, 7.7, 7.5, 2.7, 1.8, "recorder\npipes: seq → gaps\nclock fits · finalize", "white", size=7.5)
     arrow(ax, (6.9, 8.4), (7.7, 8.4), "Block")
-    box(ax, 4.4, 4.9, 3.6, 1.9, "weldctl.daq.testing\ndevice contract suite +\nper-kind mixins, for every\n"
-        "driver's tests (and a lab's)", "white", size=7)
+    box(ax, 4.4, 4.9, 2.8, 1.9, "weldctl.daq.testing\ndevice contract suite\n+ per-kind mixins, for\n"
+        "every driver's tests\n(and a lab's)", "white", size=7)
+    # What the operator sees: the recorder offers blocks to a tap that drops previews, never samples.
+    box(ax, 7.45, 4.9, 2.45, 1.9, "daq.view\nlive page · replay\nin the browser\nterminal table",
+        "white", size=7)
+    arrow(ax, (8.7, 7.5), (8.7, 6.8))
+    ax.text(8.55, 7.15, "tap (lossy)", fontsize=7, ha="right", va="center")
 
     # curation: stages, then DVC.
     stages = ["segment", "label push/pull\n(Label Studio)", "samples", "split\n(leak audit)", "balance · augment",
@@ -90,8 +96,8 @@ def main() -> None:
     box(ax, 12.5, 0.6, 4.3, 2.5, "manifest · stream spec\nlabels · taxonomy\nimport mapping", "white", size=7.5)
     box(ax, 17.2, 0.6, 4.2, 2.5, "tables · shard writer\nlocations (path / URL)", "white", size=7.5)
 
-    arrow(ax, (9.05, 7.5), (9.05, 3.1))
-    ax.text(9.2, 4.25, "append, finalize", fontsize=7, va="center")
+    arrow(ax, (10.15, 7.5), (10.15, 3.1))
+    ax.text(10.0, 4.25, "append, finalize", fontsize=7, ha="right", va="center")
     arrow(ax, (11.4, 3.1), (x0, 8.4))
     ax.text(11.55, 4.25, "read (plain zarr)", fontsize=7, va="center")
     fig.savefig(OUT, dpi=90, metadata={"Software": None})

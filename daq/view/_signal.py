@@ -70,6 +70,9 @@ class TraceRing:
         return float(want[0] * self.bucket_ns), lo, hi, ms
 
 
+TOTAL_EMISSION = "total_emission"
+
+
 def trace_width(spec: StreamSpec) -> int:
     """Channels a stream's trace ring holds: one per channel, one (the total emission) for a spectrometer."""
     return 1 if spec.spectrum is not None else int(np.prod(spec.sample_shape, dtype=np.int64))
@@ -93,10 +96,28 @@ def is_level(spec: StreamSpec) -> bool:
     return spec.kind.value == "audio"
 
 
+def held(x: np.ndarray, buckets: int) -> np.ndarray:
+    """Each empty bucket takes the value of the last one with data if that is fewer than ``buckets`` before it.
+
+    A stream slower than the buckets (a spectrum every 10 ms in 4 ms buckets) would otherwise be single
+    buckets between empty ones, which the page cannot draw as a line; each sample holds over its own period
+    instead, as a spectrum's counts stand for its whole integration."""
+    if buckets <= 1 or not len(x):
+        return x
+    at = np.arange(len(x))
+    last = np.maximum.accumulate(np.where(np.isfinite(x), at, -1))
+    fill = ~np.isfinite(x) & (last >= 0) & (at - last < buckets)
+    out = x.copy()
+    out[fill] = x[last[fill]]
+    return out
+
+
 def trace_channels(spec: StreamSpec, ring: TraceRing, t_end_ns: int, points: int) -> list[dict[str, object]]:
     """Each channel of a stream's window, calibrated, as the page draws it."""
     t0_ns, lo, hi, ms = ring.window(t_end_ns, points)
-    names = spec.channels or [spec.name]
+    period = int(np.ceil(1e9 / spec.nominal_rate_hz / ring.bucket_ns)) if spec.nominal_rate_hz > 0 else 1
+    # A spectrometer's one trace is its total emission (trace_values), named as what it is.
+    names = [TOTAL_EMISSION] if spec.spectrum is not None else (spec.channels or [spec.name])
     out: list[dict[str, object]] = []
     for j, ch in enumerate(names):
         cal = spec.calibration_of(ch)
@@ -114,7 +135,7 @@ def trace_channels(spec: StreamSpec, ring: TraceRing, t_end_ns: int, points: int
             units = spec.units_of(ch)  # per channel: an OCT quality is dimensionless beside a depth in um
         out.append({"stream": spec.name, "channel": ch, "kind": spec.kind.value, "units": units,
                     "level": is_level(spec), "t0_s": t0_ns / 1e9, "dt_s": ring.bucket_ns / 1e9,
-                    "lo": _b64(a), "hi": _b64(b)})
+                    "lo": _b64(held(a, period)), "hi": _b64(held(b, period))})
     return out
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from tests.cli.widths import assert_fits, narrow_console, printed
 from weldctl.cli import app
 from weldctl.daq import make_recorder
 from weldctl.daq.sim import WeldProcess, pore_alignment_errors, run_to_true
@@ -84,17 +85,19 @@ def runs(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
     first = make_recorder(rig, "RCAL1", str(out))
     res = first.run()
     assert res.ok, res.error
-    shown = CliRunner().invoke(app, ["calibrate", res.uri, "--rig", str(rig_file), "--out", str(out / "cal.yaml")],
-                               env={"COLUMNS": "200"})
+    con = narrow_console(80)  # what it prints must fit an 80-column terminal
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("weldctl.cli._calibrate.console", con)
+        shown = CliRunner().invoke(app, ["calibrate", res.uri, "--rig", str(rig_file), "--out", str(out / "cal.yaml")])
     assert shown.exit_code == 0, shown.output
-    print(shown.output)
+    print(printed(con))
     calibrated = load_rig(out / "cal.yaml")
     # The next run: another weld sequence (new pores, new noise) on the same devices.
     calibrated.sim.seed = 22
     second = make_recorder(calibrated, "RCAL2", str(out))
     res2 = second.run()
     assert res2.ok, res2.error
-    return (first, RunReader(res.uri)), (second, RunReader(res2.uri)), calibrated, shown.output
+    return (first, RunReader(res.uri)), (second, RunReader(res2.uri)), calibrated, printed(con)
 
 
 def test_uncalibrated_run_reports_an_uncertainty_that_covers_the_latency_it_does_not_know(runs) -> None:  # type: ignore[no-untyped-def]
@@ -211,6 +214,19 @@ def test_inspect_says_how_each_stream_was_aligned(runs) -> None:  # type: ignore
                       ("spectrometer", "calibra")):
         assert how in rows[name], (name, rows[name])
     assert f"{float(reader.clock('ir')['uncertainty_ns']) / 1e3:,.1f}" in rows["ir"]
+
+
+def test_calibrate_prints_every_stream_it_measured_in_80_columns(runs) -> None:  # type: ignore[no-untyped-def]
+    *_, calibrated, shown = runs
+    assert_fits(shown, 80)
+    lines = shown.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("latency against daq"))
+    rows = {line.split()[0]: line for line in lines[start + 3:] if line[:1].isalpha()}
+    for d in calibrated.devices:
+        if d.latency_us is not None:  # calibrated: a row with its latency and bound, as written into the rig
+            assert f"{d.latency_us:,.1f}" in rows[d.name] and f"{d.latency_uncertainty_us:,.1f}" in rows[d.name], (
+                d.name, shown)
+    assert "latency = applied - offset" in " ".join(shown.split())
 
 
 def test_calibrate_needs_a_hardware_timed_reference(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import zarr
 from PIL import Image
 
@@ -137,6 +138,21 @@ def test_replay_at_a_cursor_shows_the_store(sim_run_3s: str) -> None:
         sel = (t_daq >= b0) & (t_daq < b0 + dt)
         raw = np.asarray(g["streams/daq/data"][:])[sel, j]
         assert hi[-1] == raw.max() and lo[-1] == raw.min()
+        # The spectrometer's trace is its total emission: dark-subtracted counts summed over the pixels.
+        sp = next(c for c in state["traces"] if c["stream"] == "spectrometer")
+        assert sp["channel"] == "total_emission" and sp["units"] == "counts", sp["channel"]
+        shi = np.frombuffer(base64.b64decode(sp["hi"]), "<f4")
+        sdt, st0 = round(sp["dt_s"] * 1e9), round(sp["t0_s"] * 1e9)
+        t_sp = np.asarray(g["streams/spectrometer/t_ns"][:])
+        last = int(t_sp[t_sp < st0 + len(shi) * sdt][-1])  # the last spectrum in the window
+        k = (last - st0) // sdt
+        dark = g["streams/spectrometer"].attrs["stream_spec"]["spectrum"].get("dark_counts") or 0.0
+        sel = (t_sp >= st0 + k * sdt) & (t_sp < st0 + (k + 1) * sdt)
+        total = (np.asarray(g["streams/spectrometer/data"][:])[sel] - np.asarray(dark, dtype=np.float64)).sum(axis=1)
+        assert shi[k] == pytest.approx(total.max(), rel=1e-6)
+        # A spectrum every 10 ms in 5 ms buckets: each holds over its period, so the page draws a line, not dots.
+        assert sdt < 1e9 / r.specs["spectrometer"].nominal_rate_hz and np.isfinite(shi[-50:]).all()
+        assert (shi[k:] == shi[k]).all()
         assert _get(port, "/api/frame/nope.png")[0] == 404 and _get(port, "/../etc/passwd")[0] == 404
     finally:
         server.close()
