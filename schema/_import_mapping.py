@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ._errors import WeldctlError
 from ._stream import STREAM_NAME, StreamKind
+from ._yaml_file import load_yaml
 
 Reader = Literal["csv", "audio", "video", "images", "tdms", "hdf5"]
 
@@ -260,7 +261,7 @@ def render(value: FieldValue, groups: dict[str, str]) -> str | float | None:
 def load_mapping(path: str | Path) -> ImportMapping:
     p = Path(path)
     try:
-        doc = yaml.safe_load(p.read_text())
+        doc = load_yaml(p.read_text())
     except FileNotFoundError:
         raise ImportSourceError(
             f"no mapping file {p}", "see examples/import/ for a mapping to start from"

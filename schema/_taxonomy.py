@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ._errors import WeldctlError
+from ._yaml_file import load_yaml
 
 NAME = r"^[a-z][a-z0-9_]{0,31}$"
 
@@ -112,7 +113,7 @@ def load_taxonomy(name_or_path: str | os.PathLike[str]) -> Taxonomy:
                                f"use one of {', '.join(shipped_taxonomies())} or a YAML file")
         text, where = p.read_text(), str(p)
     try:
-        return Taxonomy.model_validate(yaml.safe_load(text))
+        return Taxonomy.model_validate(load_yaml(text))
     except yaml.YAMLError as exc:
         raise WeldctlError(f"{where} is not valid YAML: {exc}".splitlines()[0]) from None
     except ValidationError as exc:

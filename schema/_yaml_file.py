@@ -9,6 +9,15 @@ import yaml
 
 from ._errors import WeldctlError
 
+# libyaml's parser where PyYAML was built with it: the same documents (SafeConstructor either way), ~20-40x
+# faster; params.yaml and the shipped taxonomies are read on every curation command.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> object:
+    """``yaml.safe_load``, with libyaml when PyYAML has it."""
+    return yaml.load(text, Loader=_SafeLoader)
+
 
 def read_yaml_file(path: str | os.PathLike[str], what: str, hint: str,
                    error: type[WeldctlError] = WeldctlError) -> object:
@@ -22,7 +31,7 @@ def read_yaml_file(path: str | os.PathLike[str], what: str, hint: str,
         raise error(f"{p}: not a text file (byte {exc.start} is not UTF-8)",
                     f"a {what} is UTF-8 YAML; {hint}") from None
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -25,4 +25,5 @@ def read_parquet(path: str | os.PathLike[str]) -> pa.Table:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    return pq.read_table(pa.BufferReader(read_bytes(path)))
+    # The one file as it is (no dataset discovery, as read_table does): same table, a fraction of the cost.
+    return pq.ParquetFile(pa.BufferReader(read_bytes(path))).read()

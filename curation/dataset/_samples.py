@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -59,11 +60,17 @@ def shared_streams(runs: list[str], params: SamplesParams) -> tuple[SamplesParam
     runs that have it). Streams the params ask for must be in every run."""
     images_of: dict[str, set[str]] = {}
     channels_of: dict[str, set[str]] = {}
-    for uri in runs:
+
+    def specs_of(uri: str) -> tuple[str, dict[str, StreamSpec]]:
         r = RunReader(uri)
-        images_of[r.run_id] = {n for n, sp in r.specs.items() if len(sp.sample_shape) == 2}
-        channels_of[r.run_id] = {c for n, sp in r.specs.items() if len(sp.sample_shape) != 2
-                                 for c in channel_names(n, sp, params.spectral_bands)}
+        return r.run_id, r.specs
+
+    # Each run's stream specs on the read threads: opening a store is mostly waiting for its metadata files.
+    with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="weldctl-specs") as pool:
+        for run_id, specs in pool.map(specs_of, runs):
+            images_of[run_id] = {n for n, sp in specs.items() if len(sp.sample_shape) == 2}
+            channels_of[run_id] = {c for n, sp in specs.items() if len(sp.sample_shape) != 2
+                                   for c in channel_names(n, sp, params.spectral_bands)}
     dropped: dict[str, list[str]] = {}
 
     def common(of: dict[str, set[str]], asked: list[str] | None, what: str, key: str) -> list[str]:

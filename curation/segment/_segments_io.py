@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from weldctl.schema import (
     WeldctlError,
@@ -40,15 +41,19 @@ def segment_tables(segments_dir: str | os.PathLike[str]) -> list[str]:
 
 
 def _conform(df: pd.DataFrame) -> pd.DataFrame:
+    return _conform_columns({c: df[c] for c in df.columns})
+
+
+def _conform_columns(columns: Mapping[str, Any]) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 
-    missing = [c for c in SEGMENT_COLUMNS if c not in df.columns]
+    missing = [c for c in SEGMENT_COLUMNS if c not in columns]
     if missing:
         raise WeldctlError(f"segments table lacks columns {missing}", f"expected {list(SEGMENT_COLUMNS)}")
     # Column by column in numpy: pandas' per-column astype/sort costs more than the table is worth.
-    cols = {c: np.array([str(x) for x in df[c]], dtype=object) if d == "str" else np.asarray(df[c], dtype=d)
-            for c, d in SEGMENT_COLUMNS.items()}
+    cols = {c: np.array([str(x) for x in columns[c]], dtype=object) if d == "str"
+            else np.asarray(columns[c], dtype=d) for c, d in SEGMENT_COLUMNS.items()}
     bad = sorted(set(cols["source"]) - set(SEGMENT_SOURCES))
     if bad:
         raise WeldctlError(f"unknown segment source(s) {bad}", f"allowed: {', '.join(SEGMENT_SOURCES)}")
@@ -72,4 +77,9 @@ def write_segments(path: str | os.PathLike[str], df: pd.DataFrame) -> str:
 def read_segments(path: str | os.PathLike[str]) -> pd.DataFrame:
     if not uri_exists(path):
         raise WeldctlError(f"no segments table at {path}", "run `weldctl segment RUN` first")
-    return _conform(read_parquet(path).to_pandas())
+    table = read_parquet(path)
+    if any(table.column(c).null_count for c in SEGMENT_COLUMNS if c in table.column_names):
+        return _conform(table.to_pandas())  # pandas' reading of nulls, whatever the column
+    # Straight from Arrow: a DataFrame made only to be taken apart again costs more than the rest of the read.
+    return _conform_columns({c: table.column(c).to_pylist() if SEGMENT_COLUMNS.get(c) == "str"
+                             else table.column(c).to_numpy() for c in table.column_names})

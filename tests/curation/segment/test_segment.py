@@ -113,3 +113,21 @@ def test_gmaw_one_weld_per_run_from_arc_current() -> None:
         assert s.t_start_ns <= burning[0] and s.t_end_ns > burning[-1], csv.name
         assert (current[t_ns < s.t_start_ns] < 30.0).all(), csv.name
         assert (s.t_end_ns - s.t_start_ns) / 1e9 > 10.0, csv.name
+
+
+@pytest.mark.parametrize("confidence", [[1.0, 0.5, 0.25], [1.0, 0.5, None]])
+def test_segments_table_of_another_writer(tmp_path, confidence: list[float | None]) -> None:  # type: ignore[no-untyped-def]
+    """A table written by another tool (float weld ids, an extra column, maybe a null) reads as pandas reads it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "R2.segments.parquet"
+    pq.write_table(pa.table({
+        "run_id": ["R2", "R1", "R1"], "weld_id": [0.0, 1.0, 0.0], "t_start_ns": [5, 10, 0], "t_end_ns": [9, 20, 4],
+        "source": ["truth", "laser_on", "laser_on"], "confidence": confidence, "note": ["a", "b", "c"]}), path)
+    c = pd.read_parquet(path)["confidence"].to_numpy()
+    want = pd.DataFrame({
+        "run_id": ["R1", "R1", "R2"], "weld_id": np.array([0, 1, 0]), "t_start_ns": np.array([0, 10, 5]),
+        "t_end_ns": np.array([4, 20, 9]), "source": ["laser_on", "laser_on", "truth"],
+        "confidence": np.array([c[2], c[1], c[0]], dtype=np.float64)})
+    pd.testing.assert_frame_equal(read_segments(path), want)
