@@ -44,6 +44,16 @@ def _root(
     """Record weld-monitoring rigs into time-aligned Zarr stores and curate them into datasets."""
 
 
+def _interrupted_while_starting(keep_noting: bool = False) -> bool:
+    """True when Ctrl-C came during the imports or the argument parsing, which only note it (see _startup)."""
+    from ._startup import interrupted_early
+
+    if not interrupted_early(keep_noting):
+        return False
+    err_console.print("interrupted (Ctrl-C) while starting: nothing was done, no store was written")
+    return True
+
+
 SCHEDULER = typer.Option(
     None, "--scheduler", envvar="DASK_SCHEDULER_ADDRESS",
     help="Dask scheduler address: run the per-run (build: per-split) work as tasks there (default: in-process)",
@@ -63,6 +73,8 @@ def user_errors(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if _interrupted_while_starting(keep_noting=getattr(func, "notes_ctrl_c", False)):
+            raise typer.Exit(130)
         try:
             return func(*args, **kwargs)
         except WeldctlError as exc:
@@ -93,13 +105,19 @@ def _raised_reading_zarr(exc: BaseException) -> bool:
 
 
 def main() -> None:
-    from ._startup import interrupted_early
-
-    if interrupted_early():
-        err_console.print("interrupted (Ctrl-C) while starting: nothing was done, no store was written")
-        sys.exit(130)
     try:
         app()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # outside typer's own handling: before or after the command
         err_console.print("interrupted (Ctrl-C)")
         sys.exit(130)
+    except SystemExit as exc:
+        # typer turns a Ctrl-C that a command did not handle into a silent exit 130: say so.
+        if isinstance(exc.__context__, typer.Exit) and isinstance(exc.__context__.__cause__, KeyboardInterrupt):
+            err_console.print(f"interrupted (Ctrl-C): {_command()} stopped")
+        raise
+    if _interrupted_while_starting():  # Ctrl-C during a command that only prints (--version, --help)
+        sys.exit(130)
+
+
+def _command() -> str:
+    return " ".join(["weldctl", *[a for a in sys.argv[1:] if not a.startswith("-")][:1]])

@@ -4,19 +4,31 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.live import Live
 from rich.markup import escape
 
-from weldctl.daq import LiveView, Recorder, ViewServer, ViewTap, live_table, make_recorder, summary_table
-from weldctl.schema import ViewSettings, default_sim_rig, load_rig, load_sim_rig, validate_run_id
+from weldctl.daq import (
+    LiveView,
+    Recorder,
+    ViewServer,
+    ViewTap,
+    live_table,
+    make_recorder,
+    stop_on_signals,
+    summary_table,
+)
+from weldctl.schema import Rig, ViewSettings, default_sim_rig, load_rig, load_sim_rig, validate_run_id
 
 from ._app import app, console, fail, user_errors
+from ._startup import interrupted_early, notes_ctrl_c
 
 
 @app.command()
 @user_errors
+@notes_ctrl_c
 def record(
     run_id: str = typer.Option(..., "--run-id", "-r", help="run id, e.g. R0042 (letters, digits, _ - .)"),
     rig: Path | None = typer.Option(None, "--rig", help="rig YAML; default: the simulated rig"),
@@ -37,27 +49,17 @@ def record(
         None, "--view-port", min=0, max=65535, help="port of the live page (0: any free one; default: the rig's)"),
 ) -> None:
     """Record every device of the rig into one time-aligned run store (Ctrl-C stops and finalizes)."""
-    if load_kfps is not None:
-        if rig is not None or duration is None:
-            raise fail("--load-kfps records the load-generator rig for a given time",
-                       "drop --rig and pass --duration, e.g. --load-kfps 10 --duration 30")
-        rig_model = load_sim_rig(load_kfps, duration)
-    else:
-        rig_model = load_rig(rig) if rig else default_sim_rig()
-    validate_run_id(run_id)  # before anything is created
-    if "://" not in out and Path(out).exists() and not Path(out).is_dir():
-        raise fail(f"--out {out} is a file, not a folder", "pass the folder that receives <run-id>.zarr")
-    try:
-        rec: Recorder = make_recorder(rig_model, run_id, out, overwrite=overwrite, operator=operator,
-                                      duration_s=duration)
+    try:  # a first Ctrl-C is only noted while the rig is set up; a second one raises
+        rig_model, rec = _set_up(run_id, rig, duration, out, operator, overwrite, load_kfps)
     except KeyboardInterrupt:
-        console.print("stopped: interrupted (Ctrl-C) while the rig was set up; nothing was recorded, no store "
-                      "was written", highlight=False, soft_wrap=True)
-        raise typer.Exit(130) from None
-    stop_after_sequence = rig_model.recorder.stop_after_sequence
+        _stopped_before_recording()
     with ExitStack() as stack:
+        stack.enter_context(stop_on_signals(rec.stop))  # from here on, Ctrl-C stops the recorder
+        if interrupted_early(keep_noting=True):
+            _stopped_before_recording()
         if view if view is not None else rig_model.view.enabled:
             _serve_live_view(rec, rig_model.view, view_port, stack)
+        stop_after_sequence = rig_model.recorder.stop_after_sequence
         if live and console.is_terminal:
             with Live(console=console, refresh_per_second=4, transient=True) as table:
                 result = rec.run(duration, stop_after_sequence,
@@ -82,6 +84,28 @@ def record(
     run = escape(run_id if out == "runs" else result.uri)  # as short as the user can type it
     console.print(f"next: weldctl view {run}   (one time-aligned picture), weldctl inspect {run}   (streams, "
                   "clock fits, losses)", highlight=False, soft_wrap=True)
+
+
+def _stopped_before_recording() -> NoReturn:
+    console.print("stopped: interrupted (Ctrl-C) while the rig was set up; nothing was recorded, no store was "
+                  "written", highlight=False, soft_wrap=True)
+    raise typer.Exit(130)
+
+
+def _set_up(run_id: str, rig: Path | None, duration: float | None, out: str, operator: str, overwrite: bool,
+            load_kfps: float | None) -> tuple[Rig, Recorder]:
+    if load_kfps is not None:
+        if rig is not None or duration is None:
+            raise fail("--load-kfps records the load-generator rig for a given time",
+                       "drop --rig and pass --duration, e.g. --load-kfps 10 --duration 30")
+        rig_model = load_sim_rig(load_kfps, duration)
+    else:
+        rig_model = load_rig(rig) if rig else default_sim_rig()
+    validate_run_id(run_id)  # before anything is created
+    if "://" not in out and Path(out).exists() and not Path(out).is_dir():
+        raise fail(f"--out {out} is a file, not a folder", "pass the folder that receives <run-id>.zarr")
+    return rig_model, make_recorder(rig_model, run_id, out, overwrite=overwrite, operator=operator,
+                                    duration_s=duration)
 
 
 def _serve_live_view(rec: Recorder, settings: ViewSettings, port: int | None, stack: ExitStack) -> None:

@@ -48,6 +48,7 @@ def rig_show(
 
 
 @schema_app.command("export")
+@user_errors
 def schema_export(
     out: Path = typer.Option(Path("schema-json"), "--out", "-o", help="folder for *.schema.json"),
 ) -> None:

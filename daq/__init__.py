@@ -12,6 +12,7 @@ from ._recorder import Recorder, RecordResult, StreamStats, raise_on_failure
 from ._recover import RecoveredStream, recover_run
 from ._registry import build_devices, get_driver, registered_drivers, sim_process
 from ._session import make_recorder, manifest_for, record
+from ._signals import stop_on_signals
 from ._spectrometer import Spectrometer
 from .view import LiveView, ReplayView, ViewServer, ViewTap, live_table, summary_table
 
@@ -60,5 +61,6 @@ __all__ = [
     "recover_run",
     "registered_drivers",
     "sim_process",
+    "stop_on_signals",
     "summary_table",
 ]

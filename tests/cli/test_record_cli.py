@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from tests.cli.kill_harness import light_rig_file
+from tests.cli.kill_harness import cpu_hog, light_rig_file
 from weldctl.schema import RunReader, default_sim_rig, dump_rig, verify_checksums
 
 WELDCTL = [sys.executable, "-m", "weldctl.cli"]
@@ -51,26 +51,41 @@ def test_ctrl_c_leaves_a_finalized_store_with_data_up_to_the_signal(tmp_path: Pa
     assert time.monotonic() - t_signal < 30
 
 
+def _ctrl_c_after(after_s: float, rig: Path, out_dir: Path) -> None:
+    """Ctrl-C a recording ``after_s`` after it was launched; it says what happened and leaves no store or a
+    finalized one."""
+    proc = subprocess.Popen([*WELDCTL, "record", "--run-id", "RC", "--out", str(out_dir), "--no-live",
+                             "--rig", str(rig)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(after_s)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=90)
+    said = " ".join((out + err).split())
+    assert "Traceback" not in said and "Exception ignored" not in said, said
+    store = out_dir / "RC.zarr"
+    if proc.returncode == 130:
+        assert "interrupted" in said and "no store" in said, (after_s, said)
+        assert not store.exists(), list(store.iterdir())
+    else:
+        assert proc.returncode == 0 and "interrupted" in said and "finalized" in said, (after_s, proc.returncode, said)
+        assert RunReader(store).manifest.status == "finalized" and verify_checksums(str(store)).ok
+
+
 def test_ctrl_c_at_any_instant_says_what_happened(tmp_path: Path) -> None:
     """Issue: Ctrl-C in the first seconds exited 130 silently and could leave a store stuck in "recording"
     that blocked the run id. Every stop prints what happened and leaves no store or a finalized one."""
     rig = light_rig_file(tmp_path)
     for i, after_s in enumerate((1.0, 1.8, 2.6, 3.5, 5.0)):
-        out_dir = tmp_path / f"o{i}"
-        proc = subprocess.Popen([*WELDCTL, "record", "--run-id", "RC", "--out", str(out_dir), "--no-live",
-                                 "--rig", str(rig)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(after_s)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=90)
-        said = " ".join((out + err).split())
-        assert "Traceback" not in said, said
-        store = out_dir / "RC.zarr"
-        if proc.returncode == 130:
-            assert "interrupted" in said and "no store" in said, said
-            assert not store.exists(), list(store.iterdir())
-        else:
-            assert proc.returncode == 0 and "interrupted" in said and "finalized" in said, (proc.returncode, said)
-            assert RunReader(store).manifest.status == "finalized" and verify_checksums(str(store)).ok
+        _ctrl_c_after(after_s, rig, tmp_path / f"o{i}")
+
+
+def test_ctrl_c_while_starting_under_cpu_load_is_never_silent_or_ignored(tmp_path: Path) -> None:
+    """CI: under load a Ctrl-C during the set-up exited 130 with nothing said (typer swallows the
+    KeyboardInterrupt); here, one landing in an import's weakref callback was ignored and the weld ran to
+    its end, and another made Python exit by SIGINT after the message. Start-up now only notes Ctrl-C."""
+    rig = light_rig_file(tmp_path)
+    with cpu_hog():  # stretches every start-up phase (imports, parsing, set-up, first flush) over seconds
+        for i, after_s in enumerate(np.linspace(0.2, 2.6, 13)):
+            _ctrl_c_after(float(after_s), rig, tmp_path / f"o{i}")
 
 
 def test_existing_run_refused_unless_overwrite(tmp_path: Path) -> None:
@@ -142,3 +157,21 @@ def test_a_device_that_does_not_start_gives_one_line_and_no_store(tmp_path: Path
     errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "oct" in errors[0] and "cannot reach the OCT" in errors[0], res.stderr
     assert not (tmp_path / "runs" / "ROCT.zarr").exists()
+
+
+def test_a_ctrl_c_a_command_does_not_handle_is_said_not_swallowed(monkeypatch, capsys) -> None:
+    """typer turns a KeyboardInterrupt out of a command into a silent exit 130; main() names it."""
+    import pytest
+
+    import weldctl.cli._rig as rig_cli
+    from weldctl.cli import main
+
+    def interrupted(*_a: object, **_k: object) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rig_cli, "dump_rig", interrupted)
+    monkeypatch.setattr(sys, "argv", ["weldctl", "rig", "show"])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 130
+    assert "interrupted (Ctrl-C): weldctl rig stopped" in " ".join(capsys.readouterr().err.split())
