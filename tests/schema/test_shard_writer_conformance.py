@@ -115,6 +115,23 @@ def test_incompressible_chunks_are_stored_raw_and_read_back(tmp_path: Path) -> N
     _check_readers(w.uri, "cam", noise)
 
 
+@pytest.mark.parametrize(("io_queue", "raw"), [(0, True), (4, False)])
+def test_compressors_behind_store_raw_only_while_the_disk_keeps_up(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, io_queue: int, raw: bool) -> None:
+    # With the disk behind too, raw chunks would add bytes where time is shortest: compression goes on.
+    from weldctl.schema._shard_writer import WriterPool
+
+    monkeypatch.setattr(WriterPool, "under_pressure", property(lambda self: True))
+    monkeypatch.setattr(WriterPool, "io_queue", property(lambda self: io_queue))
+    frames = np.tile(np.arange(40, dtype=np.uint8), (1100, 48, 1))  # compresses well
+    w = RunWriter.create(tmp_path, _manifest("RP"), [_spec("cam", "uint8", (48, 40), 1000.0)])
+    _append_in_blocks(w, "cam", frames, 0, block=100)
+    w.flush()
+    assert (w.pool.stored_raw > 0) is raw
+    w.finalize()
+    _check_readers(w.uri, "cam", frames)
+
+
 def test_edge_chunk_of_noise_costs_its_rows_not_a_whole_chunk(tmp_path: Path) -> None:
     # 1100 frames = 2 full 512-frame shards + 76 rows: the last shard holds one 64-frame chunk and a
     # 12-row edge chunk. The edge is compressed (its fill is free) even though the noise never compresses.
