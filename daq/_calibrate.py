@@ -215,10 +215,11 @@ def _stream_events(reader: RunReader, name: str, coarse_off: dict[str, np.ndarra
 
 
 def _total_emission(reader: RunReader, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Times and the emission summed over wavelength of every spectrum."""
-    arr, n = reader.data(name), reader.length(name)
-    sums = [np.asarray(arr[i : i + 4096], dtype=np.float64).reshape(min(4096, n - i), -1).sum(axis=1)
-            for i in range(0, n, 4096)]
+    """Times and the total emission of every spectrum (as the live view's trace shows it)."""
+    arr, n, spectrum = reader.data(name), reader.length(name), reader.specs[name].spectrum
+    sums = [spectrum.total_emission(block) if spectrum is not None  # no wavelengths stored: raw counts
+            else np.asarray(block, dtype=np.float64).reshape(len(block), -1).sum(axis=1)
+            for block in (arr[i : min(i + 4096, n)] for i in range(0, n, 4096))]
     return reader.t_ns(name).astype(np.float64), (np.concatenate(sums) if sums else np.empty(0))
 
 

@@ -70,6 +70,11 @@ class SpectrumSpec(BaseModel):
         out = np.asarray(counts, dtype=np.float64)
         return out - np.asarray(self.dark_counts) if self.dark_counts is not None else out
 
+    def total_emission(self, counts: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+        """Dark-subtracted counts summed over wavelength, one value per spectrum: the emission over time."""
+        rows = np.asarray(counts)
+        return self.dark_subtracted(rows.reshape(len(rows), -1)).sum(axis=1)
+
     def relative(self, counts: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
         """(S − D) / (R − D): the spectrum relative to the reference, per pixel (NaN where R ≤ D)."""
         if self.reference_counts is None:

@@ -83,7 +83,7 @@ def trace_values(spec: StreamSpec, data: np.ndarray) -> np.ndarray:
     emission over time; the picture of the spectra is the quicklook's and the labelling task's)."""
     if spec.spectrum is None:
         return data
-    return spec.spectrum.dark_subtracted(data.reshape(len(data), -1)).sum(axis=1, keepdims=True)
+    return spec.spectrum.total_emission(data)[:, None]
 
 
 def _b64(x: np.ndarray) -> str:
