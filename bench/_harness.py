@@ -117,8 +117,8 @@ def record_load(writer: str, kfps: float, duration_s: float, base: str) -> LoadR
         settings = rig.recorder
         kwargs = {"queue_seconds": settings.queue_seconds, "flush_interval_s": settings.flush_interval_s}
         sink = None
-        if writer.startswith("weldctl"):  # "weldctl" or "weldctl:<durability>"
-            durability = writer.partition(":")[2] or "none"
+        if writer.startswith("weldctl"):  # "weldctl" (the rig's default durability) or "weldctl:<durability>"
+            durability = writer.partition(":")[2] or settings.durability
             rec: Recorder = Recorder(devices, manifest, out, durability=durability, **kwargs)
         else:
             rec = _SinkRecorder(devices, manifest, out, **kwargs)

@@ -6,7 +6,8 @@ for streaming appends (BENCHMARKS.md cites the pages):
 - appends in whole shards (whole chunks where a library has no shards), aligned, so no write ever reads a
   shard back to modify it; shapes preallocated, so no resize (a metadata write) sits on the hot path;
 - writes pipelined: several in flight while the next batch is collected, where the library can;
-- no fsync anywhere (weldctl does not sync either, unless its durable mode is measured).
+- no fsync (weldctl's `durability: none` does not sync either), except tensorstore-sync, its own default that
+  syncs every write, beside weldctl's default `durability: shard`.
 
 The zarr-python and tensorstore stores are read back by the conformance test of these sinks
 (tests/bench/test_sinks.py) to show they hold what was appended.
@@ -192,6 +193,7 @@ class TensorstoreSink(_Batched):
 
     name = "tensorstore"
     sharded = True
+    sync = False
 
     def __init__(self, root: str, duration_s: float) -> None:
         super().__init__(root, duration_s)
@@ -199,7 +201,7 @@ class TensorstoreSink(_Batched):
 
         self.ts = ts
         self.ctx = ts.Context({"data_copy_concurrency": {"limit": os.cpu_count() or 2},
-                               "file_io_concurrency": {"limit": 16}, "file_io_sync": False})
+                               "file_io_concurrency": {"limit": 16}, "file_io_sync": self.sync})
         self.base = os.path.join(root, "tensorstore.zarr")
         self.arrays: dict[tuple[str, str], Any] = {}
         self.flight = _InFlight()
@@ -233,6 +235,14 @@ class TensorstoreSink(_Batched):
 
     def _finish(self) -> None:
         self.flight.drain()
+
+
+class TensorstoreSyncSink(TensorstoreSink):
+    """The same with ``file_io_sync: true``, its default: every write synced, as weldctl's default
+    (``durability: shard``) syncs every shard; on this disk syncing helped weldctl hold its rate."""
+
+    name = "tensorstore (synced)"
+    sync = True
 
 
 class TensorstoreChunksSink(TensorstoreSink):
@@ -357,7 +367,8 @@ def _sinks() -> dict[str, type]:
     from ._xdf import XdfSink
 
     return {"zarr-python": ZarrPythonSink, "tensorstore": TensorstoreSink,
-            "tensorstore-chunks": TensorstoreChunksSink, "h5py": H5pySink, "mcap": McapSink, "xdf": XdfSink,
+            "tensorstore-chunks": TensorstoreChunksSink, "tensorstore-sync": TensorstoreSyncSink,
+            "h5py": H5pySink, "mcap": McapSink, "xdf": XdfSink,
             "null": NullSink}
 
 

@@ -56,7 +56,7 @@ class Recorder:
         flush_interval_s: float = 0.5,
         max_at_risk_s: float = 1.0,
         nice: int | None = None,
-        durability: Durability = "none",
+        durability: Durability = "shard",
         truth: Truth | None = None,
     ) -> None:
         self.devices = devices

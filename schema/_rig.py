@@ -152,13 +152,14 @@ class RecorderSettings(BaseModel):
                     "The I/O of one checkpoint comes on top (a sample's worst wait until it is on disk was 1.7-1.8 s "
                     "in 30 s loss-free runs on a 2-core machine; the live view and summary show it as 'at risk')")
     durability: Literal["none", "shard", "interval"] = Field(
-        default="none",
+        default="shard",
         description="what a power cut may cost (a killed process loses about a second either way: what was not yet "
                     "committed; docs/recording-at-speed.md gives the measured numbers): "
+                    "'shard' (default) fdatasyncs every shard and shape before its rename, so a power cut loses the "
+                    "shard being written; on a disk with slow stretches it also held the higher zero-loss rate, as "
+                    "the journal never piles up; 'interval' syncs the store's filesystem once per flush_interval_s; "
                     "'none' leaves writeback to the OS (shard data is written O_DIRECT, but file sizes and names "
-                    "wait for the filesystem's journal, ~5 s on ext4); 'shard' fdatasyncs every shard and shape "
-                    "before the next (the slowest); 'interval' syncs the store's filesystem once per "
-                    "flush_interval_s. docs/recording-at-speed.md says what each costs")
+                    "wait for the filesystem's journal, ~5 s on ext4). docs/recording-at-speed.md says what each costs")
     stop_after_sequence: bool = Field(default=True, description="stop when the sim weld sequence ends")
     nice: int = Field(
         default=-10, ge=-20, le=19,

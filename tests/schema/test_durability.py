@@ -73,7 +73,7 @@ def test_rig_option_reaches_the_writer(tmp_path: Path) -> None:
     from weldctl.daq import make_recorder
 
     rig = default_sim_rig()
-    assert rig.recorder.durability == "none"  # the default (BENCHMARKS.md: what syncing costs)
+    assert rig.recorder.durability == "shard"  # the default (BENCHMARKS.md: what syncing costs and saves)
     rig = rig.model_copy(update={"recorder": rig.recorder.model_copy(update={"durability": "interval"})})
     rec = make_recorder(rig, "D2", str(tmp_path))
     assert rec.durability == "interval"
