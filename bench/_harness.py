@@ -8,6 +8,7 @@ the simulator kept real time (the camera delivered >= 97 % of its nominal frames
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -288,5 +289,7 @@ def unpaced_writer(base: str, nbytes: int, durability: str = "none", profile: bo
         if prof:
             buf = io.StringIO()
             pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(8)
-            text = buf.getvalue()
+            # Paths relative to the checkout and to site-packages: no machine's folders in BENCHMARKS.md.
+            root = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+            text = re.sub(r"\S*site-packages/", "", buf.getvalue().replace(root, ""))
         return Unpaced(gb * 1e3 / wall, ((c1.user + c1.system) - (c0.user + c0.system)) / gb, busy, text)

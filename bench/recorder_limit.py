@@ -194,12 +194,13 @@ def _verdict(w, top, u, raw_mid: float) -> list[str]:  # type: ignore[no-untyped
     if ratio < 3:
         bound = "the disk" if u.mb_s >= 0.8 * raw_mid else "CPU (compression on two cores)"
         out.append(
-            f"- **Below the 3x target.** A peer that pipelines its writes and skips fsync is bounded by the same "
-            f"disk and cores: weldctl's writer alone reaches {u.mb_s:,.0f} MB/s against {raw_mid:,.0f} MB/s of "
-            f"raw O_DIRECT writes, so what bounds it here is {bound}. Its lead is CPU per GB (the peers copy "
-            "and re-buffer each batch, compress without reuse of buffers, and write through the page cache), "
-            "which on a 2-core machine shared with the simulator is what sets the zero-loss rate. Profile of the "
-            "appending thread (cProfile, unpaced writer, top by own time; the compress and I/O threads spend "
-            "their time in blosc and `os.write`, counted above):")
+            f"- **Below the 3x target.** Every writer shares the disk and the two cores: weldctl's writer alone "
+            f"reaches {u.mb_s:,.0f} MB/s against {raw_mid:,.0f} MB/s of raw O_DIRECT writes, so what bounds it "
+            f"here is {bound}. On the whole load no writer is limited by throughput alone: the disk has slow "
+            "stretches, and a writer that stalls longer than `max_at_risk_s` (1 s) loses samples. weldctl's margin "
+            "comes from syncing each shard (its default; without syncs the filesystem journal piles up and its "
+            "commits stall the writer, see the durability table) and from CPU per GB. Profile of the appending "
+            "thread (cProfile, unpaced writer, top by own time): it spends its time waiting for a free staging "
+            "buffer (lock acquire) while the compress and I/O threads work, counted above:")
         out += ["", "```", *[ln for ln in u.profile.strip().splitlines()[-14:]], "```"]
     return out
