@@ -219,7 +219,7 @@ def _total_emission(reader: RunReader, name: str) -> tuple[np.ndarray, np.ndarra
     arr, n, spectrum = reader.data(name), reader.length(name), reader.specs[name].spectrum
     sums = [spectrum.total_emission(block) if spectrum is not None  # no wavelengths stored: raw counts
             else np.asarray(block, dtype=np.float64).reshape(len(block), -1).sum(axis=1)
-            for block in (arr[i : min(i + 4096, n)] for i in range(0, n, 4096))]
+            for block in (np.asarray(arr[i : min(i + 4096, n)]) for i in range(0, n, 4096))]
     return reader.t_ns(name).astype(np.float64), (np.concatenate(sums) if sums else np.empty(0))
 
 

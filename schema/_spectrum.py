@@ -73,7 +73,8 @@ class SpectrumSpec(BaseModel):
     def total_emission(self, counts: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
         """Dark-subtracted counts summed over wavelength, one value per spectrum: the emission over time."""
         rows = np.asarray(counts)
-        return self.dark_subtracted(rows.reshape(len(rows), -1)).sum(axis=1)
+        total: npt.NDArray[np.float64] = self.dark_subtracted(rows.reshape(len(rows), -1)).sum(axis=1)
+        return total
 
     def relative(self, counts: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
         """(S − D) / (R − D): the spectrum relative to the reference, per pixel (NaN where R ≤ D)."""
