@@ -115,8 +115,6 @@ def main() -> None:
         if isinstance(exc.__context__, typer.Exit) and isinstance(exc.__context__.__cause__, KeyboardInterrupt):
             err_console.print(f"interrupted (Ctrl-C): {_command()} stopped")
         raise
-    if _interrupted_while_starting():  # Ctrl-C during a command that only prints (--version, --help)
-        sys.exit(130)
 
 
 def _command() -> str:

@@ -217,9 +217,8 @@ def _stream_events(reader: RunReader, name: str, coarse_off: dict[str, np.ndarra
 def _total_emission(reader: RunReader, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Times and the total emission of every spectrum (as the live view's trace shows it)."""
     arr, n, spectrum = reader.data(name), reader.length(name), reader.specs[name].spectrum
-    sums = [spectrum.total_emission(block) if spectrum is not None  # no wavelengths stored: raw counts
-            else np.asarray(block, dtype=np.float64).reshape(len(block), -1).sum(axis=1)
-            for block in (np.asarray(arr[i : min(i + 4096, n)]) for i in range(0, n, 4096))]
+    assert spectrum is not None  # StreamSpec refuses a spectrometer stream without its wavelength axis
+    sums = [spectrum.total_emission(np.asarray(arr[i : min(i + 4096, n)])) for i in range(0, n, 4096)]
     return reader.t_ns(name).astype(np.float64), (np.concatenate(sums) if sums else np.empty(0))
 
 

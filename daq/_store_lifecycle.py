@@ -37,7 +37,7 @@ def create_store(
     devices: Sequence[Device],
     *,
     overwrite: bool,
-    durability: Durability = "shard",
+    durability: Durability,
     truth: Truth | None,
 ) -> RunWriter:
     """The new store, with what is known before the first sample; nothing is left behind when it fails."""
