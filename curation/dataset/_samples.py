@@ -141,8 +141,8 @@ class _RunSignals:
     def cut_many(self, windows: list[tuple[int, int]], rate: float) -> list[SampleArrays]:
         """The samples of all windows; their frames fetched in one round trip."""
         spans = {name: [np.searchsorted(t, [t0, t1]) for t0, t1 in windows] for name, (t, _d) in self.images.items()}
-        reads = [(name, "data", slice(int(i0), int(i1))) for name, ss in spans.items() for i0, i1 in ss]
-        fetched = iter(self.reader.read_many(reads))
+        fetched = iter(self.reader.read_spans([(name, int(i0), int(i1)) for name, ss in spans.items()
+                                               for i0, i1 in ss]))
         frames_of = {name: [next(fetched) for _ in ss] for name, ss in spans.items()}
         out = []
         for k, (t0, t1) in enumerate(windows):

@@ -89,3 +89,24 @@ def test_crash_mid_append_reads_as_consistent_prefix(tmp_path: Path) -> None:
     w.streams["sig"].data.resize((150, 2))
     w.streams["sig"].t_ns.resize((150,))
     assert RunReader(w.uri).length("sig") == 100
+
+
+def test_read_spans_match_plain_zarr_slices_and_read_a_shared_chunk_once(tmp_path: Path) -> None:
+    w = RunWriter.create(tmp_path, RunManifest(run_id="S2"), SPECS)
+    frames = np.random.default_rng(1).integers(0, 255, (300, 8, 6), dtype=np.uint8)
+    w.streams["cam"].append(frames, np.arange(300) * 10, np.arange(300))
+    w.finalize()
+    r = RunReader(w.uri)
+    # Out of order, overlapping, sharing a 4-frame chunk, abutting, empty, far apart, to the end.
+    spans = [(40, 61), (5, 19), (17, 30), (30, 30), (62, 66), (200, 203), (0, 300), (299, 300), (31, 33)]
+    got = r.read_spans([("cam", a, b) for a, b in spans])
+    plain = zarr.open_array(f"{w.uri}/streams/cam/data", mode="r")
+    for (a, b), arr in zip(spans, got, strict=True):
+        assert arr.shape == (b - a, 8, 6)
+        assert np.array_equal(arr, plain[a:b]), (a, b)
+
+    reads: list[object] = []
+    real = r.read_many
+    r.read_many = lambda batch: reads.extend(batch) or real(batch)  # type: ignore[method-assign]
+    r.read_spans([("cam", 5, 9), ("cam", 10, 14), ("cam", 40, 44)])  # chunks 1-2 and 2-3 share one; chunk 10 is apart
+    assert [sel for _n, _w, sel in reads] == [slice(5, 14), slice(40, 44)]  # type: ignore[misc]
