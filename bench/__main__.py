@@ -3,7 +3,7 @@
     python -m bench [--quick] [--dir FOLDER] [--only SECTION ...] [--out BENCHMARKS.md]
 
 Sections are modules with ``run(quick: bool) -> str`` returning a markdown section. Run on the disk that
-recordings go to (the folder must not be tmpfs); the full suite takes about 20 minutes.
+recordings go to (the folder must not be tmpfs); the full suite takes about two hours.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 
 from ._machine import describe
 
+# The DVC section is the longest (about an hour): last, so that the others are written if it is cut short.
 SECTIONS = ["bench.recorder_limit", "bench.finalize", "bench.upload", "bench.alignment", "bench.kill_loss",
-            "bench.memory", "bench.curation", "bench.datasets", "bench.sim_labels", "bench.live_view"]
+            "bench.memory", "bench.curation", "bench.sim_labels", "bench.live_view", "bench.datasets"]
 
 
 def main() -> None:
@@ -46,8 +47,9 @@ def main() -> None:
         parts.append(module.run(args.quick, base=args.dir) if takes_base else module.run(args.quick))
         parts.append(f"_({name}: {time.perf_counter() - t0:.0f} s)_\n")
         print(f"{name}: {time.perf_counter() - t0:.0f} s", flush=True)
-    with open(args.out, "w") as f:
-        f.write("\n".join(parts))
+        # Written after every section: a run of two hours that is stopped keeps what it measured.
+        with open(args.out, "w") as f:
+            f.write("\n".join(parts))
     print(f"wrote {args.out}")
 
 

@@ -69,6 +69,9 @@ def _drop_caches(root: Path) -> None:
 
 
 REPS = 5
+# A single pull-to-copy ratio of a 1.2 GB split ranged 0.5-1.95 on this shared disk over 24 rounds (median 1.19):
+# the local pull rows take more rounds than the S3 ones.
+PULL_REPS = 9
 
 
 @dataclass
@@ -108,7 +111,7 @@ def _pull_vs_copy(root: Path, repo: Path, target: str) -> PullTimes:
     bytes from the same place on disk, so the disk's and the host's caching treat both sides alike."""
     files = _remote_files(repo, root / "remote", target)
     pulls, copies, noops = [], [], []
-    for _ in range(REPS):  # interleaved, so a slow spell of the disk hits both columns
+    for _ in range(PULL_REPS):  # interleaved, so a slow spell of the disk hits both columns
         clone = _clone(root, repo, "pull")
         _drop_caches(root / "remote")
         pulls.append(_sh(clone, "dvc", "pull", "-q", target))
@@ -255,7 +258,9 @@ def _case(n_runs: int, cam: int, fps: float) -> tuple[str, list[tuple[float, flo
 def run(quick: bool = False) -> str:
     # The same pipeline at three split sizes: DVC's fixed cost per pull weighs less as splits grow, and a real
     # high-speed camera fills a split faster than the sim rig's 1 kfps.
-    cases = [(8, 64, 1000.0)] if quick else [(50, 128, 1000.0), (50, 256, 1000.0), (50, 256, 3000.0)]
+    # (A 0.27 GB split, 128x128 frames, showed DVC's fixed cost per pull dominating: 12x a copy whole, 3.8x
+    # past the start-up. Its `dvc pull again` row says the same at every size, so it is not rerun.)
+    cases = [(8, 64, 1000.0)] if quick else [(50, 256, 1000.0), (50, 256, 3000.0)]
     parts, ratios = [], []
     for n, cam, fps in cases:
         text, r = _case(n, cam, fps)
@@ -264,8 +269,11 @@ def run(quick: bool = False) -> str:
         ratios += r
     big = [(gb, whole, past) for gb, whole, past in ratios if gb >= 1.0]
     met = [gb for gb, _whole, past in big if past <= 1.5]
-    verdict = (f"met for the {', '.join(f'{gb:.1f}' for gb in met)} GB split(s)" if met else
-               "not met" if big else "no split of 1 GB or more in this run")
+    missed = [gb for gb, _whole, past in big if past > 1.5]
+    sizes = lambda gbs: ", ".join(f"{gb:.1f}" for gb in gbs) + " GB"  # noqa: E731
+    verdict = ("no split of 1 GB or more in this run" if not big else
+               f"met for every split of 1 GB or more ({sizes(met)})" if not missed else
+               f"not met for {sizes(missed)}" + (f"; met for {sizes(met)}" if met else ""))
     return "\n".join([
         "## Dataset pipeline (DVC)",
         "",
@@ -274,7 +282,8 @@ def run(quick: bool = False) -> str:
         + ", ".join(f"{gb:.2f} GB → {whole:.2f}x whole, {past:.2f}x past the start-up" for gb, whole, past in ratios)
         + ".",
         "",
-        f"Pull and copy rows are the median of {REPS}, interleaved, each pull into a fresh clone with the remote "
+        f"Local pull and copy rows are the median of {PULL_REPS} (S3 rows: {REPS}), interleaved, each pull into "
+        "a fresh clone with the remote "
         "evicted from the page cache (synced first); each plain copy reads the same remote files, equally cold, "
         "into a plain tree. The workspace links to the DVC cache (`cache.type reflink,hardlink,copy`). "
         "S3 rows go through one S3 server on 127.0.0.1 (moto) for both sides. "

@@ -13,6 +13,7 @@ import zarr
 from pydantic import ValidationError
 from zarr.core.sync import sync
 
+from . import _fast_read as fast_read
 from ._errors import StoreError
 from ._location import store_exists, zarr_store
 from ._manifest import RunManifest
@@ -69,7 +70,15 @@ class RunReader:
             raise StoreError(f"{self.uri}: run manifest does not validate: {exc.errors()[0]['msg']}") from None
         self.schema_version = str(attrs.get("schema_version", "?"))
         self._arrays: dict[tuple[str, str], zarr.Array[Any]] = {}
+        # A complete store on a local disk is read through tensorstore (see _fast_read); a store still being
+        # written, or on object storage, through zarr-python.
+        self._fast_store = not is_url(self.uri) and self.manifest.status != "recording"
+        self._fast_arrays: dict[tuple[str, str], Any] = {}
         self._listed: list[str] | None = None  # files the checksum manifest lists, parsed once per reader
+
+    @property
+    def _fast(self) -> bool:
+        return self._fast_store and fast_read.available()
 
     @property
     def run_id(self) -> str:
@@ -96,6 +105,28 @@ class RunReader:
         unknown = [n for n in names if n not in self.specs]
         if unknown:
             raise StoreError(f"run {self.run_id} has no stream {unknown[0]!r}; it has {', '.join(self.specs)}")
+        if self._fast:
+            self._open_fast(names)
+        else:
+            self._open_zarr(names)
+
+    def _unreadable(self, name: str, which: str, why: object) -> StoreError:
+        return StoreError(f"run {self.run_id}: stream {name!r} has no readable {which!r} array ({why})",
+                          f"`weldctl verify {self.uri}` checks the store")
+
+    def _open_fast(self, names: Sequence[str]) -> None:
+        keys = [(n, w) for n in dict.fromkeys(names) for w in ARRAYS if (n, w) not in self._fast_arrays]
+        if not keys:
+            return
+        root = local_path(self.uri) / STREAMS
+        for (n, w), arr in zip(keys, fast_read.open_arrays([root / n / w for n, w in keys]), strict=True):
+            if isinstance(arr, Exception):
+                raise self._unreadable(n, w, arr)
+            self._fast_arrays[(n, w)] = arr
+        for n in dict.fromkeys(n for n, _ in keys):
+            self._check_files(n)
+
+    def _open_zarr(self, names: Sequence[str]) -> None:
         keys = [(n, w) for n in dict.fromkeys(names) for w in ARRAYS if (n, w) not in self._arrays]
         if not keys:
             return
@@ -107,11 +138,11 @@ class RunReader:
 
         for (n, w), node in zip(keys, sync(gather()), strict=True):
             if not isinstance(node, zarr.AsyncArray):
-                raise StoreError(f"run {self.run_id}: stream {n!r} has no readable {w!r} array ({node})",
-                                 f"`weldctl verify {self.uri}` checks the store")
+                raise self._unreadable(n, w, node)
             self._arrays[(n, w)] = zarr.Array(node)
-        for n in dict.fromkeys(n for n, _ in keys):
-            self._check_files(n)
+        if not self._fast:  # the fast path checked the files when it opened the stream
+            for n in dict.fromkeys(n for n, _ in keys):
+                self._check_files(n)
 
     def _check_files(self, name: str) -> None:
         """A deleted chunk reads as fill values without a word from zarr: every file the checksum manifest
@@ -135,12 +166,27 @@ class RunReader:
         arr = self._arrays.get((name, which))
         if arr is None:
             self.open_streams([name])
+            self._open_zarr([name])
             arr = self._arrays[(name, which)]
         return arr
+
+    def _shape(self, name: str, which: str) -> tuple[int, ...]:
+        if self._fast:
+            self._open_fast([name])
+            return tuple(self._fast_arrays[(name, which)].shape)
+        return tuple(self._array(name, which).shape)
+
+    def _chunk_rows(self, name: str) -> int:
+        if self._fast:
+            self._open_fast([name])
+            return fast_read.chunk_rows(self._fast_arrays[(name, "data")])
+        return int(self.data(name).chunks[0])
 
     def read_many(self, reads: Sequence[StreamRead]) -> list[np.ndarray[Any, Any]]:
         """Several array reads in one round trip: zarr fetches the chunks of all of them concurrently."""
         self.open_streams([name for name, _w, _sel in reads])
+        if self._fast:
+            return fast_read.read([self._fast_arrays[(n, w)] for n, w, _s in reads], [s for _n, _w, s in reads])
         arrays = [self._array(name, which) for name, which, _sel in reads]
 
         async def gather() -> list[Any]:
@@ -159,7 +205,7 @@ class RunReader:
         placed: dict[int, tuple[int, int]] = {}  # span -> (its read, its offset in that read)
         for k in order:
             name, i0, i1 = spans[k]
-            rows = self.data(name).chunks[0]
+            rows = self._chunk_rows(name)
             last = open_read.get(name)
             # No chunk is decoded that a span does not need: the next span starts in the last one's final
             # chunk or the chunk after it.
@@ -175,7 +221,7 @@ class RunReader:
 
     def length(self, name: str) -> int:
         # The appender grows data, t_ns, seq in that order: the shortest is what was committed.
-        return min(self._array(name, w).shape[0] for w in ARRAYS)
+        return min(self._shape(name, w)[0] for w in ARRAYS)
 
     def data(self, name: str) -> zarr.Array[Any]:
         """The stream's data array (lazy; slice it). Use ``length`` for the committed sample count."""

@@ -23,7 +23,7 @@ from weldctl.schema import (
     uri_exists,
 )
 
-from ..core import READ_THREADS, band_limited, iter_items, on_axis
+from ..core import READ_THREADS, band_limited, iter_items, on_axis, scheduler_address
 from ..segment import read_segments, segments_path
 from ._label_choice import chosen_labels
 from ._params import SamplesParams
@@ -55,22 +55,28 @@ def channel_names(name: str, spec: StreamSpec, bands: int = 0) -> list[str]:
     return [f"{name}.{ch}" for ch in spec.channels] if spec.channels else [name]
 
 
-def shared_streams(runs: list[str], params: SamplesParams) -> tuple[SamplesParams, dict[str, list[str]]]:
+def open_runs(runs: list[str]) -> list[RunReader]:
+    """Readers of these runs with their stream specs read, on the read threads: opening a store is mostly
+    waiting for its metadata files."""
+
+    def opened(uri: str) -> RunReader:
+        r = RunReader(uri)
+        r.specs  # noqa: B018 - read here, on this thread
+        return r
+
+    with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="weldctl-specs") as pool:
+        return list(pool.map(opened, runs))
+
+
+def shared_streams(runs: list[RunReader], params: SamplesParams) -> tuple[SamplesParams, dict[str, list[str]]]:
     """What every run has: params naming those image streams and channels, and what is left out (with the
     runs that have it). Streams the params ask for must be in every run."""
     images_of: dict[str, set[str]] = {}
     channels_of: dict[str, set[str]] = {}
-
-    def specs_of(uri: str) -> tuple[str, dict[str, StreamSpec]]:
-        r = RunReader(uri)
-        return r.run_id, r.specs
-
-    # Each run's stream specs on the read threads: opening a store is mostly waiting for its metadata files.
-    with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="weldctl-specs") as pool:
-        for run_id, specs in pool.map(specs_of, runs):
-            images_of[run_id] = {n for n, sp in specs.items() if len(sp.sample_shape) == 2}
-            channels_of[run_id] = {c for n, sp in specs.items() if len(sp.sample_shape) != 2
-                                   for c in channel_names(n, sp, params.spectral_bands)}
+    for r in runs:
+        images_of[r.run_id] = {n for n, sp in r.specs.items() if len(sp.sample_shape) == 2}
+        channels_of[r.run_id] = {c for n, sp in r.specs.items() if len(sp.sample_shape) != 2
+                                 for c in channel_names(n, sp, params.spectral_bands)}
     dropped: dict[str, list[str]] = {}
 
     def common(of: dict[str, set[str]], asked: list[str] | None, what: str, key: str) -> list[str]:
@@ -186,10 +192,12 @@ def _window_labels(
 RunSamples = tuple[str, Layout, list[dict[str, Any]], list[SampleArrays], int]
 
 
-def run_samples(run_uri: str, segments_dir: str, labels: dict[tuple[str, int], dict[str, Any]],
+def run_samples(run: str | RunReader, segments_dir: str, labels: dict[tuple[str, int], dict[str, Any]],
                 params: SamplesParams) -> RunSamples:
-    """One run's samples: (run id, layout, rows, arrays, unlabelled welds). Pure: safe as a Dask task."""
-    reader = RunReader(run_uri)
+    """One run's samples: (run id, layout, rows, arrays, unlabelled welds). Pure: safe as a Dask task (given
+    the run's URI; in-process, the reader that already read its specs)."""
+    reader = run if isinstance(run, RunReader) else RunReader(run)
+    run_uri = reader.uri
     seg_file = segments_path(segments_dir, reader.run_id)
     if not uri_exists(seg_file):
         raise DatasetError(f"no segments for run {reader.run_id} ({seg_file})", "run `weldctl segment` first")
@@ -256,11 +264,14 @@ def build_samples(
     check_destination(out)
     labels = chosen_labels(labels_path)
     runs = list_runs(runs_dir)
-    params, dropped = shared_streams(runs, params)
+    readers = open_runs(runs)
+    params, dropped = shared_streams(readers, params)
+    # In-process, each run is opened once: the readers that read the specs go on to read the samples.
+    items: list[str] | list[RunReader] = runs if scheduler_address(scheduler) else readers
     # Workers have their own working directory: hand them absolute paths.
     seg_dir = absolute_uri(segments_dir)
     results = iter_items(partial(run_samples, segments_dir=seg_dir, labels=labels, params=params),
-                         runs, label="samples", scheduler=scheduler, threads=READ_THREADS)
+                         items, label="samples", scheduler=scheduler, threads=READ_THREADS)
     first: Layout | None = None
     stream: SampleSetStream | None = None
     unlabelled = 0
