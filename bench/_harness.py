@@ -166,14 +166,17 @@ def _fitting_duration(base: str, kfps: float, duration_s: float, probe: LoadResu
     return min(duration_s, 0.7 * shutil.disk_usage(base).free / per_s)
 
 
+MAX_CONFIRMATIONS = 3  # long runs per writer: enough to step below a rate that held only for a probe
+
+
 def highest_rate(writer: str, start: float, step: float, base: str, *, probe_s: float, confirm_s: float,
                  max_probes: int, max_kfps: float) -> tuple[LoadResult | None, list[LoadResult]]:
     """The highest camera rate ``writer`` records for ``confirm_s`` with zero losses.
 
     Short probes (zero losses, queues never past half full) step up from ``start`` (down while they fail),
     then bisect once between the best rate held and the lowest that failed; the best probed rate is then
-    recorded for ``confirm_s`` (the next one down if that fails). Returns the confirmed run (or None) and
-    every run.
+    recorded for ``confirm_s`` (the next one down if that fails, stepping below the probes if need be).
+    Returns the confirmed run (or None) and every run.
     """
     runs: list[LoadResult] = []
     held: list[float] = []
@@ -195,13 +198,18 @@ def highest_rate(writer: str, start: float, step: float, base: str, *, probe_s: 
             kfps = mid
         else:
             kfps = kfps + step if held else kfps - step
+    # Confirmation: the best rates held, highest first, then steps down from the lowest (a 10 s probe can
+    # hold where 30 s does not, when the disk's slow stretches come less often than every 10 s).
+    below = [round(min(held) - k * step, 1) for k in range(1, 4)] if held else []
+    candidates = sorted(held, reverse=True) + [r for r in below if r > 0]
     tries = 0
-    for rate in sorted(held, reverse=True):
-        probe = next(r for r in runs if r.kfps == rate and r.probe_held)
+    for rate in candidates:
+        # The nearest probe at or above this rate: it stored at least as fast, so the estimate errs long.
+        probe = min((r for r in runs if r.probe_held and r.kfps >= rate), key=lambda r: r.kfps, default=None)
         # A fast writer fills the disk sooner: its confirmation is as long as the free space allows, but at
         # least half of confirm_s (else the next rate down is confirmed instead).
         seconds = float(int(_fitting_duration(base, rate, confirm_s, probe)))
-        if tries == 2 or seconds < confirm_s / 2:
+        if tries == MAX_CONFIRMATIONS or seconds < confirm_s / 2:
             continue
         tries += 1
         r = record_load(writer, rate, seconds, base)
