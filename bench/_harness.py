@@ -200,7 +200,7 @@ def highest_rate(writer: str, start: float, step: float, base: str, *, probe_s: 
             kfps = kfps + step if held else kfps - step
     # Confirmation: the best rates held, highest first, then steps down from the lowest (a 10 s probe can
     # hold where 30 s does not, when the disk's slow stretches come less often than every 10 s).
-    below = [round(min(held) - k * step, 1) for k in range(1, 4)] if held else []
+    below = [round(min(held) - k * step, 1) for k in range(1, MAX_CONFIRMATIONS + 1)] if held else []
     candidates = sorted(held, reverse=True) + [r for r in below if r > 0]
     tries = 0
     for rate in candidates:
@@ -208,8 +208,10 @@ def highest_rate(writer: str, start: float, step: float, base: str, *, probe_s: 
         probe = min((r for r in runs if r.probe_held and r.kfps >= rate), key=lambda r: r.kfps, default=None)
         # A fast writer fills the disk sooner: its confirmation is as long as the free space allows, but at
         # least half of confirm_s (else the next rate down is confirmed instead).
+        if tries == MAX_CONFIRMATIONS:
+            break
         seconds = float(int(_fitting_duration(base, rate, confirm_s, probe)))
-        if tries == MAX_CONFIRMATIONS or seconds < confirm_s / 2:
+        if seconds < confirm_s / 2:
             continue
         tries += 1
         r = record_load(writer, rate, seconds, base)
